@@ -1,0 +1,220 @@
+import type { Pool, PoolClient } from 'pg';
+import type { Message, Producer } from 'kafkajs';
+import type { Logger } from '../../../../libs/platform/src/logging/logger';
+import { backoffDelay, sleep } from '../../../../libs/platform/src/kafka/backoff';
+import type { AttemptServiceMetrics } from '../attempt-service.metrics';
+
+export interface OutboxRelayOptions {
+  pool: Pool;
+  /** Makes a connected idempotent producer; a fresh one replaces a producer whose send failed. */
+  connectProducer: () => Promise<Producer>;
+  logger: Logger;
+  metrics?: AttemptServiceMetrics;
+  batchSize: number;
+  idlePollMs: number;
+  retentionDays: number;
+  housekeepingIntervalMs: number;
+}
+
+interface OutboxRecord {
+  id: string;
+  topic: string;
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/** Session-level advisory lock: at most one relay publishes at a time, across all instances. */
+const RELAY_LOCK = `SELECT pg_try_advisory_lock(hashtext('attempts.outbox_relay')) AS locked`;
+export const OUTBOX_CHANNEL = 'attempts_outbox';
+
+/**
+ * Publishes committed outbox rows to Kafka in id order (per key this is commit order, because a
+ * learner's rows are written under that learner's lock), with an idempotent producer and acks=all,
+ * then marks them published. It wakes on the NOTIFY that each committing batch sends, and falls back
+ * to polling. A broker outage only grows the backlog; publishing resumes when the broker is back.
+ * A crash between send and mark re-publishes the same rows with the same event ids.
+ */
+export class OutboxRelay {
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private leader: PoolClient | null = null;
+  private wake: (() => void) | null = null;
+  private notified = false;
+  private readonly abort = new AbortController();
+  private lastHousekeeping = 0;
+  private producer: Producer | null = null;
+
+  constructor(private readonly o: OutboxRelayOptions) {}
+
+  get isLeader(): boolean {
+    return this.leader !== null;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  /** Finishes the publish in flight, then stops and gives up leadership. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.abort.abort();
+    this.wake?.();
+    await this.loopDone;
+    await this.releaseLeadership();
+    await this.dropProducer();
+  }
+
+  /** Publishes everything pending now (used by the CLI and tests); returns the number of messages sent. */
+  async drainOnce(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.publishBatch();
+      total += n;
+      if (n < this.o.batchSize) return total;
+    }
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      try {
+        if (!this.leader && !(await this.acquireLeadership())) {
+          await this.idle(this.o.idlePollMs * 2);
+          continue;
+        }
+        const sent = await this.publishBatch();
+        await this.housekeeping();
+        failures = 0;
+        if (sent < this.o.batchSize) await this.idle(this.o.idlePollMs);
+      } catch (e) {
+        failures++;
+        const delay = backoffDelay(failures, 200, 10_000);
+        this.o.logger.warn({ err: e, retryInMs: delay }, 'outbox relay failed; retrying');
+        await this.releaseLeadership();
+        await sleep(delay, this.abort.signal);
+      }
+    }
+  }
+
+  private async publishBatch(): Promise<number> {
+    const { rows } = await this.o.pool.query<OutboxRecord>(
+      `SELECT id, topic, key, value, headers FROM attempts.outbox_message
+        WHERE published_at IS NULL ORDER BY id LIMIT $1`,
+      [this.o.batchSize],
+    );
+    if (rows.length === 0) {
+      this.o.metrics?.outboxBacklog.set(0);
+      this.o.metrics?.outboxOldestAge.set(0);
+      return 0;
+    }
+    const byTopic = new Map<string, Message[]>();
+    for (const r of rows) {
+      const list = byTopic.get(r.topic) ?? [];
+      list.push({ key: r.key, value: r.value, headers: r.headers });
+      byTopic.set(r.topic, list);
+    }
+    this.producer ??= await this.o.connectProducer();
+    try {
+      await this.producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+    } catch (e) {
+      // After a failed send an idempotent producer's sequence numbers may be out of step with the
+      // broker; start over with a new producer id. The rows are re-sent with the same event ids.
+      await this.dropProducer();
+      throw e;
+    }
+    await this.o.pool.query(`UPDATE attempts.outbox_message SET published_at = now() WHERE id = ANY($1::bigint[])`, [
+      rows.map((r) => r.id),
+    ]);
+    for (const [topic, messages] of byTopic) this.o.metrics?.eventsPublished.inc({ topic }, messages.length);
+    return rows.length;
+  }
+
+  private async dropProducer(): Promise<void> {
+    const p = this.producer;
+    this.producer = null;
+    await p?.disconnect().catch(() => undefined);
+  }
+
+  private async housekeeping(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastHousekeeping < this.o.housekeepingIntervalMs) return;
+    this.lastHousekeeping = now;
+    const days = this.o.retentionDays;
+    const outbox = await this.o.pool.query(
+      `DELETE FROM attempts.outbox_message WHERE published_at < now() - make_interval(days => $1)`,
+      [days],
+    );
+    const inbox = await this.o.pool.query(
+      `DELETE FROM attempts.processed_command WHERE processed_at < now() - make_interval(days => $1)`,
+      [days],
+    );
+    const backlog = await this.o.pool.query<{ n: string; oldest: number | null }>(
+      `SELECT count(*) AS n, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS oldest
+         FROM attempts.outbox_message WHERE published_at IS NULL`,
+    );
+    this.o.metrics?.outboxBacklog.set(Number(backlog.rows[0].n));
+    this.o.metrics?.outboxOldestAge.set(backlog.rows[0].oldest ?? 0);
+    this.o.logger.info({ purgedOutbox: outbox.rowCount, purgedInbox: inbox.rowCount, retentionDays: days }, 'housekeeping done');
+  }
+
+  private async acquireLeadership(): Promise<boolean> {
+    const client = await this.o.pool.connect();
+    try {
+      const { rows } = await client.query<{ locked: boolean }>(RELAY_LOCK);
+      if (!rows[0].locked) {
+        client.release();
+        return false;
+      }
+      client.on('notification', () => {
+        this.notified = true;
+        this.wake?.();
+      });
+      client.on('error', (e) => {
+        this.o.logger.warn({ err: e }, 'outbox relay lost its leadership connection');
+        void this.releaseLeadership();
+      });
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      this.leader = client;
+      this.o.logger.info('outbox relay is the leader');
+      return true;
+    } catch (e) {
+      client.release(true);
+      throw e;
+    }
+  }
+
+  private async releaseLeadership(): Promise<void> {
+    const client = this.leader;
+    if (!client) return;
+    this.leader = null;
+    // Destroy the session: that drops the advisory lock and the LISTEN with it, even mid-failure.
+    client.removeAllListeners('notification');
+    client.release(true);
+  }
+
+  /** Waits for a commit notification or `ms`; returns at once if one arrived while publishing. */
+  private idle(ms: number): Promise<void> {
+    if (this.notified || !this.running) {
+      this.notified = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = null;
+        this.notified = false;
+        done();
+      };
+    });
+  }
+}

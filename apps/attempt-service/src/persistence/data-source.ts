@@ -1,0 +1,27 @@
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { InitialSchema1764100000000 } from './migrations/1764100000000-initial-schema.migration';
+
+export const ATTEMPTS_SCHEMA = 'attempts';
+
+/** One DataSource definition shared by the service and the migration CLI; the schema comes from migrations only. */
+export function attemptDataSourceOptions(
+  databaseUrl: string,
+  extra: { ssl?: false | { rejectUnauthorized: boolean; ca?: string }; poolSize?: number } = {},
+): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: databaseUrl,
+    ssl: extra.ssl ?? false,
+    synchronize: false,
+    migrationsRun: false,
+    migrationsTableName: 'attempt_service_migrations',
+    migrations: [InitialSchema1764100000000],
+    entities: [],
+    extra: { max: extra.poolSize ?? 10, application_name: 'attempt-service' },
+  };
+}
+
+/** For the TypeORM CLI: `npx typeorm -d dist/apps/attempt-service/src/persistence/data-source.js migration:run`. */
+export default new DataSource(
+  attemptDataSourceOptions(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/proctoring'),
+);

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import type { KafkaConfig, SASLOptions } from 'kafkajs';
+import type { EnvReader } from './env-reader';
+
+export interface KafkaSettings {
+  brokers: string[];
+  clientId: string;
+  ssl: KafkaConfig['ssl'];
+  sasl: SASLOptions | undefined;
+  partitions: number;
+  replicationFactor: number;
+}
+
+/** KAFKA_* variables shared by both services: brokers, TLS and SASL for production clusters. */
+export function readKafkaSettings(env: EnvReader, clientIdFallback: string): KafkaSettings {
+  const brokers = env.list('KAFKA_BROKERS', ['127.0.0.1:9092']);
+  const clientId = env.string('KAFKA_CLIENT_ID', clientIdFallback);
+  const useTls = env.bool('KAFKA_SSL', false);
+  const caFile = env.optionalString('KAFKA_SSL_CA_FILE');
+  const certFile = env.optionalString('KAFKA_SSL_CERT_FILE');
+  const keyFile = env.optionalString('KAFKA_SSL_KEY_FILE');
+  const rejectUnauthorized = env.bool('KAFKA_SSL_REJECT_UNAUTHORIZED', true);
+  let ssl: KafkaConfig['ssl'] = undefined;
+  if (useTls || caFile || certFile) {
+    ssl = {
+      rejectUnauthorized,
+      ca: caFile ? [readFileOrReport(env, 'KAFKA_SSL_CA_FILE', caFile)] : undefined,
+      cert: certFile ? readFileOrReport(env, 'KAFKA_SSL_CERT_FILE', certFile) : undefined,
+      key: keyFile ? readFileOrReport(env, 'KAFKA_SSL_KEY_FILE', keyFile) : undefined,
+    };
+  }
+  const mechanism = env.oneOf('KAFKA_SASL_MECHANISM', ['none', 'plain', 'scram-sha-256', 'scram-sha-512'], 'none');
+  let sasl: SASLOptions | undefined;
+  if (mechanism !== 'none') {
+    const username = env.optionalString('KAFKA_SASL_USERNAME');
+    const password = env.optionalString('KAFKA_SASL_PASSWORD');
+    if (!username) env.problem('KAFKA_SASL_USERNAME is required when KAFKA_SASL_MECHANISM is set');
+    if (!password) env.problem('KAFKA_SASL_PASSWORD is required when KAFKA_SASL_MECHANISM is set');
+    sasl = { mechanism, username: username ?? '', password: password ?? '' } as SASLOptions;
+  }
+  return {
+    brokers,
+    clientId,
+    ssl,
+    sasl,
+    partitions: env.int('KAFKA_TOPIC_PARTITIONS', 3, 1, 1000),
+    replicationFactor: env.int('KAFKA_TOPIC_REPLICATION_FACTOR', 1, 1, 10),
+  };
+}
+
+function readFileOrReport(env: EnvReader, name: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    env.problem(`${name} names a file that cannot be read`);
+    return '';
+  }
+}

@@ -1,0 +1,56 @@
+import type { Pool, PoolClient } from 'pg';
+import type { DataSource } from 'typeorm';
+
+/** The narrow SQL surface the use cases need: parameterised queries returning rows. */
+export interface SqlRunner {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+export class ClientRunner implements SqlRunner {
+  constructor(private readonly client: PoolClient | Pool) {}
+
+  async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
+    const res = await this.client.query(sql, params);
+    return res.rows as T[];
+  }
+}
+
+/** The pg pool behind a TypeORM DataSource (TypeORM runs migrations; the hot path uses set-based SQL). */
+export function poolOf(dataSource: DataSource): Pool {
+  const driver = dataSource.driver as unknown as { master?: Pool };
+  if (!driver.master) throw new Error('the DataSource is not initialised with the postgres driver');
+  return driver.master;
+}
+
+/**
+ * Errors caused by the data of a message rather than by the infrastructure: data exceptions (22xxx,
+ * e.g. NUL in text), integrity violations (23xxx) and program limits (54xxx, e.g. an index row too
+ * large). Validation should catch these first; when it does not, the message is isolated and rejected
+ * instead of retried forever. Everything else (connection loss, deadlock, serialization failure,
+ * shutdown) is an infrastructure fault and is retried.
+ */
+export function isInputDbError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23') || code.startsWith('54'));
+}
+
+/** Runs `fn` in one transaction on a dedicated connection; rolls back on any error. */
+export async function inTransaction<T>(pool: Pool, fn: (sql: SqlRunner) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const result = await fn(new ClientRunner(client));
+    await client.query('COMMIT');
+    return result;
+  } catch (e) {
+    try {
+      await client.query('ROLLBACK');
+    } catch {
+      broken = true;
+    }
+    throw e;
+  } finally {
+    client.release(broken ? true : undefined);
+  }
+}

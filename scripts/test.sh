@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh checkout: install, build, static checks and unit tests, then the
+# integration tests against a real Kafka broker (started from Maven Central jars unless KAFKA_BROKERS
+# answers) and the local PostgreSQL, then the reduced fault suite and a benchmark smoke run.
+# Stops what it started.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+t0=$SECONDS
+step() { printf '\n=== %s (%ss)\n' "$*" "$((SECONDS - t0))"; }
+
+step "dependencies"
+bash scripts/ensure-deps.sh
+step "build"
+npm run --silent build
+step "static checks and unit tests"
+npm run --silent check
+npm run --silent contracts:check
+step "integration tests (real Kafka and PostgreSQL)"
+npx jest --selectProjects integration --runInBand
+step "done"
+echo "total ${SECONDS}s"

@@ -1,0 +1,41 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { ensureDatabase } from '../../libs/platform/src/database/ensure-database';
+import { attemptDataSourceOptions } from '../../apps/attempt-service/src/persistence/data-source';
+import { migrateNotifierSchema, notifierDataSourceOptions } from '../../apps/notifier/src/persistence/data-source';
+import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from './test-env';
+
+/**
+ * Integration set-up, once per jest run: a Kafka broker (started from Maven Central jars unless one
+ * already answers on KAFKA_BROKERS), the test database, and both services' migrations.
+ */
+export default async function globalSetup(): Promise<void> {
+  const root = join(__dirname, '..', '..');
+  const env = { ...process.env, KAFKA_BROKERS: TEST_KAFKA_BROKERS };
+  const answered = spawnOk(root, ['scripts/kafka.sh', 'status'], env);
+  if (!answered) {
+    execFileSync('bash', ['scripts/kafka.sh', 'start'], { cwd: root, env, stdio: 'inherit' });
+    process.env.PROCTORING_TEST_STARTED_KAFKA = '1';
+  } else {
+    execFileSync('node', ['-r', 'ts-node/register/transpile-only', 'scripts/kafka-admin.ts', 'topics'], { cwd: root, env, stdio: 'inherit' });
+  }
+  await ensureDatabase(TEST_DATABASE_URL);
+  const attempts = new DataSource(attemptDataSourceOptions(TEST_DATABASE_URL));
+  await attempts.initialize();
+  await attempts.runMigrations({ transaction: 'each' });
+  await attempts.destroy();
+  const notifier = new DataSource(notifierDataSourceOptions(TEST_DATABASE_URL));
+  await notifier.initialize();
+  await migrateNotifierSchema(notifier);
+  await notifier.destroy();
+}
+
+function spawnOk(cwd: string, args: string[], env: NodeJS.ProcessEnv): boolean {
+  try {
+    execFileSync('bash', args, { cwd, env, stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { TEST_KAFKA_BROKERS } from './test-env';
+import { expectEventually } from './expect-eventually';
+
+export interface TestTopics {
+  commands: string;
+  attemptEvents: string;
+  credentialEvents: string;
+  commandsDlq: string;
+  notifierDlq: string;
+}
+
+export function testKafka(clientId = 'test'): Kafka {
+  return new Kafka({ clientId, brokers: TEST_KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
+}
+
+/** Topics of one test suite (suffixed), so suites never see each other's messages. */
+export async function createTestTopics(tag: string, partitions = 3): Promise<TestTopics> {
+  const s = `${tag}.${randomUUID().slice(0, 8)}`;
+  const topics: TestTopics = {
+    commands: `proctoring.attempt.commands.v1.${s}`,
+    attemptEvents: `proctoring.attempt.events.v1.${s}`,
+    credentialEvents: `proctoring.credential.events.v1.${s}`,
+    commandsDlq: `proctoring.attempt.commands.v1.dlq.${s}`,
+    notifierDlq: `proctoring.notifier.dlq.v1.${s}`,
+  };
+  const admin = testKafka('test-admin').admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: Object.values(topics).map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  return topics;
+}
+
+/** Env overrides that point a service at a suite's topics. */
+export function topicEnv(t: TestTopics): Record<string, string> {
+  return {
+    TOPIC_COMMANDS: t.commands,
+    TOPIC_ATTEMPT_EVENTS: t.attemptEvents,
+    TOPIC_CREDENTIAL_EVENTS: t.credentialEvents,
+    TOPIC_COMMANDS_DLQ: t.commandsDlq,
+    TOPIC_NOTIFIER_DLQ: t.notifierDlq,
+  };
+}
+
+export interface CollectedMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  headers: Record<string, string>;
+  raw: Buffer | null;
+  /** the parsed JSON value, or undefined when it is not JSON */
+  json: Record<string, unknown> | undefined;
+}
+
+/** Reads every message of some topics from the beginning, for assertions. */
+export class TopicCollector {
+  readonly messages: CollectedMessage[] = [];
+  private consumer: Consumer | null = null;
+
+  static async start(topics: string[]): Promise<TopicCollector> {
+    const c = new TopicCollector();
+    const consumer = testKafka('test-collector').consumer({ groupId: `test-collector-${randomUUID()}`, maxWaitTimeInMs: 100 });
+    c.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+        let json: Record<string, unknown> | undefined;
+        try {
+          json = message.value ? (JSON.parse(message.value.toString('utf8')) as Record<string, unknown>) : undefined;
+        } catch {
+          json = undefined;
+        }
+        c.messages.push({ topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, headers, raw: message.value, json });
+      },
+    });
+    return c;
+  }
+
+  events(type?: string): Record<string, any>[] {
+    return this.messages.filter((m) => m.json && (!type || m.json.type === type)).map((m) => m.json as Record<string, any>);
+  }
+
+  async waitFor(pred: (e: Record<string, any>) => boolean, timeoutMs = 20_000): Promise<Record<string, any>> {
+    return expectEventually(() => {
+      const found = this.events().find(pred);
+      if (!found) throw new Error('event not seen yet');
+      return found;
+    }, timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}
+
+export async function connectedProducer(): Promise<Producer> {
+  const p = testKafka('test-producer').producer({ idempotent: true, maxInFlightRequests: 1 });
+  await p.connect();
+  return p;
+}
