@@ -1,0 +1,354 @@
+import type { TSchema } from '@sinclair/typebox';
+import { COMMAND_SCHEMAS, COMMAND_TYPES, type CommandType } from './command.schemas';
+import { EVENT_SCHEMAS, EVENT_TYPES, eventTopic, type EventType } from './event.schemas';
+import { toPlainSchema } from './field.schemas';
+import {
+  COMMAND_EXAMPLES,
+  EVENT_EXAMPLES,
+  FAILED_EMAIL_EXAMPLE,
+  UNREADABLE_COMMAND_EXAMPLE,
+} from './message.examples';
+import { allSchemas } from './schema-registry';
+import { CLOUDEVENTS_CONTENT_TYPE, CONSUMER_GROUPS, DATA_CONTENT_TYPE, DLQ_HEADERS, TOPICS } from './topics';
+
+/*
+ * Builds the AsyncAPI 3.0.0 document of contract v1 from the schemas and examples in this library.
+ * Written to docs/asyncapi.yaml by scripts/generate-contracts.ts; never edit the YAML by hand.
+ */
+
+export const CONTRACT_VERSION = '1.0.0';
+export const KAFKA_BINDING_VERSION = '0.5.0';
+export const PARTITIONS = 3;
+/** Replication factor of the local single-broker setup; production clusters use 3. */
+export const LOCAL_REPLICAS = 1;
+export const SCHEMA_ID_PREFIX = 'urn:proctoring-attempts:contract:v1:';
+
+type Json = Record<string, unknown>;
+
+const KEYWORD_ORDER = [
+  '$schema',
+  '$id',
+  'title',
+  'description',
+  'type',
+  'const',
+  'enum',
+  'format',
+  'pattern',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'maximum',
+  'default',
+  'required',
+  'properties',
+  'anyOf',
+  'not',
+];
+
+/**
+ * The schema as plain JSON with its keywords in a fixed order (`title`, `description`, `type`, …,
+ * `required`, `properties`, then the rest alphabetically). Property order is kept as declared.
+ */
+export function canonicalSchema(schema: TSchema): Json {
+  return reorder(toPlainSchema(schema));
+}
+
+function reorder(node: Json): Json {
+  const keys = Object.keys(node).sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+  const out: Json = {};
+  for (const key of keys) {
+    const value = node[key];
+    if (key === 'properties' && isObject(value)) {
+      out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isObject(v) ? reorder(v) : v]));
+    } else if ((key === 'anyOf' || key === 'allOf' || key === 'oneOf') && Array.isArray(value)) {
+      out[key] = value.map((v: unknown) => (isObject(v) ? reorder(v) : v));
+    } else if ((key === 'not' || key === 'items' || key === 'additionalProperties') && isObject(value)) {
+      out[key] = reorder(value);
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+function rank(key: string): number {
+  const i = KEYWORD_ORDER.indexOf(key);
+  return i === -1 ? KEYWORD_ORDER.length : i;
+}
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The standalone JSON Schema (draft-07) of a named schema, as written to docs/schemas/. */
+export function jsonSchemaDocument(name: string, schema: TSchema): Json {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: `${SCHEMA_ID_PREFIX}${name}`,
+    ...canonicalSchema(schema),
+  };
+}
+
+/** kebab-case file stem of a schema name: `UpdateAttemptStatus` → `update-attempt-status`. */
+export function schemaFileStem(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+}
+
+const ref = (path: string) => ({ $ref: path });
+const schemaRef = (name: string) => ref(`#/components/schemas/${name}`);
+const messageRef = (name: string) => ref(`#/components/messages/${name}`);
+
+const CLOUDEVENT_HEADERS = {
+  type: 'object',
+  properties: { 'content-type': { type: 'string', const: CLOUDEVENTS_CONTENT_TYPE } },
+};
+
+const COMMAND_KEYS: Record<CommandType, string> = {
+  RegisterExam: 'courseId',
+  CreateAttempt: 'userId',
+  UpdateAttemptStatus: "userId when the publisher knows it, else the attempt's id or code",
+  RemoveAttempt: "userId when the publisher knows it, else the attempt's id",
+};
+
+const EVENT_KEYS: Record<EventType, string> = {
+  AttemptCreated: 'userId',
+  AttemptStatusChanged: 'userId',
+  AttemptRemoved: 'userId',
+  CommandProcessed: 'userId (RegisterExam: courseId)',
+  CommandRejected: "userId (RegisterExam: courseId); when neither is readable, the key the command arrived with, else its id",
+  CredentialRequirementUpdated: 'userId',
+  CredentialRequirementRemoved: 'userId',
+};
+
+const EVENT_SUMMARIES: Record<EventType, string> = {
+  AttemptCreated: 'An attempt was created.',
+  AttemptStatusChanged: "An attempt's status changed.",
+  AttemptRemoved: 'An attempt was removed or replaced.',
+  CommandProcessed: 'A command was applied (or was a no-op).',
+  CommandRejected: 'A command was rejected.',
+  CredentialRequirementUpdated: "A learner's credit requirement status changed.",
+  CredentialRequirementRemoved: "A learner's credit requirement status was removed.",
+};
+
+const COMMAND_SUMMARIES: Record<CommandType, string> = {
+  RegisterExam: 'Register or update an exam.',
+  CreateAttempt: "Create a learner's attempt.",
+  UpdateAttemptStatus: "Change an attempt's status.",
+  RemoveAttempt: 'Remove an attempt.',
+};
+
+function kafkaKey(description: string) {
+  return { kafka: { key: { type: 'string', description }, bindingVersion: KAFKA_BINDING_VERSION } };
+}
+
+function cloudEventMessage(name: string, summary: string, schema: TSchema, key: string, example: unknown): Json {
+  return {
+    name,
+    title: name,
+    summary,
+    description: (schema as { description?: string }).description,
+    contentType: CLOUDEVENTS_CONTENT_TYPE,
+    correlationId: { description: 'CloudEvents extension `correlationid`.', location: '$message.payload#/correlationid' },
+    headers: CLOUDEVENT_HEADERS,
+    payload: schemaRef(name),
+    bindings: kafkaKey(key),
+    examples: [{ name: `${name}Example`, summary, headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE }, payload: example }],
+  };
+}
+
+function kafkaChannel(address: string) {
+  return {
+    kafka: { topic: address, partitions: PARTITIONS, replicas: LOCAL_REPLICAS, bindingVersion: KAFKA_BINDING_VERSION },
+  };
+}
+
+function consumerGroup(groupId: string) {
+  return { kafka: { groupId: { type: 'string', enum: [groupId] }, bindingVersion: KAFKA_BINDING_VERSION } };
+}
+
+/** The AsyncAPI document, as plain data (deterministic: every map is built in a fixed order). */
+export function buildAsyncApiDocument(): Json {
+  const attemptEventTypes = EVENT_TYPES.filter((t) => eventTopic(t) === TOPICS.attemptEvents);
+  const credentialEventTypes = EVENT_TYPES.filter((t) => eventTopic(t) === TOPICS.credentialEvents);
+  const schemas = allSchemas();
+
+  const messages: Json = {};
+  for (const t of COMMAND_TYPES) {
+    messages[t] = cloudEventMessage(t, COMMAND_SUMMARIES[t], COMMAND_SCHEMAS[t], COMMAND_KEYS[t], COMMAND_EXAMPLES[t]);
+  }
+  for (const t of EVENT_TYPES) {
+    messages[t] = cloudEventMessage(t, EVENT_SUMMARIES[t], EVENT_SCHEMAS[t], EVENT_KEYS[t], EVENT_EXAMPLES[t]);
+  }
+  messages.UnreadableCommand = {
+    name: 'UnreadableCommand',
+    title: 'UnreadableCommand',
+    summary: 'A command message that could not be read at all.',
+    description:
+      'Not JSON, not an object, larger than 64 KiB, or without a readable id and source. Re-published unchanged (key, value, original headers) with dlq-* headers added; `redrive` re-publishes it after a fix.',
+    contentType: 'application/octet-stream',
+    headers: schemaRef('CommandDeadLetterHeaders'),
+    payload: schemaRef('UnreadableCommand'),
+    bindings: kafkaKey('The original key (may be absent).'),
+    examples: [
+      {
+        name: 'UnreadableCommandExample',
+        summary: 'A truncated command.',
+        headers: UNREADABLE_COMMAND_EXAMPLE.headers,
+        payload: UNREADABLE_COMMAND_EXAMPLE.payload,
+      },
+    ],
+  };
+  messages.FailedEmail = {
+    name: 'FailedEmail',
+    title: 'FailedEmail',
+    summary: 'A status e-mail that failed permanently or ran out of retries.',
+    description: 'Plain JSON (not a CloudEvent). Carries no e-mail address and no e-mail content.',
+    contentType: DATA_CONTENT_TYPE,
+    headers: {
+      type: 'object',
+      properties: {
+        'content-type': { type: 'string', const: DATA_CONTENT_TYPE },
+        [DLQ_HEADERS.reason]: { type: 'string', maxLength: 200 },
+        [DLQ_HEADERS.failedAt]: { type: 'string', format: 'date-time' },
+      },
+    },
+    payload: schemaRef('FailedEmail'),
+    bindings: kafkaKey('userId'),
+    examples: [
+      {
+        name: 'FailedEmailExample',
+        summary: 'The mail provider refused the message.',
+        headers: {
+          'content-type': DATA_CONTENT_TYPE,
+          [DLQ_HEADERS.reason]: FAILED_EMAIL_EXAMPLE.reason,
+          [DLQ_HEADERS.failedAt]: FAILED_EMAIL_EXAMPLE.failedAt,
+        },
+        payload: FAILED_EMAIL_EXAMPLE,
+      },
+    ],
+  };
+
+  const channelMessages = (names: readonly string[]) => Object.fromEntries(names.map((n) => [n, messageRef(n)]));
+  const opMessages = (channel: string, names: readonly string[]) =>
+    names.map((n) => ref(`#/channels/${channel}/messages/${n}`));
+
+  return {
+    asyncapi: '3.0.0',
+    info: {
+      title: 'Proctoring attempts',
+      version: CONTRACT_VERSION,
+      description: [
+        "Wire contract v1 of the proctoring attempt services: the exam-attempt status engine of Open edX's edx-proctoring, rebuilt on Kafka.",
+        '',
+        'Every command and event is a CloudEvents 1.0 document in structured JSON mode (`content-type: application/cloudevents+json`). (`source`, `id`) is the idempotency key of a command. Unknown fields are ignored; optional command fields may be absent or null. Fields may be added within v1; none are renamed or removed.',
+        '',
+        'Generated from libs/contracts by scripts/generate-contracts.ts. The prose guide is docs/messaging.md.',
+      ].join('\n'),
+      license: { name: 'AGPL-3.0-only', url: 'https://www.gnu.org/licenses/agpl-3.0.html' },
+      tags: [{ name: 'attempt-service' }, { name: 'notifier' }],
+    },
+    defaultContentType: CLOUDEVENTS_CONTENT_TYPE,
+    servers: {
+      local: {
+        host: '127.0.0.1:9092',
+        protocol: 'kafka',
+        protocolVersion: '3.9',
+        description: 'Single-node Apache Kafka 3.9 (KRaft) for development.',
+      },
+    },
+    channels: {
+      commands: {
+        address: TOPICS.commands,
+        title: 'Attempt commands',
+        description: 'Commands to the attempt-service. Key: userId (RegisterExam: courseId).',
+        messages: channelMessages(COMMAND_TYPES),
+        bindings: kafkaChannel(TOPICS.commands),
+      },
+      attemptEvents: {
+        address: TOPICS.attemptEvents,
+        title: 'Attempt events',
+        description: 'Attempt changes and command outcomes, in commit order per key. Key: userId (exam outcomes: courseId).',
+        messages: channelMessages(attemptEventTypes),
+        bindings: kafkaChannel(TOPICS.attemptEvents),
+      },
+      credentialEvents: {
+        address: TOPICS.credentialEvents,
+        title: 'Credential events',
+        description: 'Credit requirement updates for downstream credit systems. Key: userId.',
+        messages: channelMessages(credentialEventTypes),
+        bindings: kafkaChannel(TOPICS.credentialEvents),
+      },
+      commandsDlq: {
+        address: TOPICS.commandsDlq,
+        title: 'Unreadable commands',
+        description: 'Command messages that could not be read at all, with the reason in headers. Key: as received.',
+        messages: channelMessages(['UnreadableCommand']),
+        bindings: kafkaChannel(TOPICS.commandsDlq),
+      },
+      notifierDlq: {
+        address: TOPICS.notifierDlq,
+        title: 'Failed e-mails',
+        description: 'Status e-mails that failed permanently or ran out of retries. Key: userId.',
+        messages: channelMessages(['FailedEmail']),
+        bindings: kafkaChannel(TOPICS.notifierDlq),
+      },
+    },
+    operations: {
+      consumeCommands: {
+        action: 'receive',
+        channel: ref('#/channels/commands'),
+        title: 'Consume commands',
+        summary: 'The attempt-service applies each command once and publishes its events and exactly one outcome.',
+        messages: opMessages('commands', COMMAND_TYPES),
+        bindings: consumerGroup(CONSUMER_GROUPS.attemptService),
+        tags: [{ name: 'attempt-service' }],
+      },
+      publishAttemptEvents: {
+        action: 'send',
+        channel: ref('#/channels/attemptEvents'),
+        title: 'Publish attempt events',
+        summary: 'The attempt-service publishes attempt changes and command outcomes (from its outbox, after commit).',
+        messages: opMessages('attemptEvents', attemptEventTypes),
+        tags: [{ name: 'attempt-service' }],
+      },
+      publishCredentialEvents: {
+        action: 'send',
+        channel: ref('#/channels/credentialEvents'),
+        title: 'Publish credential events',
+        summary: 'The attempt-service publishes credit requirement changes (from its outbox, after commit).',
+        messages: opMessages('credentialEvents', credentialEventTypes),
+        tags: [{ name: 'attempt-service' }],
+      },
+      deadLetterCommands: {
+        action: 'send',
+        channel: ref('#/channels/commandsDlq'),
+        title: 'Dead-letter unreadable commands',
+        summary: 'The attempt-service parks command messages it cannot read, then moves on.',
+        messages: opMessages('commandsDlq', ['UnreadableCommand']),
+        tags: [{ name: 'attempt-service' }],
+      },
+      consumeStatusChanges: {
+        action: 'receive',
+        channel: ref('#/channels/attemptEvents'),
+        title: 'Consume status changes',
+        summary: 'The notifier records the status e-mail each qualifying AttemptStatusChanged needs; other events are skipped.',
+        messages: opMessages('attemptEvents', ['AttemptStatusChanged']),
+        bindings: consumerGroup(CONSUMER_GROUPS.notifier),
+        tags: [{ name: 'notifier' }],
+      },
+      deadLetterEmails: {
+        action: 'send',
+        channel: ref('#/channels/notifierDlq'),
+        title: 'Dead-letter failed e-mails',
+        summary: 'The notifier publishes e-mails that failed permanently or ran out of retries.',
+        messages: opMessages('notifierDlq', ['FailedEmail']),
+        tags: [{ name: 'notifier' }],
+      },
+    },
+    components: {
+      schemas: Object.fromEntries(Object.entries(schemas).map(([name, s]) => [name, canonicalSchema(s)])),
+      messages,
+    },
+  };
+}

@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import {
+  COMMAND_SCHEMAS,
+  isCommandType,
+  type Command,
+  type CommandOfType,
+  type CommandType,
+  type DataFor,
+} from './command.schemas';
+import { SPEC_VERSION } from './envelope.schema';
+import { check, normalize } from './schema-validator';
+import { CLOUDEVENTS_CONTENT_TYPE, DATA_CONTENT_TYPE, MAX_MESSAGE_BYTES, TOPICS } from './topics';
+
+/** A command that does not satisfy the contract (a programming error in the publisher). */
+export class InvalidCommandError extends Error {
+  override readonly name = 'InvalidCommandError';
+}
+
+export interface BuildCommandOptions {
+  /** The publisher, e.g. "lms". With `id` it is the idempotency key. */
+  source: string;
+  /** Defaults to a random UUID. Reuse the same id when retrying the same logical command. */
+  id?: string;
+  /** Defaults to none (the service then uses the command id). */
+  correlationId?: string;
+  /** Defaults to now. Informational only: the service uses its own clock. */
+  time?: Date;
+  subject?: string;
+}
+
+/**
+ * Builds a command as the parser would return it (defaults applied), checked against the
+ * contract. Throws `InvalidCommandError` (naming the field path, never a value) when it is not valid.
+ */
+export function buildCommand<T extends CommandType>(type: T, data: DataFor<T>, opts: BuildCommandOptions): CommandOfType<T> {
+  if (!isCommandType(type)) throw new InvalidCommandError('/type is not a known command type');
+  const raw = {
+    specversion: SPEC_VERSION,
+    id: opts.id ?? randomUUID(),
+    source: opts.source,
+    type,
+    time: (opts.time ?? new Date()).toISOString(),
+    datacontenttype: DATA_CONTENT_TYPE,
+    ...(opts.subject !== undefined ? { subject: opts.subject } : {}),
+    ...(opts.correlationId !== undefined ? { correlationid: opts.correlationId } : {}),
+    data,
+  };
+  const schema = COMMAND_SCHEMAS[type];
+  const result = check(schema, raw);
+  if (!result.ok) throw new InvalidCommandError(result.error);
+  return normalize(schema, raw) as CommandOfType<T>;
+}
+
+/** The natural message key of a command: courseId for RegisterExam, else the learner's userId when the command has one. */
+export function commandKey(cmd: Command): string | undefined {
+  switch (cmd.type) {
+    case 'RegisterExam':
+      return cmd.data.courseId;
+    case 'CreateAttempt':
+      return cmd.data.userId;
+    case 'UpdateAttemptStatus':
+      return cmd.data.userId;
+    case 'RemoveAttempt':
+      return cmd.data.userId;
+  }
+}
+
+export interface CommandMessage {
+  key: string;
+  value: string;
+  headers: { 'content-type': string };
+}
+
+/**
+ * The Kafka message for a command (kafkajs `Message`-compatible).
+ *
+ * Key: the natural key (`commandKey`). A command addressed only by attemptId or attemptCode has
+ * none: then `key` is used (pass the learner's userId when you know it, so the command is ordered
+ * with the learner's other commands), else the attempt id or code. The service never relies on the
+ * key for correctness; it only decides ordering.
+ *
+ * Throws `InvalidCommandError` if the command is not valid or its JSON exceeds 64 KiB.
+ */
+export function commandMessage(cmd: Command, key?: string): CommandMessage {
+  const schema = (COMMAND_SCHEMAS as Record<string, (typeof COMMAND_SCHEMAS)[CommandType] | undefined>)[cmd.type];
+  if (!schema) throw new InvalidCommandError('/type is not a known command type');
+  const result = check(schema, cmd);
+  if (!result.ok) throw new InvalidCommandError(result.error);
+  const value = JSON.stringify(cmd);
+  if (Buffer.byteLength(value, 'utf8') > MAX_MESSAGE_BYTES) {
+    throw new InvalidCommandError(`command larger than ${MAX_MESSAGE_BYTES} bytes`);
+  }
+  return {
+    key: commandKey(cmd) ?? key ?? fallbackKey(cmd),
+    value,
+    headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE },
+  };
+}
+
+function fallbackKey(cmd: Command): string {
+  switch (cmd.type) {
+    case 'UpdateAttemptStatus':
+      return cmd.data.attemptId ?? cmd.data.attemptCode ?? cmd.id;
+    case 'RemoveAttempt':
+      return cmd.data.attemptId ?? cmd.id;
+    case 'RegisterExam':
+    case 'CreateAttempt':
+      return cmd.id;
+  }
+}
+
+/** The part of a kafkajs `Producer` the helper needs (a real `Producer` fits). */
+export interface CommandProducer {
+  send(record: { topic: string; messages: CommandMessage[] }): Promise<unknown>;
+}
+
+/**
+ * Publishes commands with a kafkajs producer, in order, to the commands topic. Use an idempotent
+ * producer (`idempotent: true`, `maxInFlightRequests: 1`) so that retries keep per-key order.
+ */
+export async function sendCommands(
+  producer: CommandProducer,
+  commands: readonly Command[],
+  options: { topic?: string; key?: string } = {},
+): Promise<void> {
+  if (commands.length === 0) return;
+  await producer.send({
+    topic: options.topic ?? TOPICS.commands,
+    messages: commands.map((c) => commandMessage(c, options.key)),
+  });
+}

@@ -1,0 +1,121 @@
+import { Type } from '@sinclair/typebox';
+import { COMMAND_SCHEMAS, COMMAND_TYPES, isCommandType, type Command } from './command.schemas';
+import { CommandEnvelopeSchema, commandEnvelopeProperties } from './envelope.schema';
+import { ID_MAX_LENGTH, Text } from './field.schemas';
+import { check, normalize } from './schema-validator';
+import { MAX_MESSAGE_BYTES } from './topics';
+
+/** Reasons the parser itself rejects a command with (the others come from the domain). */
+export type ParseRejectionReason = 'INVALID_MESSAGE' | 'UNKNOWN_COMMAND_TYPE';
+
+export type ParsedCommand =
+  /** A valid command: unknown fields dropped, optional `null`s removed, defaults applied. */
+  | { kind: 'ok'; command: Command }
+  /** id and source were readable, the rest was not valid: publish `CommandRejected`, commit. */
+  | {
+      kind: 'rejected';
+      id: string;
+      source: string;
+      /** The `type` as received, or `''` when it was missing or not a readable string. */
+      type: string;
+      /** The command's `correlationid` when readable, else its id. */
+      correlationId: string;
+      reason: ParseRejectionReason;
+      /** Names the field path; never contains a field value. */
+      message: string;
+    }
+  /** Not JSON, not an object, too large, or no readable id/source: dead-letter it, commit. */
+  | { kind: 'unreadable'; reason: string };
+
+/** What must be readable for a command to get an outcome event instead of the dead-letter topic. */
+const IdentitySchema = Type.Object({ id: commandEnvelopeProperties.id, source: commandEnvelopeProperties.source });
+const ReadableTypeSchema = Text(0, ID_MAX_LENGTH);
+const ReadableCorrelationSchema = Type.Object({ correlationid: commandEnvelopeProperties.correlationid });
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Parses one Kafka message value from the commands topic. Never throws, whatever the input.
+ *
+ * In order: no value → unreadable; more than 64 KiB → unreadable; not UTF-8 or not JSON →
+ * unreadable; not a JSON object → unreadable; no valid `id` and `source` → unreadable. From then on
+ * every problem is a rejection: envelope invalid → INVALID_MESSAGE; `type` not one of the four
+ * commands → UNKNOWN_COMMAND_TYPE; `data` invalid → INVALID_MESSAGE.
+ */
+export function parseCommand(value: Buffer | string | null): ParsedCommand {
+  try {
+    return parse(value);
+  } catch {
+    // Not expected: every step above is total. A bug must not stop the partition, so dead-letter.
+    return { kind: 'unreadable', reason: 'internal error while parsing' };
+  }
+}
+
+function parse(value: Buffer | string | null | undefined): ParsedCommand {
+  const text = decode(value);
+  if (typeof text !== 'string') return text;
+
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { kind: 'unreadable', reason: 'not JSON' };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { kind: 'unreadable', reason: `not a JSON object (${Array.isArray(raw) ? 'array' : raw === null ? 'null' : typeof raw})` };
+  }
+
+  const identity = check(IdentitySchema, raw);
+  if (!identity.ok) return { kind: 'unreadable', reason: `no readable id and source: ${identity.error}` };
+
+  const envelope = raw as Record<string, unknown>;
+  const reject = (reason: ParseRejectionReason, message: string): ParsedCommand => ({
+    kind: 'rejected',
+    id: envelope.id as string,
+    source: envelope.source as string,
+    type: typeof envelope.type === 'string' && check(ReadableTypeSchema, envelope.type).ok ? envelope.type : '',
+    correlationId:
+      typeof envelope.correlationid === 'string' && check(ReadableCorrelationSchema, envelope).ok
+        ? envelope.correlationid
+        : (envelope.id as string),
+    reason,
+    message,
+  });
+
+  const envelopeCheck = check(CommandEnvelopeSchema, raw);
+  if (!envelopeCheck.ok) return reject('INVALID_MESSAGE', envelopeCheck.error);
+
+  const type = envelope.type;
+  if (!isCommandType(type)) {
+    return reject('UNKNOWN_COMMAND_TYPE', `/type is not a known command type (expected ${COMMAND_TYPES.join(', ')})`);
+  }
+
+  const schema = COMMAND_SCHEMAS[type];
+  const commandCheck = check(schema, raw);
+  if (!commandCheck.ok) return reject('INVALID_MESSAGE', commandCheck.error);
+
+  return { kind: 'ok', command: normalize(schema, raw) as Command };
+}
+
+/** The message value as text, or why it cannot be read. */
+function decode(value: unknown): string | ParsedCommand {
+  if (value === null || value === undefined) return { kind: 'unreadable', reason: 'no value (tombstone)' };
+  if (typeof value === 'string') {
+    if (Buffer.byteLength(value, 'utf8') > MAX_MESSAGE_BYTES) return tooLarge();
+    // A byte-order mark is dropped, as the UTF-8 decoder does for buffers.
+    return value.charCodeAt(0) === 0xfeff ? value.slice(1) : value;
+  }
+  if (value instanceof Uint8Array) {
+    if (value.byteLength > MAX_MESSAGE_BYTES) return tooLarge();
+    try {
+      return utf8.decode(value);
+    } catch {
+      return { kind: 'unreadable', reason: 'not valid UTF-8' };
+    }
+  }
+  return { kind: 'unreadable', reason: `unsupported value type (${typeof value})` };
+}
+
+function tooLarge(): ParsedCommand {
+  return { kind: 'unreadable', reason: `message larger than ${MAX_MESSAGE_BYTES} bytes` };
+}

@@ -1,0 +1,211 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { commandSchema } from './envelope.schema';
+import {
+  Email,
+  Id,
+  Minutes,
+  NAME_MAX_LENGTH,
+  OptionalInput,
+  REASON_MAX_LENGTH,
+  STATUS_MAX_LENGTH,
+  Text,
+  Uuid,
+} from './field.schemas';
+
+/*
+ * Commands of contract v1, published to `proctoring.attempt.commands.v1`.
+ *
+ * Optional fields may be absent or `null`; both mean "not given" and the parsed command never
+ * contains a `null` optional field. Required fields may never be `null`.
+ */
+
+export const COMMAND_TYPES = ['RegisterExam', 'CreateAttempt', 'UpdateAttemptStatus', 'RemoveAttempt'] as const;
+export type CommandType = (typeof COMMAND_TYPES)[number];
+
+export function isCommandType(value: unknown): value is CommandType {
+  return typeof value === 'string' && (COMMAND_TYPES as readonly string[]).includes(value);
+}
+
+const examId = () => Id({ description: "The exam's id, chosen by the publisher (1–255 characters, no control characters)." });
+const userId = () => Id({ description: "The learner's id, chosen by the publisher (1–255 characters, no control characters)." });
+
+export const UserSchema = Type.Object(
+  {
+    username: Id({ description: "The learner's username." }),
+    email: Email({ description: "The learner's e-mail address (3–254 characters, one '@'). Personal data." }),
+  },
+  { description: 'The learner, as shown in e-mails. Personal data: never logged.' },
+);
+
+/**
+ * One way of naming the attempt: these fields present and not `null`. Their types are checked by
+ * `properties`, so a mistyped field is reported as such rather than as a missing address.
+ */
+function addressedBy(...fields: string[]) {
+  return {
+    type: 'object',
+    required: fields,
+    properties: Object.fromEntries(fields.map((f) => [f, { not: { type: 'null' } }])),
+  };
+}
+
+export const RegisterExamDataSchema = Type.Object(
+  {
+    examId: examId(),
+    courseId: Id({ description: 'The course key, e.g. "course-v1:edX+DemoX+2025".' }),
+    contentId: Id({ description: "The exam's content (block) id; unique within the course." }),
+    examName: Text(1, NAME_MAX_LENGTH, { description: 'Shown to learners.' }),
+    timeLimitMins: Minutes({ description: 'Time limit in minutes (0–100000).' }),
+    isProctored: Type.Boolean(),
+    isPracticeExam: Type.Boolean(),
+    isActive: OptionalInput(Type.Boolean({ default: true, description: 'Defaults to true.' })),
+    courseName: OptionalInput(Text(1, NAME_MAX_LENGTH, { description: 'Shown in e-mails; "your course" when absent.' })),
+    provider: OptionalInput(
+      Id({ description: 'Proctoring provider; must be configured in the providers file. Absent: the defaults apply.' }),
+    ),
+    externalId: OptionalInput(Id({ description: "The exam's id at the provider." })),
+  },
+  { description: 'Creates or replaces the exam with this examId (upsert; every field may change).' },
+);
+
+export const CreateAttemptDataSchema = Type.Object(
+  {
+    examId: examId(),
+    userId: userId(),
+    user: UserSchema,
+    takingAsProctored: Type.Boolean({ description: 'Whether the learner takes the exam as proctored.' }),
+    externalId: OptionalInput(Id({ description: "The attempt's id at the provider." })),
+    additionalTimeMins: OptionalInput(Minutes({ description: 'Extra minutes granted to this learner (0–100000).' })),
+  },
+  { description: "Creates the learner's attempt at a registered exam." },
+);
+
+export const UpdateAttemptStatusDataSchema = Type.Object(
+  {
+    toStatus: Text(1, STATUS_MAX_LENGTH, {
+      description:
+        'Requested status. Any string is accepted here; a value that is not one of the 14 statuses is rejected INVALID_STATUS.',
+    }),
+    reason: OptionalInput(Text(0, REASON_MAX_LENGTH, { description: 'Why (free text, stored with the transition).' })),
+    attemptId: OptionalInput(Uuid({ description: 'The attempt, by id.' })),
+    attemptCode: OptionalInput(Id({ description: 'The attempt, by attempt code.' })),
+    examId: OptionalInput(examId()),
+    userId: OptionalInput(userId()),
+  },
+  {
+    description:
+      'Moves an attempt to a new status. Name the attempt by attemptId, by attemptCode, or by examId and userId; when several are given they must name the same attempt.',
+    anyOf: [addressedBy('attemptId'), addressedBy('attemptCode'), addressedBy('examId', 'userId')],
+  },
+);
+
+export const RemoveAttemptDataSchema = Type.Object(
+  {
+    attemptId: OptionalInput(Uuid({ description: 'The attempt, by id.' })),
+    examId: OptionalInput(examId()),
+    userId: OptionalInput(userId()),
+  },
+  {
+    description: 'Archives and deletes an attempt, named by attemptId or by examId and userId.',
+    anyOf: [addressedBy('attemptId'), addressedBy('examId', 'userId')],
+  },
+);
+
+export const RegisterExamCommandSchema = commandSchema(
+  'RegisterExam',
+  RegisterExamDataSchema,
+  'Register or update an exam. Key: courseId.',
+);
+export const CreateAttemptCommandSchema = commandSchema(
+  'CreateAttempt',
+  CreateAttemptDataSchema,
+  "Create a learner's attempt. Key: userId.",
+);
+export const UpdateAttemptStatusCommandSchema = commandSchema(
+  'UpdateAttemptStatus',
+  UpdateAttemptStatusDataSchema,
+  "Change an attempt's status. Key: userId (when known).",
+);
+export const RemoveAttemptCommandSchema = commandSchema(
+  'RemoveAttempt',
+  RemoveAttemptDataSchema,
+  'Remove an attempt. Key: userId (when known).',
+);
+
+/** The full schema (envelope and data) of each command type. */
+export const COMMAND_SCHEMAS = {
+  RegisterExam: RegisterExamCommandSchema,
+  CreateAttempt: CreateAttemptCommandSchema,
+  UpdateAttemptStatus: UpdateAttemptStatusCommandSchema,
+  RemoveAttempt: RemoveAttemptCommandSchema,
+} as const satisfies Record<CommandType, TSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Types. The wire types (`Static<>`) allow `null` for optional fields; the parsed types do not,
+// and `RegisterExam.isActive` is always present after parsing.
+
+/** Optional properties lose `null` (it means "absent"); required ones are unchanged. */
+type NullAsAbsent<T> = { [K in keyof T]: undefined extends T[K] ? Exclude<T[K], null> : T[K] };
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/** What a publisher passes to `buildCommand` (optional fields may be left out). */
+export type RegisterExamInput = Simplify<NullAsAbsent<Static<typeof RegisterExamDataSchema>>>;
+export type CreateAttemptInput = Simplify<NullAsAbsent<Static<typeof CreateAttemptDataSchema>>>;
+export type UpdateAttemptStatusInput = Simplify<NullAsAbsent<Static<typeof UpdateAttemptStatusDataSchema>>>;
+export type RemoveAttemptInput = Simplify<NullAsAbsent<Static<typeof RemoveAttemptDataSchema>>>;
+
+/** Parsed command data: no `null` optional fields, defaults applied, unknown fields dropped. */
+export type RegisterExamData = Simplify<Omit<RegisterExamInput, 'isActive'> & { isActive: boolean }>;
+export type CreateAttemptData = CreateAttemptInput;
+export type UpdateAttemptStatusData = UpdateAttemptStatusInput;
+export type RemoveAttemptData = RemoveAttemptInput;
+export type UserData = Static<typeof UserSchema>;
+
+export interface CommandDataMap {
+  RegisterExam: RegisterExamData;
+  CreateAttempt: CreateAttemptData;
+  UpdateAttemptStatus: UpdateAttemptStatusData;
+  RemoveAttempt: RemoveAttemptData;
+}
+
+export interface CommandInputMap {
+  RegisterExam: RegisterExamInput;
+  CreateAttempt: CreateAttemptInput;
+  UpdateAttemptStatus: UpdateAttemptStatusInput;
+  RemoveAttempt: RemoveAttemptInput;
+}
+
+/** The `data` a publisher gives `buildCommand` for a command type. */
+export type DataFor<T extends CommandType> = CommandInputMap[T];
+
+/** A parsed command of one type. */
+export interface CommandEnvelope<T extends CommandType> {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: T;
+  time?: string;
+  datacontenttype?: 'application/json';
+  subject?: string;
+  correlationid?: string;
+  data: CommandDataMap[T];
+}
+
+export type RegisterExamCommand = CommandEnvelope<'RegisterExam'>;
+export type CreateAttemptCommand = CommandEnvelope<'CreateAttempt'>;
+export type UpdateAttemptStatusCommand = CommandEnvelope<'UpdateAttemptStatus'>;
+export type RemoveAttemptCommand = CommandEnvelope<'RemoveAttempt'>;
+
+/** A parsed, valid command: a discriminated union on `type`. */
+export type Command = RegisterExamCommand | CreateAttemptCommand | UpdateAttemptStatusCommand | RemoveAttemptCommand;
+
+export type CommandOfType<T extends CommandType> = Extract<Command, { type: T }>;
+
+export function isCommandOfType<T extends CommandType>(command: Command, type: T): command is CommandOfType<T> {
+  return command.type === type;
+}
+
+/** The id every event caused by the command carries as `correlationid`. */
+export function correlationIdOf(command: Command): string {
+  return command.correlationid ?? command.id;
+}

@@ -1,0 +1,70 @@
+import type { TSchema } from '@sinclair/typebox';
+import { EVENT_SCHEMAS, EVENT_TYPES, isEventType, type DomainEvent } from './event.schemas';
+import { check } from './schema-validator';
+
+export type EventValidation = { ok: true; event: DomainEvent } | { ok: false; errors: string[] };
+
+export interface ValidateEventOptions {
+  /**
+   * Also fail on fields the contract does not declare (at every level it describes), and on an
+   * event about an attempt whose `subject` is not its `data.attemptId`. Producers' contract tests
+   * use it so that nothing undocumented leaks onto the wire; consumers never do, since fields may
+   * be added within v1.
+   */
+  strict?: boolean;
+}
+
+/**
+ * Checks an event (already parsed from JSON) against the v1 contract. Error messages name the
+ * field path and never contain values.
+ */
+export function validateEvent(e: unknown, options: ValidateEventOptions = {}): EventValidation {
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return { ok: false, errors: ['(message) must be object'] };
+  const type = (e as { type?: unknown }).type;
+  if (!isEventType(type)) {
+    return { ok: false, errors: [`/type must be one of ${EVENT_TYPES.map((t) => JSON.stringify(t)).join(', ')}`] };
+  }
+  const schema = EVENT_SCHEMAS[type];
+  const result = check(schema, e);
+  if (!result.ok) return { ok: false, errors: [result.error] };
+  if (options.strict) {
+    const undeclared = undeclaredFields(schema, e, '');
+    if (undeclared.length > 0) return { ok: false, errors: undeclared.map((p) => `${p} is not declared by the contract`) };
+    const event = e as DomainEvent;
+    if ('attemptId' in event.data && event.subject !== event.data.attemptId) {
+      return { ok: false, errors: ['/subject must be the attempt id (/data/attemptId)'] };
+    }
+  }
+  return { ok: true, event: e as DomainEvent };
+}
+
+/**
+ * Parses one Kafka message value from an events topic: the event, or `null` when the value is not
+ * a valid v1 event (not JSON, unknown type, missing or mistyped field). Unknown fields are kept
+ * and ignored. Never throws.
+ */
+export function parseEvent(value: Buffer | string | null): DomainEvent | null {
+  try {
+    if (value === null || value === undefined) return null;
+    const text = typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
+    const parsed: unknown = JSON.parse(text);
+    const result = validateEvent(parsed);
+    return result.ok ? result.event : null;
+  } catch {
+    return null;
+  }
+}
+
+type SchemaNode = { properties?: Record<string, SchemaNode> };
+
+function undeclaredFields(schema: TSchema, value: unknown, path: string): string[] {
+  const properties = (schema as SchemaNode).properties;
+  if (!properties || typeof value !== 'object' || value === null || Array.isArray(value)) return [];
+  const found: string[] = [];
+  for (const [key, v] of Object.entries(value)) {
+    const sub = Object.prototype.hasOwnProperty.call(properties, key) ? properties[key] : undefined;
+    if (!sub) found.push(`${path}/${key}`);
+    else found.push(...undeclaredFields(sub as TSchema, v, `${path}/${key}`));
+  }
+  return found;
+}

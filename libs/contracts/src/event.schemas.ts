@@ -1,0 +1,313 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { UserSchema } from './command.schemas';
+import { eventSchema } from './envelope.schema';
+import {
+  DateTime,
+  Id,
+  ID_MAX_LENGTH,
+  NAME_MAX_LENGTH,
+  Nullable,
+  REASON_MAX_LENGTH,
+  STATUS_MAX_LENGTH,
+  StringConst,
+  StringEnum,
+  Text,
+  Uuid,
+} from './field.schemas';
+import { TOPICS } from './topics';
+
+/*
+ * Events of contract v1. Attempt events and command outcomes go to `proctoring.attempt.events.v1`,
+ * credit events to `proctoring.credential.events.v1`. Nullable fields are always present (value or
+ * `null`); optional fields are absent when they do not apply. Statuses are plain strings here: the
+ * list of statuses belongs to the domain, and the service only ever emits valid ones.
+ */
+
+export const EVENT_TYPES = [
+  'AttemptCreated',
+  'AttemptStatusChanged',
+  'AttemptRemoved',
+  'CommandProcessed',
+  'CommandRejected',
+  'CredentialRequirementUpdated',
+  'CredentialRequirementRemoved',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export function isEventType(value: unknown): value is EventType {
+  return typeof value === 'string' && (EVENT_TYPES as readonly string[]).includes(value);
+}
+
+export const REJECTION_REASONS = [
+  'INVALID_MESSAGE',
+  'UNKNOWN_COMMAND_TYPE',
+  'INVALID_STATUS',
+  'EXAM_NOT_FOUND',
+  'UNKNOWN_PROVIDER',
+  'ATTEMPT_NOT_FOUND',
+  'ATTEMPT_ALREADY_EXISTS',
+  'ILLEGAL_TRANSITION',
+  'EXAM_CONFLICT',
+] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+export const CREDIT_STATUSES = ['satisfied', 'submitted', 'failed'] as const;
+export type CreditStatus = (typeof CREDIT_STATUSES)[number];
+
+export const REMOVAL_REASONS = ['removed', 'replaced'] as const;
+export const COMMAND_OUTCOMES = ['applied', 'noop'] as const;
+
+/** The credit requirement namespace of proctored exams. */
+export const CREDIT_NAMESPACE = 'proctored_exam';
+
+const status = (description: string) => Text(1, STATUS_MAX_LENGTH, { description });
+
+/** Fields every attempt-carrying event has (a snapshot of the attempt after the change). */
+const attemptProperties = {
+  attemptId: Uuid({ description: 'The attempt id (also the event subject).' }),
+  attemptCode: Id({ description: 'The attempt code (upper-case UUID), used by proctoring providers.' }),
+  examId: Id(),
+  courseId: Id(),
+  contentId: Id(),
+  examName: Text(1, NAME_MAX_LENGTH),
+  courseName: Nullable(Text(1, NAME_MAX_LENGTH)),
+  provider: Nullable(Id(), { description: "The exam's provider; null when the defaults apply." }),
+  userId: Id(),
+  user: UserSchema,
+  takingAsProctored: Type.Boolean(),
+  isSampleAttempt: Type.Boolean({ description: 'True when the exam is a practice exam.' }),
+  isPracticeExam: Type.Boolean(),
+  isProctored: Type.Boolean(),
+  startedAt: Nullable(DateTime(), { description: 'Set when the attempt first moves to started.' }),
+  completedAt: Nullable(DateTime(), { description: 'Set (overwritten) when the attempt moves to submitted.' }),
+};
+
+const version = (description: string) => Type.Integer({ minimum: 1, description });
+
+export const AttemptCreatedDataSchema = Type.Object(
+  {
+    ...attemptProperties,
+    status: status('The initial status ("created").'),
+    allowedTimeLimitMins: Type.Integer({
+      minimum: 0,
+      maximum: 2 * 100_000,
+      description: "The exam's time limit plus the learner's additional time, in minutes.",
+    }),
+    externalId: Nullable(Id(), { description: "The attempt's id at the provider." }),
+    // `const: 1` on the wire, `number` in TypeScript so producers can pass the stored version.
+    version: Type.Unsafe<number>({ type: 'integer', const: 1, description: 'Always 1: the first version of the attempt.' }),
+  },
+  { description: 'The attempt as created.' },
+);
+
+export const AttemptStatusChangedDataSchema = Type.Object(
+  {
+    ...attemptProperties,
+    fromStatus: status('The status before the change.'),
+    toStatus: status('The stored status.'),
+    requestedStatus: status('The status asked for, before the timeout alias (timed_out may be stored as submitted).'),
+    statusAlias: Text(0, STATUS_MAX_LENGTH, {
+      description: 'Shown to learners: "pending", "satisfactory", "unsatisfactory", or "" for every other status.',
+    }),
+    version: version('The attempt version after the change: 1 at creation, +1 on every stored change.'),
+    cascadeFromAttemptId: Type.Optional(
+      Uuid({ description: "Present on a cascaded decline: the attempt whose change caused it." }),
+    ),
+  },
+  { description: 'The attempt after a stored status change.' },
+);
+
+export const AttemptRemovedDataSchema = Type.Object(
+  {
+    attemptId: Uuid(),
+    attemptCode: Id(),
+    examId: Id(),
+    courseId: Id(),
+    contentId: Id(),
+    userId: Id(),
+    lastStatus: status('The status the attempt had when it was removed.'),
+    reason: StringEnum(REMOVAL_REASONS, {
+      description: '"removed": by a RemoveAttempt command (reset the courseware state); "replaced": a sample attempt re-created.',
+    }),
+  },
+  { description: 'An attempt was archived and deleted.' },
+);
+
+export const CommandProcessedDataSchema = Type.Object(
+  {
+    commandId: Id({ description: 'The command id.' }),
+    commandType: Id({ description: 'The command type.' }),
+    outcome: StringEnum(COMMAND_OUTCOMES, { description: '"applied": state changed; "noop": nothing to change.' }),
+  },
+  { description: "The command's outcome: it was applied, after all its other events." },
+);
+
+export const CommandRejectedDataSchema = Type.Object(
+  {
+    commandId: Id({ description: 'The command id.' }),
+    commandType: Text(0, ID_MAX_LENGTH, {
+      description: 'The command type as received; empty when it was missing or not a readable string.',
+    }),
+    reason: StringEnum(REJECTION_REASONS),
+    message: Text(0, REASON_MAX_LENGTH, {
+      description: 'For humans: what was wrong (field paths, never field values or personal data).',
+    }),
+  },
+  { description: 'The command was rejected and had no effect.' },
+);
+
+const creditProperties = {
+  userId: Id(),
+  courseId: Id(),
+  namespace: StringConst(CREDIT_NAMESPACE, { description: 'Always "proctored_exam".' }),
+  name: Id({ description: "The exam's contentId." }),
+};
+
+export const CredentialRequirementUpdatedDataSchema = Type.Object(
+  {
+    ...creditProperties,
+    status: StringEnum(CREDIT_STATUSES, {
+      description: '"satisfied" (verified), "submitted" (submitted), "failed" (rejected, declined, not_reviewed, error).',
+    }),
+    attemptId: Uuid(),
+    attemptVersion: version('The attempt version that produced this status; drop older ones.'),
+    isPracticeExam: Type.Boolean(),
+    isProctored: Type.Boolean(),
+  },
+  { description: "The learner's credit requirement status for the exam." },
+);
+
+export const CredentialRequirementRemovedDataSchema = Type.Object(
+  {
+    ...creditProperties,
+    attemptId: Uuid(),
+  },
+  { description: "The learner's credit requirement status for the exam was removed with the attempt." },
+);
+
+export const AttemptCreatedEventSchema = eventSchema(
+  'AttemptCreated',
+  AttemptCreatedDataSchema,
+  'An attempt was created (by CreateAttempt or by a cascade). Key: userId.',
+);
+export const AttemptStatusChangedEventSchema = eventSchema(
+  'AttemptStatusChanged',
+  AttemptStatusChangedDataSchema,
+  "An attempt's status was stored. Key: userId.",
+);
+export const AttemptRemovedEventSchema = eventSchema(
+  'AttemptRemoved',
+  AttemptRemovedDataSchema,
+  'An attempt was removed or replaced. Key: userId.',
+);
+export const CommandProcessedEventSchema = eventSchema(
+  'CommandProcessed',
+  CommandProcessedDataSchema,
+  'A command was processed; published after its other events. Key: userId (RegisterExam: courseId).',
+);
+export const CommandRejectedEventSchema = eventSchema(
+  'CommandRejected',
+  CommandRejectedDataSchema,
+  'A command was rejected. Key: userId when readable (RegisterExam: courseId), else the key it arrived with.',
+);
+export const CredentialRequirementUpdatedEventSchema = eventSchema(
+  'CredentialRequirementUpdated',
+  CredentialRequirementUpdatedDataSchema,
+  'A credit requirement status changed. Key: userId.',
+);
+export const CredentialRequirementRemovedEventSchema = eventSchema(
+  'CredentialRequirementRemoved',
+  CredentialRequirementRemovedDataSchema,
+  'A credit requirement status was removed. Key: userId.',
+);
+
+/** The full schema (envelope and data) of each event type. */
+export const EVENT_SCHEMAS = {
+  AttemptCreated: AttemptCreatedEventSchema,
+  AttemptStatusChanged: AttemptStatusChangedEventSchema,
+  AttemptRemoved: AttemptRemovedEventSchema,
+  CommandProcessed: CommandProcessedEventSchema,
+  CommandRejected: CommandRejectedEventSchema,
+  CredentialRequirementUpdated: CredentialRequirementUpdatedEventSchema,
+  CredentialRequirementRemoved: CredentialRequirementRemovedEventSchema,
+} as const satisfies Record<EventType, TSchema>;
+
+export type AttemptCreatedData = Static<typeof AttemptCreatedDataSchema>;
+export type AttemptStatusChangedData = Static<typeof AttemptStatusChangedDataSchema>;
+export type AttemptRemovedData = Static<typeof AttemptRemovedDataSchema>;
+export type CommandProcessedData = Static<typeof CommandProcessedDataSchema>;
+export type CommandRejectedData = Static<typeof CommandRejectedDataSchema>;
+export type CredentialRequirementUpdatedData = Static<typeof CredentialRequirementUpdatedDataSchema>;
+export type CredentialRequirementRemovedData = Static<typeof CredentialRequirementRemovedDataSchema>;
+
+export interface EventDataMap {
+  AttemptCreated: AttemptCreatedData;
+  AttemptStatusChanged: AttemptStatusChangedData;
+  AttemptRemoved: AttemptRemovedData;
+  CommandProcessed: CommandProcessedData;
+  CommandRejected: CommandRejectedData;
+  CredentialRequirementUpdated: CredentialRequirementUpdatedData;
+  CredentialRequirementRemoved: CredentialRequirementRemovedData;
+}
+
+export type EventEnvelope<T extends EventType, D> = {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: T;
+  time: string;
+  datacontenttype: 'application/json';
+  subject?: string;
+  causationid: string;
+  correlationid: string;
+  sequence: string;
+  data: D;
+};
+
+export type AttemptCreatedEvent = EventEnvelope<'AttemptCreated', AttemptCreatedData>;
+export type AttemptStatusChangedEvent = EventEnvelope<'AttemptStatusChanged', AttemptStatusChangedData>;
+export type AttemptRemovedEvent = EventEnvelope<'AttemptRemoved', AttemptRemovedData>;
+export type CommandProcessedEvent = EventEnvelope<'CommandProcessed', CommandProcessedData>;
+export type CommandRejectedEvent = EventEnvelope<'CommandRejected', CommandRejectedData>;
+export type CredentialRequirementUpdatedEvent = EventEnvelope<'CredentialRequirementUpdated', CredentialRequirementUpdatedData>;
+export type CredentialRequirementRemovedEvent = EventEnvelope<'CredentialRequirementRemoved', CredentialRequirementRemovedData>;
+
+export type DomainEvent =
+  | AttemptCreatedEvent
+  | AttemptStatusChangedEvent
+  | AttemptRemovedEvent
+  | CommandProcessedEvent
+  | CommandRejectedEvent
+  | CredentialRequirementUpdatedEvent
+  | CredentialRequirementRemovedEvent;
+
+export type EventOfType<T extends EventType> = Extract<DomainEvent, { type: T }>;
+
+export function isEventOfType<T extends EventType>(e: DomainEvent, t: T): e is EventOfType<T> {
+  return e.type === t;
+}
+
+/** The topic an event type is published to. */
+export function eventTopic(type: EventType): string {
+  switch (type) {
+    case 'CredentialRequirementUpdated':
+    case 'CredentialRequirementRemoved':
+      return TOPICS.credentialEvents;
+    case 'AttemptCreated':
+    case 'AttemptStatusChanged':
+    case 'AttemptRemoved':
+    case 'CommandProcessed':
+    case 'CommandRejected':
+      return TOPICS.attemptEvents;
+  }
+}
+
+/**
+ * Orders two `sequence` values numerically (they are decimal strings; "10" > "9").
+ * Negative when `a` comes first.
+ */
+export function compareSequence(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}

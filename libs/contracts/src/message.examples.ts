@@ -1,0 +1,254 @@
+import type { Command, CommandType } from './command.schemas';
+import type { FailedEmail } from './dead-letter.schemas';
+import type { DomainEvent, EventOfType, EventType } from './event.schemas';
+
+/*
+ * One worked example per message, used by the AsyncAPI document and docs/messaging.md, and checked
+ * by the tests against the schemas. They tell one story: an exam is registered, Ada's attempt is
+ * created, the review pipeline marks it verified.
+ */
+
+const COURSE_ID = 'course-v1:edX+DemoX+2025';
+const CONTENT_ID = 'block-v1:edX+DemoX+2025+type@sequential+block@final_exam';
+const EXAM_ID = 'exam-1842';
+const USER_ID = '4711';
+const ATTEMPT_ID = '0b6a6f3e-3c2d-4f7e-9a51-6f1c2d9e8b10';
+const ATTEMPT_CODE = 'C6F1E8A2-7D3B-4B8E-A0F4-2E9C5D1B7A36';
+const USER = { username: 'ada', email: 'ada@example.com' };
+
+export const COMMAND_EXAMPLES: { [T in CommandType]: Extract<Command, { type: T }> } = {
+  RegisterExam: {
+    specversion: '1.0',
+    id: '7d0e2f1c-5a4b-4c3d-8e9f-0a1b2c3d4e5f',
+    source: 'studio',
+    type: 'RegisterExam',
+    time: '2025-11-25T09:00:00.000Z',
+    datacontenttype: 'application/json',
+    data: {
+      examId: EXAM_ID,
+      courseId: COURSE_ID,
+      contentId: CONTENT_ID,
+      examName: 'Final Exam',
+      timeLimitMins: 90,
+      isProctored: true,
+      isPracticeExam: false,
+      isActive: true,
+      courseName: 'Demonstration Course',
+      provider: 'proctortrack',
+    },
+  },
+  CreateAttempt: {
+    specversion: '1.0',
+    id: '3f9a1c2e-8b7d-4e6f-a5c4-b3d2e1f0a9b8',
+    source: 'lms',
+    type: 'CreateAttempt',
+    time: '2025-11-25T10:00:00.000Z',
+    datacontenttype: 'application/json',
+    correlationid: 'lms-request-5f1c',
+    data: {
+      examId: EXAM_ID,
+      userId: USER_ID,
+      user: USER,
+      takingAsProctored: true,
+      additionalTimeMins: 15,
+    },
+  },
+  UpdateAttemptStatus: {
+    specversion: '1.0',
+    id: 'review-98211',
+    source: 'proctortrack-review',
+    type: 'UpdateAttemptStatus',
+    time: '2025-11-25T12:30:00.000Z',
+    datacontenttype: 'application/json',
+    data: {
+      attemptCode: ATTEMPT_CODE,
+      toStatus: 'verified',
+      reason: 'Review passed',
+    },
+  },
+  RemoveAttempt: {
+    specversion: '1.0',
+    id: 'b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e',
+    source: 'staff-tools',
+    type: 'RemoveAttempt',
+    time: '2025-11-26T08:00:00.000Z',
+    datacontenttype: 'application/json',
+    data: {
+      examId: EXAM_ID,
+      userId: USER_ID,
+    },
+  },
+};
+
+const EVENT_ENVELOPE = {
+  specversion: '1.0',
+  source: 'attempt-service',
+  datacontenttype: 'application/json',
+} as const;
+
+const ATTEMPT_SNAPSHOT = {
+  attemptId: ATTEMPT_ID,
+  attemptCode: ATTEMPT_CODE,
+  examId: EXAM_ID,
+  courseId: COURSE_ID,
+  contentId: CONTENT_ID,
+  examName: 'Final Exam',
+  courseName: 'Demonstration Course',
+  provider: 'proctortrack',
+  userId: USER_ID,
+  user: USER,
+  takingAsProctored: true,
+  isSampleAttempt: false,
+  isPracticeExam: false,
+  isProctored: true,
+};
+
+export const EVENT_EXAMPLES: { [T in EventType]: EventOfType<T> } = {
+  AttemptCreated: {
+    ...EVENT_ENVELOPE,
+    id: 'c0a80101-0000-4000-8000-000000000001',
+    type: 'AttemptCreated',
+    time: '2025-11-25T10:00:00.412Z',
+    subject: ATTEMPT_ID,
+    causationid: '3f9a1c2e-8b7d-4e6f-a5c4-b3d2e1f0a9b8',
+    correlationid: 'lms-request-5f1c',
+    sequence: '41',
+    data: {
+      ...ATTEMPT_SNAPSHOT,
+      status: 'created',
+      allowedTimeLimitMins: 105,
+      externalId: null,
+      startedAt: null,
+      completedAt: null,
+      version: 1,
+    },
+  },
+  AttemptStatusChanged: {
+    ...EVENT_ENVELOPE,
+    id: 'c0a80101-0000-4000-8000-000000000003',
+    type: 'AttemptStatusChanged',
+    time: '2025-11-25T12:30:00.120Z',
+    subject: ATTEMPT_ID,
+    causationid: 'review-98211',
+    correlationid: 'review-98211',
+    sequence: '57',
+    data: {
+      ...ATTEMPT_SNAPSHOT,
+      fromStatus: 'second_review_required',
+      toStatus: 'verified',
+      requestedStatus: 'verified',
+      statusAlias: 'satisfactory',
+      startedAt: '2025-11-25T10:05:12.000Z',
+      completedAt: '2025-11-25T11:28:40.000Z',
+      version: 6,
+    },
+  },
+  AttemptRemoved: {
+    ...EVENT_ENVELOPE,
+    id: 'c0a80101-0000-4000-8000-000000000006',
+    type: 'AttemptRemoved',
+    time: '2025-11-26T08:00:00.250Z',
+    subject: ATTEMPT_ID,
+    causationid: 'b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e',
+    correlationid: 'b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e',
+    sequence: '61',
+    data: {
+      attemptId: ATTEMPT_ID,
+      attemptCode: ATTEMPT_CODE,
+      examId: EXAM_ID,
+      courseId: COURSE_ID,
+      contentId: CONTENT_ID,
+      userId: USER_ID,
+      lastStatus: 'verified',
+      reason: 'removed',
+    },
+  },
+  CommandProcessed: {
+    ...EVENT_ENVELOPE,
+    id: 'c0a80101-0000-4000-8000-000000000005',
+    type: 'CommandProcessed',
+    time: '2025-11-25T12:30:00.120Z',
+    causationid: 'review-98211',
+    correlationid: 'review-98211',
+    sequence: '59',
+    data: { commandId: 'review-98211', commandType: 'UpdateAttemptStatus', outcome: 'applied' },
+  },
+  CommandRejected: {
+    ...EVENT_ENVELOPE,
+    id: 'c0a80101-0000-4000-8000-000000000009',
+    type: 'CommandRejected',
+    time: '2025-11-25T12:31:00.007Z',
+    causationid: 'review-98212',
+    correlationid: 'review-98212',
+    sequence: '60',
+    data: {
+      commandId: 'review-98212',
+      commandType: 'UpdateAttemptStatus',
+      reason: 'INVALID_MESSAGE',
+      message: '/data/toStatus is required',
+    },
+  },
+  CredentialRequirementUpdated: {
+    ...EVENT_ENVELOPE,
+    id: 'c0a80101-0000-4000-8000-000000000004',
+    type: 'CredentialRequirementUpdated',
+    time: '2025-11-25T12:30:00.120Z',
+    subject: ATTEMPT_ID,
+    causationid: 'review-98211',
+    correlationid: 'review-98211',
+    sequence: '58',
+    data: {
+      userId: USER_ID,
+      courseId: COURSE_ID,
+      namespace: 'proctored_exam',
+      name: CONTENT_ID,
+      status: 'satisfied',
+      attemptId: ATTEMPT_ID,
+      attemptVersion: 6,
+      isPracticeExam: false,
+      isProctored: true,
+    },
+  },
+  CredentialRequirementRemoved: {
+    ...EVENT_ENVELOPE,
+    id: 'c0a80101-0000-4000-8000-000000000007',
+    type: 'CredentialRequirementRemoved',
+    time: '2025-11-26T08:00:00.250Z',
+    subject: ATTEMPT_ID,
+    causationid: 'b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e',
+    correlationid: 'b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e',
+    sequence: '62',
+    data: {
+      userId: USER_ID,
+      courseId: COURSE_ID,
+      namespace: 'proctored_exam',
+      name: CONTENT_ID,
+      attemptId: ATTEMPT_ID,
+    },
+  },
+};
+
+/** A command value that cannot be read (truncated JSON), as it lands on the commands DLQ. */
+export const UNREADABLE_COMMAND_EXAMPLE = {
+  payload: '{"specversion":"1.0","id":"3f9a1c2e-8b7d-4e6f","source":"lms","type":"CreateAt',
+  headers: {
+    'content-type': 'application/cloudevents+json',
+    'dlq-reason': 'not JSON',
+    'dlq-source-topic': 'proctoring.attempt.commands.v1',
+    'dlq-source-partition': '2',
+    'dlq-source-offset': '18842',
+    'dlq-failed-at': '2025-11-25T10:00:01.000Z',
+  },
+};
+
+export const FAILED_EMAIL_EXAMPLE: FailedEmail = {
+  eventId: 'c0a80101-0000-4000-8000-000000000003',
+  attemptId: ATTEMPT_ID,
+  userId: USER_ID,
+  reason: 'permanent: HTTP 400 from the mail provider',
+  statusCode: 400,
+  attempts: 1,
+  failedAt: '2025-11-25T12:30:05.000Z',
+};
+
+export const ALL_EVENT_EXAMPLES: DomainEvent[] = Object.values(EVENT_EXAMPLES);
