@@ -26,6 +26,8 @@ export async function startAttemptService(topics: TestTopics, env: Record<string
     HTTP_PORT: '0',
     OUTBOX_RELAY_IDLE_POLL_MS: '200',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    // The sweeper sweeps the whole shared test database; suites that test it turn it on explicitly.
+    SWEEPER_ENABLED: 'false',
     ...topicEnv(topics),
     ...env,
   });

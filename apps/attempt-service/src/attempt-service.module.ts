@@ -1,18 +1,44 @@
-import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Module,
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { ProcessCommandsUseCase } from './application/process-commands.use-case';
 import { AttemptServiceMetrics } from './attempt-service.metrics';
-import { closeAttemptServiceRuntime, type AttemptServiceRuntime } from './attempt-service.runtime';
+import {
+  closeAttemptServiceRuntime,
+  startAttemptServiceRuntime,
+  stopAttemptServiceBackground,
+  type AttemptServiceRuntime,
+} from './attempt-service.runtime';
+import { AttemptsController } from './http/attempts.controller';
+import { ConsumerLagMonitor } from './http/consumer-lag.monitor';
+import { HealthController } from './http/health.controller';
+import { MetricsController } from './http/metrics.controller';
+import { ReadinessProbe } from './http/readiness.probe';
 import { AttemptCommandsConsumer } from './messaging/attempt-commands.consumer';
+import { AttemptReadRepository } from './persistence/attempt-read.repository';
 import { CONFIG, LOGGER, PG_POOL } from './runtime.tokens';
 
 export const RUNTIME = Symbol('RUNTIME');
 
-/** Starts the outbox relay with the app and shuts the runtime down after the consumer drained. */
-class RuntimeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+/**
+ * Starts the outbox relay, the timeout sweeper and the lag monitor with the app. On shutdown Nest
+ * calls beforeApplicationShutdown (the sweeper stops, its sweep in flight commits), then closes the
+ * HTTP server and the consumer (which drains), then onApplicationShutdown closes the runtime.
+ */
+class RuntimeLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(@Inject(RUNTIME) private readonly rt: AttemptServiceRuntime) {}
 
   onApplicationBootstrap(): void {
-    this.rt.relay.start();
+    startAttemptServiceRuntime(this.rt);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await stopAttemptServiceBackground(this.rt);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -25,7 +51,7 @@ export class AttemptServiceModule {
   static register(rt: AttemptServiceRuntime): DynamicModule {
     return {
       module: AttemptServiceModule,
-      controllers: [AttemptCommandsConsumer],
+      controllers: [AttemptCommandsConsumer, AttemptsController, HealthController, MetricsController],
       providers: [
         { provide: RUNTIME, useValue: rt },
         { provide: CONFIG, useValue: rt.config },
@@ -33,6 +59,9 @@ export class AttemptServiceModule {
         { provide: PG_POOL, useValue: rt.pool },
         { provide: AttemptServiceMetrics, useValue: rt.metrics },
         { provide: ProcessCommandsUseCase, useValue: rt.processCommands },
+        { provide: AttemptReadRepository, useValue: rt.reads },
+        { provide: ReadinessProbe, useValue: rt.readiness },
+        { provide: ConsumerLagMonitor, useValue: rt.lagMonitor },
         RuntimeLifecycle,
       ],
     };

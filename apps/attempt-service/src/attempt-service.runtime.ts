@@ -3,16 +3,22 @@ import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { ensureDatabase } from '../../../libs/platform/src/database/ensure-database';
 import { poolOf } from '../../../libs/platform/src/database/sql-runner';
-import { connectIdempotentProducer, createKafka } from '../../../libs/platform/src/kafka/kafka-client';
+import { createKafka } from '../../../libs/platform/src/kafka/kafka-client';
 import { KafkaBatchTransport } from '../../../libs/platform/src/kafka/kafka-batch.transport';
 import { createLogger, type Logger } from '../../../libs/platform/src/logging/logger';
-import { EventFactory } from './application/event-factory';
-import { ProcessCommandsUseCase } from './application/process-commands.use-case';
+import type { EventFactory } from './application/event-factory';
+import type { ProcessCommandsUseCase } from './application/process-commands.use-case';
+import { createOutboxRelay, createProcessCommands } from './attempt-service.factories';
 import { AttemptServiceMetrics } from './attempt-service.metrics';
 import type { AttemptServiceConfig } from './config/attempt-service.config';
+import { ConsumerLagMonitor } from './http/consumer-lag.monitor';
+import { KafkaAdminClient } from './http/kafka-admin.client';
+import { ReadinessProbe } from './http/readiness.probe';
 import { ATTEMPT_COMMANDS } from './messaging/attempt-commands.consumer';
-import { OutboxRelay } from './outbox/outbox-relay';
+import type { OutboxRelay } from './outbox/outbox-relay';
+import { AttemptReadRepository } from './persistence/attempt-read.repository';
 import { attemptDataSourceOptions } from './persistence/data-source';
+import { TimeoutSweeper } from './sweeper/timeout.sweeper';
 
 /** Everything the attempt-service runs on, built and connected before Nest boots (fail fast). */
 export interface AttemptServiceRuntime {
@@ -26,6 +32,11 @@ export interface AttemptServiceRuntime {
   events: EventFactory;
   relay: OutboxRelay;
   transport: KafkaBatchTransport;
+  sweeper: TimeoutSweeper;
+  reads: AttemptReadRepository;
+  kafkaAdmin: KafkaAdminClient;
+  readiness: ReadinessProbe;
+  lagMonitor: ConsumerLagMonitor;
 }
 
 export async function openDataSource(config: AttemptServiceConfig, migrate: boolean): Promise<DataSource> {
@@ -43,27 +54,12 @@ export async function createAttemptServiceRuntime(
   opts: { logger?: Logger; migrate?: boolean } = {},
 ): Promise<AttemptServiceRuntime> {
   const logger = opts.logger ?? createLogger('attempt-service', config.logLevel);
-  const dataSource = await openDataSource(config, opts.migrate ?? true);
+  const dataSource = await openDataSource(config, opts.migrate ?? config.migrateOnStart);
   const pool = poolOf(dataSource);
   const kafka = createKafka(config.kafka, logger);
   const metrics = new AttemptServiceMetrics();
-  const events = new EventFactory(config.topics, config.eventSource);
-  const processCommands = new ProcessCommandsUseCase({
-    pool,
-    events,
-    providers: config.providers,
-    dlqTopic: config.topics.commandsDlq,
-  });
-  const relay = new OutboxRelay({
-    pool,
-    connectProducer: () => connectIdempotentProducer(kafka),
-    logger: logger.child({ component: 'outbox-relay' }),
-    metrics,
-    batchSize: config.relayBatchSize,
-    idlePollMs: config.relayIdlePollMs,
-    retentionDays: config.retentionDays,
-    housekeepingIntervalMs: config.housekeepingIntervalMs,
-  });
+  const { events, processCommands } = createProcessCommands(config, pool);
+  const relay = createOutboxRelay(config, pool, kafka, logger, metrics);
   const transport = new KafkaBatchTransport({
     kafka,
     groupId: config.groupId,
@@ -71,12 +67,70 @@ export async function createAttemptServiceRuntime(
     logger: logger.child({ component: 'consumer' }),
     maxBatchSize: config.maxBatchSize,
     partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+    onRetry: () => metrics.transientFailures.inc(),
   });
-  return { config, logger, dataSource, pool, kafka, metrics, processCommands, events, relay, transport };
+  const sweeper = new TimeoutSweeper({
+    pool,
+    processCommands,
+    metrics,
+    logger: logger.child({ component: 'timeout-sweeper' }),
+    intervalMs: config.sweeperIntervalMs,
+    batchSize: config.sweeperBatchSize,
+  });
+  const kafkaAdmin = new KafkaAdminClient(kafka, logger.child({ component: 'kafka-admin' }));
+  const readiness = new ReadinessProbe({
+    pool,
+    consumerState: () => transport.consumerState,
+    admin: kafkaAdmin,
+    dbTimeoutMs: config.healthDbTimeoutMs,
+    kafkaTimeoutMs: 3000,
+    kafkaCacheMs: config.healthKafkaCacheMs,
+  });
+  const lagMonitor = new ConsumerLagMonitor({
+    admin: kafkaAdmin,
+    pool,
+    metrics,
+    logger: logger.child({ component: 'consumer-lag' }),
+    groupId: config.groupId,
+    topic: config.topics.commands,
+    intervalMs: config.consumerLagIntervalMs,
+  });
+  const reads = new AttemptReadRepository(pool);
+  return {
+    config,
+    logger,
+    dataSource,
+    pool,
+    kafka,
+    metrics,
+    processCommands,
+    events,
+    relay,
+    transport,
+    sweeper,
+    reads,
+    kafkaAdmin,
+    readiness,
+    lagMonitor,
+  };
+}
+
+/** Starts the background work that runs beside the consumer. */
+export function startAttemptServiceRuntime(rt: AttemptServiceRuntime): void {
+  rt.relay.start();
+  if (rt.config.sweeperEnabled) rt.sweeper.start();
+  rt.lagMonitor.start();
+}
+
+/** Stops what changes state on its own (the sweeper) before the consumer drains. */
+export async function stopAttemptServiceBackground(rt: AttemptServiceRuntime): Promise<void> {
+  await Promise.all([rt.sweeper.stop(), rt.lagMonitor.stop()]);
 }
 
 /** Called after the consumer has drained: publish what is left, then disconnect. */
 export async function closeAttemptServiceRuntime(rt: AttemptServiceRuntime): Promise<void> {
+  await stopAttemptServiceBackground(rt);
   await rt.relay.stop();
+  await rt.kafkaAdmin.close();
   await rt.dataSource.destroy().catch((e: unknown) => rt.logger.warn({ err: e }, 'database close failed'));
 }

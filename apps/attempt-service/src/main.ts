@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { scrubEmails } from '../../../libs/platform/src/logging/logger';
 import { PinoNestLogger } from '../../../libs/platform/src/nest/pino-nest.logger';
 import { AttemptServiceModule } from './attempt-service.module';
 import { createAttemptServiceRuntime } from './attempt-service.runtime';
@@ -7,19 +8,22 @@ import { loadAttemptServiceConfig } from './config/attempt-service.config';
 
 async function bootstrap(): Promise<void> {
   const config = loadAttemptServiceConfig(process.env);
-  const runtime = await createAttemptServiceRuntime(config, { migrate: process.env.MIGRATE_ON_START !== 'false' });
+  const runtime = await createAttemptServiceRuntime(config);
   const app = await NestFactory.create(AttemptServiceModule.register(runtime), {
     logger: new PinoNestLogger(runtime.logger.child({ component: 'nest' })),
   });
   app.connectMicroservice({ strategy: runtime.transport }, { inheritAppConfig: true });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.startAllMicroservices();
-  await app.listen(config.httpPort, '0.0.0.0');
-  runtime.logger.info({ httpPort: config.httpPort, groupId: config.groupId, topics: config.topics }, 'attempt-service started');
+  await app.listen(config.httpPort, config.httpHost);
+  runtime.logger.info(
+    { httpPort: config.httpPort, groupId: config.groupId, topics: config.topics, sweeper: config.sweeperEnabled },
+    'attempt-service started',
+  );
 }
 
 bootstrap().catch((e: unknown) => {
   // Configuration errors name the variable, never its value; anything else is a start-up fault.
-  process.stderr.write(`attempt-service failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stderr.write(`attempt-service failed to start: ${scrubEmails(e instanceof Error ? e.message : String(e))}\n`);
   process.exit(1);
 });

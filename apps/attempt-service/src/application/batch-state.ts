@@ -17,6 +17,8 @@ export interface TransitionRow {
   causeType: string;
   causeId: string;
   cascadeFromAttemptId: string | null;
+  /** free text from the command (UpdateAttemptStatus.reason), when given */
+  reason: string | null;
   occurredAt: Date;
 }
 
@@ -383,10 +385,10 @@ async function insertHistory(sql: SqlRunner, rows: HistoryRow[]): Promise<void> 
 async function insertTransitions(sql: SqlRunner, rows: TransitionRow[]): Promise<void> {
   await sql.query(
     `INSERT INTO attempts.attempt_transition (attempt_id, version, from_status, to_status, requested_status,
-        cause_type, cause_id, cascade_from_attempt_id, occurred_at)
+        cause_type, cause_id, cascade_from_attempt_id, reason, occurred_at)
      SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(attempt_id uuid, version integer, from_status text,
         to_status text, requested_status text, cause_type text, cause_id text, cascade_from_attempt_id uuid,
-        occurred_at timestamptz)`,
+        reason text, occurred_at timestamptz)`,
     [
       JSON.stringify(
         rows.map((t) => ({
@@ -398,6 +400,7 @@ async function insertTransitions(sql: SqlRunner, rows: TransitionRow[]): Promise
           cause_type: t.causeType,
           cause_id: t.causeId,
           cascade_from_attempt_id: t.cascadeFromAttemptId,
+          reason: t.reason,
           occurred_at: t.occurredAt.toISOString(),
         })),
       ),

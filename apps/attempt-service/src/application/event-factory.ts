@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   CLOUDEVENTS_CONTENT_TYPE,
   DATA_CONTENT_TYPE,
@@ -33,10 +33,15 @@ type EventData = {
   CredentialRequirementRemoved: CredentialRequirementRemovedData;
 };
 
-/** The scope of the per-key `sequence` counter for an event key. */
-export const userScope = (userId: string) => `u:${userId}`;
-export const courseScope = (courseId: string) => `c:${courseId}`;
-export const keyScope = (key: string) => `k:${key}`;
+/**
+ * The scope of the per-key `sequence` counter: one counter per Kafka key, whatever the key names (a
+ * learner, a course, or the key a rejected command arrived with), so that every event under one key
+ * (e.g. a learner's CommandRejected for an unknown attemptId) continues that key's sequence.
+ */
+/** Keys of arbitrary messages can be long; their scope is bounded so it always fits the index. */
+export const keyScope = (key: string) => (key.length <= 200 ? `k:${key}` : `h:${createHash('sha256').update(key).digest('hex')}`);
+export const userScope = (userId: string) => keyScope(userId);
+export const courseScope = (courseId: string) => keyScope(courseId);
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 

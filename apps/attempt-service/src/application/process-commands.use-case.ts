@@ -107,9 +107,10 @@ export class ProcessCommandsUseCase {
       if (!live[i]) return;
       const scope = this.scopeOf(input, resolved);
       if (scope) scopes.push(scope);
-      if (scope?.startsWith('u:')) userIds.push(scope.slice(2));
+      const user = this.userOf(input, resolved);
+      if (user) userIds.push(user);
       if (input.kind === 'command') {
-        const d = input.command.data as { examId?: string };
+        const d = input.command.data;
         if (d.examId) examIds.push(d.examId);
         if (input.command.type === 'RegisterExam') courseIds.push(input.command.data.courseId);
       }
@@ -212,23 +213,30 @@ export class ProcessCommandsUseCase {
     }
   }
 
-  /** The sequence scope of the input's outcome event; its Kafka key is the scope's value. */
-  private scopeOf(input: CommandInput, resolved: Map<string, string>): string | null {
+  /**
+   * The Kafka key of the input's outcome event: the learner (or, for RegisterExam, the course), else
+   * the key the command came with, else its id. Its sequence scope is `keyScope(key)`: one counter
+   * per Kafka key, so every event under one key continues the same sequence.
+   */
+  private outcomeKeyOf(input: CommandInput, resolved: Map<string, string>): string | null {
     switch (input.kind) {
       case 'unreadable':
         return null;
       case 'invalid':
-        return keyScope(input.key ?? input.id);
-      case 'timeout': {
-        const user = this.userOf(input, resolved);
-        return user ? userScope(user) : null;
-      }
+        return input.key ?? input.id;
+      case 'timeout':
+        return this.userOf(input, resolved) ?? null;
       case 'command': {
-        if (input.command.type === 'RegisterExam') return courseScope(input.command.data.courseId);
-        const user = this.userOf(input, resolved);
-        return user ? userScope(user) : keyScope(input.key ?? input.command.id);
+        if (input.command.type === 'RegisterExam') return input.command.data.courseId;
+        return this.userOf(input, resolved) ?? input.key ?? input.command.id;
       }
     }
+  }
+
+  /** The sequence scope of the input's outcome event (the scope of its Kafka key). */
+  private scopeOf(input: CommandInput, resolved: Map<string, string>): string | null {
+    const key = this.outcomeKeyOf(input, resolved);
+    return key === null ? null : keyScope(key);
   }
 
   // ---- applying ----------------------------------------------------------------------------
@@ -262,8 +270,9 @@ export class ProcessCommandsUseCase {
         const c = input.command;
         const cause: Cause = { type: 'command', id: c.id, correlationId: c.correlationid ?? c.id };
         const outcome = this.applyCommand(state, c, cause, now);
-        const scope = this.scopeOf(input, resolved) ?? keyScope(c.id);
-        const key = scope.slice(2);
+        // the outcome's Kafka key: the learner (or course), else the key the command came with
+        const key = this.outcomeKeyOf(input, resolved) ?? c.id;
+        const scope = keyScope(key);
         if (outcome.kind === 'rejected') {
           this.deps.events.emit(
             state,
@@ -360,10 +369,11 @@ export class ProcessCommandsUseCase {
       if (named && named.userId !== d.userId) return reject('ATTEMPT_NOT_FOUND', 'the given fields name different attempts');
     }
     const attempt = candidates[0];
-    if (!attempt || candidates.some((a) => a?.id !== attempt.id)) {
+    // an examId given beside attemptId/attemptCode (without userId) must name the same attempt too
+    if (!attempt || candidates.some((a) => a?.id !== attempt.id) || (d.examId !== undefined && attempt.examId !== d.examId)) {
       return reject('ATTEMPT_NOT_FOUND', 'no attempt matches the given attempt reference');
     }
-    const result = this.changeStatus(state, attempt, d.toStatus, { cause, now, cascade: true, cascadeFrom: null });
+    const result = this.changeStatus(state, attempt, d.toStatus, { cause, now, cascade: true, cascadeFrom: null, reason: d.reason ?? null });
     if (!result.ok) return rejectionOf(result.error);
     return { kind: result.value };
   }
@@ -375,7 +385,12 @@ export class ProcessCommandsUseCase {
     if (d.attemptId !== undefined) candidates.push(state.attemptById(d.attemptId.toLowerCase()));
     if (d.examId !== undefined && d.userId !== undefined) candidates.push(state.attemptFor(d.examId, d.userId));
     const attempt = candidates[0];
-    if (!attempt || candidates.some((a) => a?.id !== attempt.id) || (d.userId !== undefined && attempt.userId !== d.userId)) {
+    if (
+      !attempt ||
+      candidates.some((a) => a?.id !== attempt.id) ||
+      (d.userId !== undefined && attempt.userId !== d.userId) ||
+      (d.examId !== undefined && attempt.examId !== d.examId)
+    ) {
       return reject('ATTEMPT_NOT_FOUND', 'no attempt matches the given attempt reference');
     }
     const exam = state.exam(attempt.examId);
@@ -400,7 +415,7 @@ export class ProcessCommandsUseCase {
     state: BatchState,
     attempt: StoredAttempt,
     requested: string,
-    o: { cause: Cause; now: Date; cascade: boolean; cascadeFrom: string | null; expiredAt?: Date },
+    o: { cause: Cause; now: Date; cascade: boolean; cascadeFrom: string | null; expiredAt?: Date; reason?: string | null },
   ): { ok: true; value: 'applied' | 'noop' } | { ok: false; error: TransitionRejection } {
     const exam = state.exam(attempt.examId);
     if (!exam) throw new Error(`exam ${attempt.examId} of attempt ${attempt.id} is not loaded`);
@@ -421,6 +436,7 @@ export class ProcessCommandsUseCase {
       causeType: o.cause.type,
       causeId: o.cause.id,
       cascadeFromAttemptId: o.cascadeFrom,
+      reason: o.reason ?? null,
       occurredAt: o.now,
     });
     this.deps.events.statusChanged(state, attempt, change, after, exam, o.cause, o.now, o.cascadeFrom);
@@ -478,6 +494,7 @@ export class ProcessCommandsUseCase {
       causeType: cause.type,
       causeId: cause.id,
       cascadeFromAttemptId: null,
+      reason: null,
       occurredAt: now,
     });
     this.deps.events.attemptCreated(state, attempt, exam, cause, now);
@@ -518,10 +535,10 @@ function asRefused(input: CommandInput): CommandInput {
         correlationId: input.command.correlationid ?? input.command.id,
         reason: 'INVALID_MESSAGE',
         message,
-        key: input.key,
+        key: null,
       };
     case 'invalid':
-      return { ...input, reason: 'INVALID_MESSAGE', message };
+      return { ...input, reason: 'INVALID_MESSAGE', message, key: null };
     case 'unreadable':
       return { ...input, dlq: { key: null, value: null, headers: { ...input.dlq.headers } } };
     case 'timeout':

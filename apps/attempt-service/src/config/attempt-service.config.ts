@@ -15,22 +15,36 @@ export interface TopicNames {
 export interface AttemptServiceConfig {
   kafka: KafkaSettings;
   database: DatabaseSettings;
+  /** Create the database if missing and run the migrations at start. */
+  migrateOnStart: boolean;
   groupId: string;
+  /** Consumer group of the `redrive` command line (its own offsets on the commands DLQ). */
+  redriveGroupId: string;
   topics: TopicNames;
   providers: ProvidersConfig;
   providersFile: string;
   eventSource: string;
+  httpHost: string;
   httpPort: number;
   maxBatchSize: number;
   partitionsConsumedConcurrently: number;
   relayBatchSize: number;
   relayIdlePollMs: number;
+  sweeperEnabled: boolean;
   sweeperIntervalMs: number;
   sweeperBatchSize: number;
+  /** How often consumer lag per partition is computed for /metrics; 0 disables it. */
+  consumerLagIntervalMs: number;
+  /** Longest the readiness probe waits for `SELECT 1`. */
+  healthDbTimeoutMs: number;
+  /** How long a Kafka reachability result is reused by the readiness probe. */
+  healthKafkaCacheMs: number;
   retentionDays: number;
   housekeepingIntervalMs: number;
   logLevel: string;
 }
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Reads and validates the environment before Nest boots; one error lists every bad variable. */
 export function loadAttemptServiceConfig(env: NodeJS.ProcessEnv = process.env): AttemptServiceConfig {
@@ -40,29 +54,59 @@ export function loadAttemptServiceConfig(env: NodeJS.ProcessEnv = process.env): 
   const config: AttemptServiceConfig = {
     kafka: readKafkaSettings(r, 'attempt-service'),
     database: readDatabaseSettings(r),
-    groupId: r.string('ATTEMPT_SERVICE_GROUP_ID', 'attempt-service'),
+    migrateOnStart: r.bool('MIGRATE_ON_START', true),
+    groupId: groupId(r, 'ATTEMPT_SERVICE_GROUP_ID', 'attempt-service'),
+    redriveGroupId: groupId(r, 'REDRIVE_GROUP_ID', 'attempt-service-redrive'),
     topics: {
-      commands: r.string('TOPIC_COMMANDS', TOPICS.commands),
-      attemptEvents: r.string('TOPIC_ATTEMPT_EVENTS', TOPICS.attemptEvents),
-      credentialEvents: r.string('TOPIC_CREDENTIAL_EVENTS', TOPICS.credentialEvents),
-      commandsDlq: r.string('TOPIC_COMMANDS_DLQ', TOPICS.commandsDlq),
+      commands: topic(r, 'TOPIC_COMMANDS', TOPICS.commands),
+      attemptEvents: topic(r, 'TOPIC_ATTEMPT_EVENTS', TOPICS.attemptEvents),
+      credentialEvents: topic(r, 'TOPIC_CREDENTIAL_EVENTS', TOPICS.credentialEvents),
+      commandsDlq: topic(r, 'TOPIC_COMMANDS_DLQ', TOPICS.commandsDlq),
     },
     providers,
     providersFile,
-    eventSource: r.string('EVENT_SOURCE', 'urn:proctoring:attempt-service'),
+    eventSource: eventSource(r),
+    httpHost: r.string('HTTP_HOST', '0.0.0.0'),
     httpPort: r.int('HTTP_PORT', 3000, 0, 65535),
     maxBatchSize: r.int('COMMAND_BATCH_SIZE', 500, 1, 5000),
     partitionsConsumedConcurrently: r.int('PARTITIONS_CONSUMED_CONCURRENTLY', 3, 1, 64),
     relayBatchSize: r.int('OUTBOX_RELAY_BATCH_SIZE', 1000, 1, 10000),
     relayIdlePollMs: r.int('OUTBOX_RELAY_IDLE_POLL_MS', 1000, 10, 60000),
+    sweeperEnabled: r.bool('SWEEPER_ENABLED', true),
     sweeperIntervalMs: r.int('SWEEPER_INTERVAL_MS', 10000, 100, 3600000),
     sweeperBatchSize: r.int('SWEEPER_BATCH_SIZE', 200, 1, 5000),
+    consumerLagIntervalMs: r.int('CONSUMER_LAG_INTERVAL_MS', 15000, 0, 3600000),
+    healthDbTimeoutMs: r.int('HEALTH_DB_TIMEOUT_MS', 1000, 50, 60000),
+    healthKafkaCacheMs: r.int('HEALTH_KAFKA_CACHE_MS', 5000, 0, 600000),
     retentionDays: r.int('RETENTION_DAYS', 7, 0, 3650),
     housekeepingIntervalMs: r.int('HOUSEKEEPING_INTERVAL_MS', 3600000, 1000, 86400000),
-    logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   };
+  if (config.consumerLagIntervalMs > 0 && config.consumerLagIntervalMs < 1000) {
+    r.problem('CONSUMER_LAG_INTERVAL_MS must be 0 (off) or at least 1000');
+  }
   r.done('attempt-service');
   return config;
+}
+
+/** Kafka topic names: 1–249 of `[a-zA-Z0-9._-]`, as the broker accepts them. */
+function topic(r: EnvReader, name: string, fallback: string): string {
+  const value = r.string(name, fallback);
+  if (!/^[a-zA-Z0-9._-]{1,249}$/.test(value)) r.problem(`${name} must be a Kafka topic name (letters, digits, '.', '_', '-')`);
+  return value;
+}
+
+function groupId(r: EnvReader, name: string, fallback: string): string {
+  const value = r.string(name, fallback);
+  if (value.length > 255 || /[\s\p{Cc}]/u.test(value)) r.problem(`${name} must be at most 255 characters, without whitespace`);
+  return value;
+}
+
+/** The CloudEvents `source` of every event: a non-empty URI reference. */
+function eventSource(r: EnvReader): string {
+  const value = r.string('EVENT_SOURCE', 'urn:proctoring:attempt-service');
+  if (value.length > 255 || /[\s\p{Cc}]/u.test(value)) r.problem('EVENT_SOURCE must be a URI reference without whitespace');
+  return value;
 }
 
 export function readProvidersFile(r: EnvReader, path: string): ProvidersConfig {

@@ -163,7 +163,11 @@ export class OutboxRelay {
     this.o.logger.info({ purgedOutbox: outbox.rowCount, purgedInbox: inbox.rowCount, retentionDays: days }, 'housekeeping done');
   }
 
-  private async acquireLeadership(): Promise<boolean> {
+  /**
+   * Takes the relay leadership if no other relay holds it (the CLI uses this before `drainOnce()`,
+   * so it never publishes beside a running service). Released by `stop()`.
+   */
+  async acquireLeadership(): Promise<boolean> {
     const client = await this.o.pool.connect();
     try {
       const { rows } = await client.query<{ locked: boolean }>(RELAY_LOCK);

@@ -36,7 +36,7 @@ export function readKafkaSettings(env: EnvReader, clientIdFallback: string): Kaf
     const password = env.optionalString('KAFKA_SASL_PASSWORD');
     if (!username) env.problem('KAFKA_SASL_USERNAME is required when KAFKA_SASL_MECHANISM is set');
     if (!password) env.problem('KAFKA_SASL_PASSWORD is required when KAFKA_SASL_MECHANISM is set');
-    sasl = { mechanism, username: username ?? '', password: password ?? '' } as SASLOptions;
+    sasl = { mechanism, username: username ?? '', password: password ?? '' };
   }
   return {
     brokers,

@@ -34,6 +34,8 @@ export interface KafkaBatchTransportOptions {
   sessionTimeoutMs?: number;
   retryInitialMs?: number;
   retryMaxMs?: number;
+  /** Called each time a batch failed with a fault and will be retried (for metrics). */
+  onRetry?: (e: unknown) => void;
 }
 
 export type ConsumerState = 'idle' | 'connecting' | 'joined' | 'stopped' | 'crashed';
@@ -141,6 +143,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
         return true;
       } catch (e) {
         const delay = backoffDelay(attempt, this.options.retryInitialMs ?? 200, this.options.retryMaxMs ?? 10000);
+        this.options.onRetry?.(e);
         this.options.logger.warn(
           { err: e, topic: inbound.topic, partition: inbound.partition, attempt, retryInMs: delay },
           'batch failed with an infrastructure fault; retrying',

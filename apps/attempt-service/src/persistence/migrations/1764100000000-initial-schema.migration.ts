@@ -86,6 +86,7 @@ export class InitialSchema1764100000000 implements MigrationInterface {
         cause_type       text NOT NULL,
         cause_id         text NOT NULL,
         cascade_from_attempt_id uuid,
+        reason           text,
         occurred_at      timestamptz NOT NULL
       )`);
     await q.query(`CREATE INDEX attempt_transition_attempt_idx ON attempts.attempt_transition (attempt_id, id)`);

@@ -1,0 +1,38 @@
+import type { Kafka } from 'kafkajs';
+import type { Pool } from 'pg';
+import { connectIdempotentProducer } from '../../../libs/platform/src/kafka/kafka-client';
+import type { Logger } from '../../../libs/platform/src/logging/logger';
+import { EventFactory } from './application/event-factory';
+import { ProcessCommandsUseCase } from './application/process-commands.use-case';
+import type { AttemptServiceMetrics } from './attempt-service.metrics';
+import type { AttemptServiceConfig } from './config/attempt-service.config';
+import { OutboxRelay } from './outbox/outbox-relay';
+
+/**
+ * The pieces the service and the command line build the same way (kept free of Nest and the
+ * transport, so the command line starts quickly): the one use case every change goes through, and
+ * the outbox relay.
+ */
+export function createProcessCommands(config: AttemptServiceConfig, pool: Pool): { events: EventFactory; processCommands: ProcessCommandsUseCase } {
+  const events = new EventFactory(config.topics, config.eventSource);
+  const processCommands = new ProcessCommandsUseCase({
+    pool,
+    events,
+    providers: config.providers,
+    dlqTopic: config.topics.commandsDlq,
+  });
+  return { events, processCommands };
+}
+
+export function createOutboxRelay(config: AttemptServiceConfig, pool: Pool, kafka: Kafka, logger: Logger, metrics?: AttemptServiceMetrics): OutboxRelay {
+  return new OutboxRelay({
+    pool,
+    connectProducer: () => connectIdempotentProducer(kafka),
+    logger: logger.child({ component: 'outbox-relay' }),
+    metrics,
+    batchSize: config.relayBatchSize,
+    idlePollMs: config.relayIdlePollMs,
+    retentionDays: config.retentionDays,
+    housekeepingIntervalMs: config.housekeepingIntervalMs,
+  });
+}

@@ -1,0 +1,508 @@
+import { parseArgs } from 'node:util';
+import type { IHeaders, Kafka } from 'kafkajs';
+import type { Pool } from 'pg';
+import pino from 'pino';
+import { DataSource } from 'typeorm';
+import { buildCommand, InvalidCommandError, UUID_PATTERN, type Command } from '../../../../libs/contracts/src';
+import { isStatus } from '../../../../libs/domain/src';
+import { ConfigError } from '../../../../libs/platform/src/config/env-reader';
+import { poolOf } from '../../../../libs/platform/src/database/sql-runner';
+import { connectIdempotentProducer, createKafka } from '../../../../libs/platform/src/kafka/kafka-client';
+import { createLogger, scrubEmails, type Logger } from '../../../../libs/platform/src/logging/logger';
+import type { Outcome, ProcessCommandsUseCase } from '../application/process-commands.use-case';
+import { createOutboxRelay, createProcessCommands } from '../attempt-service.factories';
+import { loadAttemptServiceConfig, type AttemptServiceConfig } from '../config/attempt-service.config';
+import { AttemptReadRepository } from '../persistence/attempt-read.repository';
+import { attemptDataSourceOptions } from '../persistence/data-source';
+
+/** The CloudEvents `source` of the commands this command line runs (with a fresh id each time). */
+export const CLI_SOURCE = 'urn:proctoring:cli';
+
+/** Exit codes: 0 done, 1 failed or refused, 2 bad usage. */
+const EXIT_OK = 0;
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+
+const USAGE = `Usage: npm run attempts -- <command> [options]
+
+Commands:
+  set-status --exam EXAM_ID --user USER_ID --to STATUS [--reason TEXT]
+      Change an attempt's status through the same rules, transaction and events as an
+      UpdateAttemptStatus command (port of edx-proctoring's set_attempt_status).
+  remove (--attempt ATTEMPT_ID | --exam EXAM_ID --user USER_ID)
+      Archive and delete an attempt (RemoveAttempt).
+  show (--attempt ATTEMPT_ID | --exam EXAM_ID --user USER_ID)
+      Print the attempt, its transition history and the archived attempts as JSON.
+  redrive [--topic DLQ_TOPIC] [--dry-run] [--limit N]
+      Re-publish messages from the commands dead-letter topic to the commands topic (dlq-* headers
+      removed), committing the consumer group's offsets as it goes. --dry-run only lists them.
+
+Configuration comes from the same environment variables as the attempt-service (see .env.example).`;
+
+const UUID = new RegExp(UUID_PATTERN);
+
+interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** What a subcommand needs, opened only when it is first used. */
+class CliContext {
+  private dataSource: DataSource | null = null;
+  private kafkaClient: Kafka | null = null;
+
+  constructor(
+    readonly config: AttemptServiceConfig,
+    readonly logger: Logger,
+  ) {}
+
+  async pool(): Promise<Pool> {
+    if (!this.dataSource) {
+      const ds = new DataSource(attemptDataSourceOptions(this.config.database.url, { ssl: this.config.database.ssl, poolSize: 2 }));
+      await ds.initialize();
+      this.dataSource = ds;
+    }
+    return poolOf(this.dataSource);
+  }
+
+  kafka(): Kafka {
+    this.kafkaClient ??= createKafka(this.config.kafka, this.logger, `${this.config.kafka.clientId}-cli`);
+    return this.kafkaClient;
+  }
+
+  async reads(): Promise<AttemptReadRepository> {
+    return new AttemptReadRepository(await this.pool());
+  }
+
+  async processCommands(): Promise<ProcessCommandsUseCase> {
+    return createProcessCommands(this.config, await this.pool()).processCommands;
+  }
+
+  async close(): Promise<void> {
+    await this.dataSource?.destroy().catch(() => undefined);
+    this.dataSource = null;
+  }
+}
+
+// ---- set-status -----------------------------------------------------------------------------
+
+async function setStatus(args: string[], io: Io, open: () => CliContext): Promise<number> {
+  const v = options(args, {
+    exam: { type: 'string', short: 'e' },
+    user: { type: 'string', short: 'u' },
+    to: { type: 'string', short: 't' },
+    reason: { type: 'string' },
+  });
+  const exam = required(v, 'exam');
+  const user = required(v, 'user');
+  const to = required(v, 'to');
+  io.out(`Running management command to update user ${user} attempt status on exam_id ${exam} to ${to}`);
+  if (!isStatus(to)) {
+    io.err(`${to} is not a valid attempt status!`);
+    return EXIT_FAILED;
+  }
+  const ctx = open();
+  const reads = await ctx.reads();
+  if (!(await reads.examExists(exam))) {
+    io.err(`Exam with exam_id ${exam} does not exist!`);
+    return EXIT_FAILED;
+  }
+  const reason = typeof v.reason === 'string' ? v.reason : undefined;
+  const command = build(() =>
+    buildCommand('UpdateAttemptStatus', { examId: exam, userId: user, toStatus: to, ...(reason !== undefined ? { reason } : {}) }, { source: CLI_SOURCE }),
+  );
+  const outcome = await run(ctx, command, user);
+  const code = await reportOutcome(outcome, command.id, user, reads, io, async () => {
+    const current = await reads.byExamAndUser(exam, user);
+    return current ? `Attempt ${current.attemptId} is already ${current.status}; nothing changed` : 'Nothing changed';
+  });
+  await publishPending(ctx, io);
+  if (code === EXIT_OK) io.out('Completed!');
+  return code;
+}
+
+// ---- remove ---------------------------------------------------------------------------------
+
+async function remove(args: string[], io: Io, open: () => CliContext): Promise<number> {
+  const v = options(args, {
+    attempt: { type: 'string', short: 'a' },
+    exam: { type: 'string', short: 'e' },
+    user: { type: 'string', short: 'u' },
+  });
+  const ref = attemptRef(v);
+  const ctx = open();
+  const reads = await ctx.reads();
+  const current = ref.kind === 'id' ? await reads.byId(ref.attemptId) : await reads.byExamAndUser(ref.examId, ref.userId);
+  if (!current) {
+    io.err(
+      ref.kind === 'id'
+        ? `Cannot remove attempt for attempt_id = ${ref.attemptId} because it does not exist!`
+        : `Cannot remove attempt for exam_id = ${ref.examId} and user_id = ${ref.userId} because it does not exist!`,
+    );
+    return EXIT_FAILED;
+  }
+  io.out(`Removing exam attempt ${current.attemptId}`);
+  const command = build(() => buildCommand('RemoveAttempt', { attemptId: current.attemptId }, { source: CLI_SOURCE }));
+  const outcome = await run(ctx, command, current.userId);
+  let code: number;
+  if (outcome.kind === 'applied') {
+    io.out(`Removed attempt ${current.attemptId} (last status ${current.status})`);
+    code = EXIT_OK;
+  } else {
+    code = reportRefusal(outcome, io);
+  }
+  await publishPending(ctx, io);
+  if (code === EXIT_OK) io.out('Completed!');
+  return code;
+}
+
+// ---- show -----------------------------------------------------------------------------------
+
+async function show(args: string[], io: Io, open: () => CliContext): Promise<number> {
+  const v = options(args, {
+    attempt: { type: 'string', short: 'a' },
+    exam: { type: 'string', short: 'e' },
+    user: { type: 'string', short: 'u' },
+  });
+  const ref = attemptRef(v);
+  const reads = await open().reads();
+  const view = ref.kind === 'id' ? await reads.byId(ref.attemptId) : await reads.byExamAndUser(ref.examId, ref.userId);
+  if (view) {
+    io.out(JSON.stringify(view, null, 2));
+    return EXIT_OK;
+  }
+  const archived = ref.kind === 'id' ? await reads.archivedById(ref.attemptId) : await reads.archived(ref.examId, ref.userId);
+  io.err(ref.kind === 'id' ? `No attempt with attempt_id = ${ref.attemptId}` : `No attempt for exam_id = ${ref.examId} and user_id = ${ref.userId}`);
+  if (archived.length > 0) io.out(JSON.stringify({ attempt: null, archived }, null, 2));
+  return EXIT_FAILED;
+}
+
+// ---- redrive --------------------------------------------------------------------------------
+
+async function redrive(args: string[], io: Io, open: () => CliContext): Promise<number> {
+  const v = options(args, {
+    topic: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    limit: { type: 'string' },
+  });
+  const ctx = open();
+  const dlq = typeof v.topic === 'string' ? v.topic : ctx.config.topics.commandsDlq;
+  const target = ctx.config.topics.commands;
+  const dryRun = v['dry-run'] === true;
+  let limit = Number.POSITIVE_INFINITY;
+  if (v.limit !== undefined) {
+    if (typeof v.limit !== 'string' || !/^[1-9]\d*$/.test(v.limit)) throw new UsageError('--limit must be a positive integer');
+    limit = Number(v.limit);
+  }
+  if (dlq === target) throw new UsageError('--topic must not be the commands topic');
+  const groupId = ctx.config.redriveGroupId;
+  const kafka = ctx.kafka();
+
+  // Where the group stands and where each partition ends now: messages dead-lettered again while
+  // redriving land after these ends and are left for the next run (no loop).
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: Map<number, bigint>;
+  let pendingTotal = 0n;
+  try {
+    const [offsets, committed] = await Promise.all([admin.fetchTopicOffsets(dlq), admin.fetchOffsets({ groupId, topics: [dlq] })]);
+    const at = new Map<number, bigint>();
+    for (const t of committed) for (const p of t.partitions) at.set(p.partition, BigInt(p.offset));
+    ends = new Map();
+    for (const o of offsets) {
+      const high = BigInt(o.high);
+      const start = bigMax(at.get(o.partition) ?? -1n, BigInt(o.low));
+      if (start < high) {
+        ends.set(o.partition, high);
+        pendingTotal += high - start;
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  if (ends.size === 0) {
+    io.out(`Nothing to redrive on ${dlq} (consumer group ${groupId} is at the end)`);
+    return EXIT_OK;
+  }
+  io.out(`${dryRun ? 'Dry run: ' : ''}${pendingTotal} message(s) pending on ${dlq} for consumer group ${groupId}`);
+
+  const producer = dryRun ? null : await connectIdempotentProducer(kafka);
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 250, sessionTimeout: 30000, allowAutoTopicCreation: false });
+  let count = 0;
+  let lastProgress = Date.now();
+  let finish: (() => void) | null = null;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const remaining = new Map(ends);
+  const crashed: { error: Error | null } = { error: null };
+  const done = () => crashed.error !== null || count >= limit || remaining.size === 0;
+  try {
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (e.payload.restart) return;
+      crashed.error = e.payload.error;
+      finish?.();
+    });
+    // Offsets that are not messages (transaction markers, compacted records) can hide a partition's
+    // end: stop once nothing has arrived for a while after joining the group.
+    let joined = false;
+    const startedAt = Date.now();
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      joined = true;
+      lastProgress = Date.now();
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [dlq], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const end = remaining.get(batch.partition);
+        if (end === undefined || done()) return;
+        const take = batch.messages.filter((m) => BigInt(m.offset) < end).slice(0, Math.max(0, limit - count));
+        if (take.length === 0) return;
+        if (!isRunning() || isStale()) return;
+        for (const m of take) {
+          const reason = header(m.headers, 'dlq-reason');
+          io.out(
+            `${dryRun ? 'would redrive' : 'redriving'} ${batch.topic}[${batch.partition}]@${m.offset} key=${m.key?.toString('utf8') ?? '(none)'}${reason ? ` reason=${reason}` : ''}`,
+          );
+        }
+        if (producer) {
+          try {
+            await producer.send({
+              topic: target,
+              acks: -1,
+              messages: take.map((m) => ({ key: m.key, value: m.value, headers: withoutDlqHeaders(m.headers) })),
+            });
+            const next = (BigInt(take[take.length - 1].offset) + 1n).toString();
+            await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+          } catch (e) {
+            // Published but not committed is redriven again by the next run: the service's inbox
+            // absorbs the repeat (same source and id). Stop here and report the failure.
+            crashed.error = e instanceof Error ? e : new Error(String(e));
+            finish?.();
+            return;
+          }
+        }
+        for (const m of take) resolveOffset(m.offset);
+        count += take.length;
+        lastProgress = Date.now();
+        if (BigInt(take[take.length - 1].offset) + 1n >= end) remaining.delete(batch.partition);
+        await heartbeat();
+        if (done()) finish?.();
+      },
+    });
+    const idle = setInterval(() => {
+      if (joined && Date.now() - lastProgress > 15000) finish?.();
+      if (!joined && Date.now() - startedAt > 120000) {
+        crashed.error = new Error(`could not join consumer group ${groupId} within 120 s`);
+        finish?.();
+      }
+    }, 500);
+    await finished;
+    clearInterval(idle);
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+    await producer?.disconnect().catch(() => undefined);
+  }
+  if (crashed.error) throw crashed.error;
+  if (dryRun) io.out(`Dry run: ${count} message(s) would be redriven from ${dlq} to ${target}; nothing was published or committed`);
+  else io.out(`Redriven ${count} message(s) from ${dlq} to ${target}`);
+  return EXIT_OK;
+}
+
+function withoutDlqHeaders(headers: IHeaders | undefined): IHeaders {
+  const out: IHeaders = {};
+  for (const [k, v] of Object.entries(headers ?? {})) if (!k.toLowerCase().startsWith('dlq-') && v !== undefined) out[k] = v;
+  return out;
+}
+
+function header(headers: IHeaders | undefined, name: string): string | undefined {
+  const v = headers?.[name];
+  if (v === undefined) return undefined;
+  const first = Array.isArray(v) ? v[0] : v;
+  return Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
+}
+
+function bigMax(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}
+
+// ---- shared steps ---------------------------------------------------------------------------
+
+/** Runs one command through the service's use case (same rules, same transaction, outbox events). */
+async function run(ctx: CliContext, command: Command, key: string): Promise<Outcome> {
+  const processCommands = await ctx.processCommands();
+  const [result] = await processCommands.execute([{ kind: 'command', command, key }]);
+  return result.outcome;
+}
+
+async function reportOutcome(
+  outcome: Outcome,
+  commandId: string,
+  userId: string,
+  reads: AttemptReadRepository,
+  io: Io,
+  describeNoop: () => Promise<string>,
+): Promise<number> {
+  if (outcome.kind === 'applied') {
+    for (const t of await reads.transitionsCausedBy(commandId, userId)) {
+      const notes = [`version ${t.version}`];
+      if (t.requestedStatus !== t.toStatus) notes.push(`requested ${t.requestedStatus}`);
+      if (t.cascadeFromAttemptId) notes.push(`cascaded from ${t.cascadeFromAttemptId}`);
+      io.out(`Attempt ${t.attemptId}: ${t.fromStatus ?? '(new)'} -> ${t.toStatus} (${notes.join(', ')})`);
+    }
+    return EXIT_OK;
+  }
+  if (outcome.kind === 'noop') {
+    io.out(await describeNoop());
+    return EXIT_OK;
+  }
+  return reportRefusal(outcome, io);
+}
+
+function reportRefusal(outcome: Outcome, io: Io): number {
+  switch (outcome.kind) {
+    case 'rejected':
+      io.err(`Rejected: ${outcome.reason}: ${outcome.message}`);
+      return EXIT_FAILED;
+    case 'applied':
+    case 'noop':
+      return EXIT_OK;
+    case 'duplicate':
+    case 'dead-lettered':
+    case 'timed-out':
+    case 'not-expired':
+      io.err(`Unexpected outcome: ${outcome.kind}`);
+      return EXIT_FAILED;
+  }
+}
+
+/**
+ * Publishes the outbox now when no attempt-service relay is running (this process takes the relay
+ * leadership); otherwise the running service publishes them within its poll interval.
+ */
+async function publishPending(ctx: CliContext, io: Io): Promise<void> {
+  const relay = createOutboxRelay(ctx.config, await ctx.pool(), ctx.kafka(), ctx.logger);
+  try {
+    if (await relay.acquireLeadership()) {
+      const n = await relay.drainOnce();
+      io.out(`Published ${n} pending event(s)`);
+    } else {
+      io.out('A running attempt-service publishes the events');
+    }
+  } catch (e) {
+    io.err(`The events could not be published now (${message(e)}); they stay in the outbox until the attempt-service publishes them`);
+  } finally {
+    await relay.stop();
+  }
+}
+
+function build<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof InvalidCommandError) throw new UsageError(`invalid arguments: ${e.message}`);
+    throw e;
+  }
+}
+
+type AttemptRef = { kind: 'id'; attemptId: string } | { kind: 'pair'; examId: string; userId: string };
+
+function attemptRef(v: Record<string, string | boolean | undefined>): AttemptRef {
+  const { attempt, exam, user } = v;
+  if (typeof attempt === 'string') {
+    if (exam !== undefined || user !== undefined) throw new UsageError('give either --attempt or --exam and --user');
+    if (!UUID.test(attempt)) throw new UsageError('--attempt must be a UUID');
+    return { kind: 'id', attemptId: attempt.toLowerCase() };
+  }
+  if (typeof exam === 'string' && typeof user === 'string') return { kind: 'pair', examId: exam, userId: user };
+  throw new UsageError('give either --attempt or --exam and --user');
+}
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+function options(args: string[], spec: OptionSpec): Record<string, string | boolean | undefined> {
+  try {
+    const { values } = parseArgs({ args, options: spec, strict: true, allowPositionals: false });
+    return values;
+  } catch (e) {
+    throw new UsageError(message(e));
+  }
+}
+
+function required(v: Record<string, string | boolean | undefined>, name: string): string {
+  const value = v[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function message(e: unknown): string {
+  return scrubEmails(e instanceof Error ? e.message : String(e));
+}
+
+// ---- entry point ----------------------------------------------------------------------------
+
+const COMMANDS: Record<string, (args: string[], io: Io, open: () => CliContext) => Promise<number>> = {
+  'set-status': setStatus,
+  remove,
+  show,
+  redrive,
+};
+
+export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(USAGE);
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`Unknown command ${name}\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  const opened: { ctx: CliContext | null } = { ctx: null };
+  const open = (): CliContext => {
+    if (opened.ctx) return opened.ctx;
+    const config = loadAttemptServiceConfig(env);
+    // Log lines go to stderr (stdout is the command's output), warnings only unless LOG_LEVEL is set.
+    const level = env.LOG_LEVEL ? config.logLevel : 'warn';
+    opened.ctx = new CliContext(config, createLogger('attempts-cli', level, pino.destination({ dest: 2, sync: true })));
+    return opened.ctx;
+  };
+  try {
+    // Fail fast on configuration before any output that suggests work was started.
+    if (name !== 'set-status') open();
+    return await command(args, io, open);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`${e.message}\n\n${USAGE}`);
+      return EXIT_USAGE;
+    }
+    if (e instanceof ConfigError) {
+      io.err(e.message);
+      return EXIT_FAILED;
+    }
+    io.err(`attempts ${name} failed: ${message(e)}`);
+    return EXIT_FAILED;
+  } finally {
+    await opened.ctx?.close();
+  }
+}
+
+if (require.main === module) {
+  const io: Io = {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+  };
+  main(process.argv.slice(2), io)
+    .then((code) => process.exit(code))
+    .catch((e: unknown) => {
+      process.stderr.write(`attempts failed: ${message(e)}\n`);
+      process.exit(EXIT_FAILED);
+    });
+}

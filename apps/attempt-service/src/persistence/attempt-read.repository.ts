@@ -1,0 +1,254 @@
+import type { Pool } from 'pg';
+import { isStatus, statusAlias } from '../../../../libs/domain/src';
+
+/** One stored status change of an attempt (`attempt_transition`), oldest first. */
+export interface TransitionView {
+  fromStatus: string | null;
+  toStatus: string;
+  requestedStatus: string;
+  cause: { type: string; id: string };
+  occurredAt: string;
+  version: number;
+  cascadeFromAttemptId: string | null;
+  reason: string | null;
+}
+
+/** An attempt of the same exam and learner that was removed or replaced (`attempt_history`). */
+export interface ArchivedAttemptView {
+  attemptId: string;
+  attemptCode: string;
+  examId: string;
+  userId: string;
+  user: { username: string; email: string };
+  status: string;
+  takingAsProctored: boolean;
+  isSampleAttempt: boolean;
+  externalId: string | null;
+  allowedTimeLimitMins: number;
+  startedAt: string | null;
+  completedAt: string | null;
+  version: number;
+  createdAt: string;
+  archivedAt: string;
+  archiveReason: string;
+  archivedBy: string;
+}
+
+/** An attempt as the read API and `attempts show` return it: the AttemptStatusChanged fields, its history. */
+export interface AttemptView {
+  attemptId: string;
+  attemptCode: string;
+  examId: string;
+  courseId: string;
+  contentId: string;
+  examName: string;
+  courseName: string | null;
+  provider: string | null;
+  userId: string;
+  user: { username: string; email: string };
+  status: string;
+  statusAlias: string;
+  takingAsProctored: boolean;
+  isSampleAttempt: boolean;
+  isPracticeExam: boolean;
+  isProctored: boolean;
+  externalId: string | null;
+  allowedTimeLimitMins: number;
+  startedAt: string | null;
+  completedAt: string | null;
+  expiresAt: string | null;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  transitions: TransitionView[];
+  archived: ArchivedAttemptView[];
+}
+
+interface AttemptJoinRecord {
+  id: string;
+  attempt_code: string;
+  exam_id: string;
+  user_id: string;
+  username: string;
+  email: string;
+  status: string;
+  started_at: Date | null;
+  completed_at: Date | null;
+  expires_at: Date | null;
+  taking_as_proctored: boolean;
+  is_sample_attempt: boolean;
+  external_id: string | null;
+  allowed_time_limit_mins: number;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  course_id: string;
+  content_id: string;
+  exam_name: string;
+  course_name: string | null;
+  provider: string | null;
+  is_practice_exam: boolean;
+  is_proctored: boolean;
+}
+
+interface TransitionRecord {
+  from_status: string | null;
+  to_status: string;
+  requested_status: string;
+  cause_type: string;
+  cause_id: string;
+  occurred_at: Date;
+  version: number;
+  cascade_from_attempt_id: string | null;
+  reason: string | null;
+}
+
+interface HistoryRecord {
+  attempt_id: string;
+  attempt_code: string;
+  exam_id: string;
+  user_id: string;
+  username: string;
+  email: string;
+  status: string;
+  started_at: Date | null;
+  completed_at: Date | null;
+  taking_as_proctored: boolean;
+  is_sample_attempt: boolean;
+  external_id: string | null;
+  allowed_time_limit_mins: number;
+  version: number;
+  created_at: Date;
+  archived_at: Date;
+  archive_reason: string;
+  archived_by: string;
+}
+
+const ATTEMPT_SELECT = `SELECT a.*, e.course_id, e.content_id, e.exam_name, e.course_name, e.provider,
+    e.is_practice_exam, e.is_proctored
+  FROM attempts.attempt a JOIN attempts.exam e ON e.exam_id = a.exam_id`;
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/**
+ * Reads attempts for the HTTP read API and the command line. Plain SELECTs: reading never changes
+ * state (an expired attempt is shown as it is until the sweeper times it out).
+ */
+export class AttemptReadRepository {
+  constructor(private readonly pool: Pool) {}
+
+  /** `attemptId` must be a UUID (the caller validates it). */
+  async byId(attemptId: string): Promise<AttemptView | null> {
+    const { rows } = await this.pool.query<AttemptJoinRecord>(`${ATTEMPT_SELECT} WHERE a.id = $1`, [attemptId.toLowerCase()]);
+    return rows.length === 0 ? null : this.view(rows[0]);
+  }
+
+  async byExamAndUser(examId: string, userId: string): Promise<AttemptView | null> {
+    const { rows } = await this.pool.query<AttemptJoinRecord>(`${ATTEMPT_SELECT} WHERE a.exam_id = $1 AND a.user_id = $2`, [examId, userId]);
+    return rows.length === 0 ? null : this.view(rows[0]);
+  }
+
+  async examExists(examId: string): Promise<boolean> {
+    const { rows } = await this.pool.query(`SELECT 1 FROM attempts.exam WHERE exam_id = $1`, [examId]);
+    return rows.length > 0;
+  }
+
+  /** Removed and replaced attempts of an exam and learner, oldest first. */
+  async archived(examId: string, userId: string): Promise<ArchivedAttemptView[]> {
+    const { rows } = await this.pool.query<HistoryRecord>(
+      `SELECT * FROM attempts.attempt_history WHERE exam_id = $1 AND user_id = $2 ORDER BY archived_at, history_id`,
+      [examId, userId],
+    );
+    return rows.map(archivedView);
+  }
+
+  /** Removed and replaced attempts with this id (an attempt removed by id). */
+  async archivedById(attemptId: string): Promise<ArchivedAttemptView[]> {
+    const { rows } = await this.pool.query<HistoryRecord>(
+      `SELECT * FROM attempts.attempt_history WHERE attempt_id = $1 ORDER BY archived_at, history_id`,
+      [attemptId.toLowerCase()],
+    );
+    return rows.map(archivedView);
+  }
+
+  /** The transitions a command or sweep caused on a learner's attempts (a cascade included), in order. */
+  async transitionsCausedBy(causeId: string, userId: string): Promise<(TransitionView & { attemptId: string })[]> {
+    const { rows } = await this.pool.query<TransitionRecord & { attempt_id: string }>(
+      `SELECT t.* FROM attempts.attempt_transition t
+        WHERE t.attempt_id IN (SELECT id FROM attempts.attempt WHERE user_id = $2) AND t.cause_id = $1
+        ORDER BY t.id`,
+      [causeId, userId],
+    );
+    return rows.map((r) => ({ attemptId: r.attempt_id, ...transitionView(r) }));
+  }
+
+  private async view(r: AttemptJoinRecord): Promise<AttemptView> {
+    const [transitions, archived] = await Promise.all([
+      this.pool.query<TransitionRecord>(`SELECT * FROM attempts.attempt_transition WHERE attempt_id = $1 ORDER BY id`, [r.id]),
+      this.archived(r.exam_id, r.user_id),
+    ]);
+    return {
+      attemptId: r.id,
+      attemptCode: r.attempt_code,
+      examId: r.exam_id,
+      courseId: r.course_id,
+      contentId: r.content_id,
+      examName: r.exam_name,
+      courseName: r.course_name,
+      provider: r.provider,
+      userId: r.user_id,
+      user: { username: r.username, email: r.email },
+      status: r.status,
+      statusAlias: isStatus(r.status) ? statusAlias(r.status) : '',
+      takingAsProctored: r.taking_as_proctored,
+      isSampleAttempt: r.is_sample_attempt,
+      isPracticeExam: r.is_practice_exam,
+      isProctored: r.is_proctored,
+      externalId: r.external_id,
+      allowedTimeLimitMins: r.allowed_time_limit_mins,
+      startedAt: iso(r.started_at),
+      completedAt: iso(r.completed_at),
+      expiresAt: iso(r.expires_at),
+      version: r.version,
+      createdAt: r.created_at.toISOString(),
+      updatedAt: r.updated_at.toISOString(),
+      transitions: transitions.rows.map(transitionView),
+      archived,
+    };
+  }
+}
+
+function transitionView(r: TransitionRecord): TransitionView {
+  return {
+    fromStatus: r.from_status,
+    toStatus: r.to_status,
+    requestedStatus: r.requested_status,
+    cause: { type: r.cause_type, id: r.cause_id },
+    occurredAt: r.occurred_at.toISOString(),
+    version: r.version,
+    cascadeFromAttemptId: r.cascade_from_attempt_id,
+    reason: r.reason,
+  };
+}
+
+function archivedView(r: HistoryRecord): ArchivedAttemptView {
+  return {
+    attemptId: r.attempt_id,
+    attemptCode: r.attempt_code,
+    examId: r.exam_id,
+    userId: r.user_id,
+    user: { username: r.username, email: r.email },
+    status: r.status,
+    takingAsProctored: r.taking_as_proctored,
+    isSampleAttempt: r.is_sample_attempt,
+    externalId: r.external_id,
+    allowedTimeLimitMins: r.allowed_time_limit_mins,
+    startedAt: iso(r.started_at),
+    completedAt: iso(r.completed_at),
+    version: r.version,
+    createdAt: r.created_at.toISOString(),
+    archivedAt: r.archived_at.toISOString(),
+    archiveReason: r.archive_reason,
+    archivedBy: r.archived_by,
+  };
+}

@@ -1,0 +1,56 @@
+import { expectEventually } from '../support/expect-eventually';
+import { createTestTopics, type TestTopics } from '../support/kafka-fixture';
+import { getJson, startOpsService, ThrowawayPostgres, type OpsService } from './ops.support';
+
+/**
+ * Readiness follows the database. The outage is staged on a throwaway PostgreSQL cluster started for
+ * this suite (never the shared server): stop it, readiness turns 503 naming the database; start it
+ * again, readiness returns to 200 without restarting the service.
+ */
+describe('attempt-service: readiness while its database is down', () => {
+  let topics: TestTopics;
+  let pg: ThrowawayPostgres;
+  let service: OpsService | null = null;
+
+  beforeAll(async () => {
+    topics = await createTestTopics('ops-ready');
+    pg = await ThrowawayPostgres.create();
+  });
+
+  afterAll(async () => {
+    await service?.stop().catch(() => undefined);
+    await pg?.destroy();
+  });
+
+  it('answers 503 naming the database while it is down, and 200 again once it is back', async () => {
+    service = await startOpsService(topics, { DATABASE_URL: pg.url, HEALTH_DB_TIMEOUT_MS: '500', HEALTH_KAFKA_CACHE_MS: '0' }, { migrate: true });
+    const url = `${service.url}/health/ready`;
+    await expectEventually(async () => expect((await getJson(url)).status).toBe(200), 30_000, 200);
+
+    await pg.stop();
+    const down = await expectEventually(async () => {
+      const r = await getJson(url);
+      expect(r.status).toBe(503);
+      return r;
+    }, 30_000, 200);
+    expect(down.body).toEqual({
+      status: 'unavailable',
+      checks: { database: 'down', consumer: 'joined', kafka: 'up' },
+      failing: ['database'],
+    });
+    // Liveness is about the process, not its dependencies.
+    expect((await getJson(`${service.url}/health/live`)).status).toBe(200);
+    // The read API answers with an error, not a hang.
+    const read = await getJson(`${service.url}/attempts/00000000-0000-4000-8000-000000000000`);
+    expect(read.status).toBeGreaterThanOrEqual(500);
+
+    await pg.start();
+    const up = await expectEventually(async () => {
+      const r = await getJson(url);
+      expect(r.status).toBe(200);
+      return r;
+    }, 30_000, 200);
+    expect(up.body).toEqual({ status: 'ready', checks: { database: 'up', consumer: 'joined', kafka: 'up' }, failing: [] });
+    expect((await getJson(`${service.url}/attempts/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
+  });
+});
