@@ -1,0 +1,103 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { DecisionKind } from './retry.policy';
+
+export type RecordResult = 'recorded' | 'duplicate' | 'not_emailed' | 'expired' | 'unreadable' | 'refused';
+
+/**
+ * The notifier's Prometheus metrics, on a registry of its own (served at `/metrics`). The backlog
+ * gauge is read from the ledger when scraped.
+ */
+export class NotifierMetrics {
+  readonly registry = new Registry();
+
+  /** Emails by outcome of each send (sent, retries, failures) and of lease expiry (unknown, requeued). */
+  readonly emails = new Counter({
+    name: 'notifier_emails_total',
+    help: 'Status emails by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly retries = new Counter({
+    name: 'notifier_email_retries_total',
+    help: 'Sends scheduled for a retry, by cause',
+    labelNames: ['cause'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sendDuration = new Histogram({
+    name: 'notifier_email_send_duration_seconds',
+    help: 'Time spent in one send to the email provider',
+    labelNames: ['sender', 'result'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly events = new Counter({
+    name: 'notifier_events_total',
+    help: 'Attempt events consumed, by what the notifier did with them',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly dlqPublished = new Counter({
+    name: 'notifier_dlq_published_total',
+    help: 'Failed emails published to the notifier DLQ',
+    registers: [this.registry],
+  });
+
+  readonly dlqPublishErrors = new Counter({
+    name: 'notifier_dlq_publish_errors_total',
+    help: 'Failed attempts to publish to the notifier DLQ (retried)',
+    registers: [this.registry],
+  });
+
+  readonly purged = new Counter({
+    name: 'notifier_ledger_purged_total',
+    help: 'Ledger rows deleted by housekeeping',
+    registers: [this.registry],
+  });
+
+  readonly backlog: Gauge<'status'>;
+
+  constructor(backlogSource?: () => Promise<Record<string, number>>, options: { defaultMetrics?: boolean } = {}) {
+    const source = backlogSource;
+    this.backlog = new Gauge({
+      name: 'notifier_ledger_backlog',
+      help: 'Ledger rows not finished, by status (pending, sending, unknown, failed_unpublished)',
+      labelNames: ['status'] as const,
+      registers: [this.registry],
+      async collect() {
+        if (!source) return;
+        try {
+          for (const [status, n] of Object.entries(await source())) this.set({ status }, n);
+        } catch {
+          // database unreachable: keep the last values; /health/ready reports the outage
+        }
+      },
+    });
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'notifier_' });
+  }
+
+  countDecision(kind: DecisionKind): void {
+    switch (kind) {
+      case 'sent':
+        this.emails.inc({ outcome: 'sent' });
+        return;
+      case 'retry_rate_limited':
+        this.emails.inc({ outcome: 'retry' });
+        this.retries.inc({ cause: 'rate_limited' });
+        return;
+      case 'retry_transient':
+        this.emails.inc({ outcome: 'retry' });
+        this.retries.inc({ cause: 'transient' });
+        return;
+      case 'failed_permanent':
+        this.emails.inc({ outcome: 'failed_permanent' });
+        return;
+      case 'failed_exhausted':
+        this.emails.inc({ outcome: 'failed_exhausted' });
+        return;
+    }
+  }
+}

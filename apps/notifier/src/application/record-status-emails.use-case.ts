@@ -1,0 +1,152 @@
+import type { DataSource } from 'typeorm';
+import { isEventOfType, type DomainEvent } from '../../../../libs/contracts/src';
+import {
+  buildStatusEmail,
+  isStatus,
+  policyFor,
+  shouldSendStatusEmail,
+  type ProvidersConfig,
+} from '../../../../libs/domain/src';
+import { isInputDbError } from '../../../../libs/platform/src/database/sql-runner';
+import type { DeliveryLedgerRepository, NewDelivery } from '../persistence/delivery-ledger.repository';
+import type { NotifierMetrics } from './notifier.metrics';
+
+export interface RecordStatusEmailsOptions {
+  /**
+   * Events older than this (by their `time`) are not emailed: the ledger keeps rows only this long,
+   * so for an older event it can no longer tell whether the email went out (0: no limit).
+   */
+  maxEventAgeMs: number;
+  now?: () => number;
+}
+
+export interface RecordSummary {
+  recorded: number;
+  duplicates: number;
+  notEmailed: number;
+  expired: number;
+  unreadable: number;
+  /** Rows the database refused as data (validation should have caught them): skipped, not retried. */
+  refused: number;
+  /** Event ids inserted into the ledger by this call. */
+  recordedIds: string[];
+}
+
+/**
+ * Turns a batch of consumed events into ledger rows: keeps the `AttemptStatusChanged` events that need
+ * the status email (SPEC §5), renders each email with the event's provider settings, and records them
+ * all in one transaction, once per event id. Sending happens later, from the ledger.
+ */
+export class RecordStatusEmailsUseCase {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly ledger: DeliveryLedgerRepository,
+    private readonly providers: ProvidersConfig,
+    private readonly metrics: NotifierMetrics,
+    private readonly options: RecordStatusEmailsOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async execute(events: ReadonlyArray<DomainEvent | null>): Promise<RecordSummary> {
+    const rows: NewDelivery[] = [];
+    let notEmailed = 0;
+    let expired = 0;
+    let unreadable = 0;
+    for (const event of events) {
+      if (event === null) {
+        unreadable++;
+        continue;
+      }
+      if (!isEventOfType(event, 'AttemptStatusChanged')) {
+        notEmailed++;
+        continue;
+      }
+      const d = event.data;
+      if (
+        !isStatus(d.toStatus) ||
+        !shouldSendStatusEmail({ takingAsProctored: d.takingAsProctored, isSampleAttempt: d.isSampleAttempt, toStatus: d.toStatus })
+      ) {
+        notEmailed++;
+        continue;
+      }
+      if (this.isTooOld(event.time)) {
+        expired++;
+        continue;
+      }
+      const email = buildStatusEmail({
+        toEmail: d.user.email,
+        examName: d.examName,
+        courseName: d.courseName ?? null,
+        courseId: d.courseId,
+        status: d.toStatus,
+        settings: policyFor(this.providers, d.provider ?? null).email,
+      });
+      rows.push({
+        eventId: event.id,
+        attemptId: d.attemptId,
+        userId: d.userId,
+        from: email.from,
+        to: email.to,
+        subject: email.subject,
+        html: email.html,
+        text: email.text,
+      });
+    }
+
+    const { recordedIds, refused } = await this.record(rows);
+    const summary: RecordSummary = {
+      recorded: recordedIds.length,
+      duplicates: rows.length - refused - recordedIds.length,
+      notEmailed,
+      expired,
+      unreadable,
+      refused,
+      recordedIds,
+    };
+    if (summary.recorded) this.metrics.events.inc({ result: 'recorded' }, summary.recorded);
+    if (summary.duplicates) this.metrics.events.inc({ result: 'duplicate' }, summary.duplicates);
+    if (notEmailed) this.metrics.events.inc({ result: 'not_emailed' }, notEmailed);
+    if (expired) this.metrics.events.inc({ result: 'expired' }, expired);
+    if (unreadable) this.metrics.events.inc({ result: 'unreadable' }, unreadable);
+    if (refused) this.metrics.events.inc({ result: 'refused' }, refused);
+    return summary;
+  }
+
+  /**
+   * All rows in one transaction. If the database refuses the data itself (not an outage), the rows are
+   * recorded one by one so that only the offending ones are skipped: bad input never becomes a retry
+   * loop that blocks the partition. Outages throw, and the consumer retries the batch.
+   */
+  private async record(rows: NewDelivery[]): Promise<{ recordedIds: string[]; refused: number }> {
+    if (rows.length === 0) return { recordedIds: [], refused: 0 };
+    const insert = (batch: NewDelivery[]) => this.dataSource.transaction((m) => this.ledger.recordMany(m, batch));
+    try {
+      return { recordedIds: await insert(rows), refused: 0 };
+    } catch (e) {
+      if (!isInputDbError(e) || rows.length === 1) {
+        if (isInputDbError(e)) return { recordedIds: [], refused: 1 };
+        throw e;
+      }
+    }
+    const recordedIds: string[] = [];
+    let refused = 0;
+    for (const row of rows) {
+      try {
+        recordedIds.push(...(await insert([row])));
+      } catch (e) {
+        if (!isInputDbError(e)) throw e;
+        refused++;
+      }
+    }
+    return { recordedIds, refused };
+  }
+
+  private isTooOld(time: string | undefined): boolean {
+    if (!this.options.maxEventAgeMs || !time) return false;
+    const at = Date.parse(time);
+    return !Number.isNaN(at) && this.now() - at > this.options.maxEventAgeMs;
+  }
+}

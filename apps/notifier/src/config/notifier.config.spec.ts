@@ -1,0 +1,49 @@
+import { join } from 'node:path';
+import { loadNotifierConfig } from './notifier.config';
+
+const providersFile = join(__dirname, '../../../../config/providers.json');
+
+describe('loadNotifierConfig', () => {
+  it('has defaults that run on one machine, with the file driver when no SendGrid key is set', () => {
+    const c = loadNotifierConfig({ PROVIDERS_FILE: providersFile });
+    expect(c.database.url).toBe('postgres://postgres@127.0.0.1:5432/proctoring');
+    expect(c.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    expect(c.groupId).toBe('notifier');
+    expect(c.httpPort).toBe(3001);
+    expect(c.email).toEqual({ driver: 'file', outboxDir: './var/emails' });
+    expect(c.delivery.resendUnknown).toBe(false);
+    expect(c.topics.notifierDlq).toBe('proctoring.notifier.dlq.v1');
+  });
+
+  it('selects SendGrid when a key is set', () => {
+    const c = loadNotifierConfig({
+      PROVIDERS_FILE: providersFile,
+      SENDGRID_API_KEY: 'SG.abc',
+      SENDGRID_BASE_URL: 'http://127.0.0.1:9999/',
+      SENDGRID_TIMEOUT_MS: '2000',
+      NOTIFIER_RESEND_UNKNOWN: 'true',
+    });
+    expect(c.email).toEqual({ driver: 'sendgrid', apiKey: 'SG.abc', baseUrl: 'http://127.0.0.1:9999/', timeoutMs: 2000 });
+    expect(c.delivery.resendUnknown).toBe(true);
+  });
+
+  it('lists every bad variable by name in one error, never echoing values', () => {
+    let message = '';
+    try {
+      loadNotifierConfig({
+        PROVIDERS_FILE: '/nonexistent/providers.json',
+        NOTIFIER_CONCURRENCY: 'lots-of-secret',
+        HTTP_PORT: '99999999',
+        DATABASE_URL: 'mysql://user:hunter2@db/x',
+        SENDGRID_API_KEY: 'SG.key with space',
+        NOTIFIER_RESEND_UNKNOWN: 'perhaps',
+      });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    for (const name of ['PROVIDERS_FILE', 'NOTIFIER_CONCURRENCY', 'HTTP_PORT', 'DATABASE_URL', 'SENDGRID_API_KEY', 'NOTIFIER_RESEND_UNKNOWN']) {
+      expect(message).toContain(name);
+    }
+    for (const value of ['lots-of-secret', '99999999', 'hunter2', 'SG.key', 'perhaps']) expect(message).not.toContain(value);
+  });
+});

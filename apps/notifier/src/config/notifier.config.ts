@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { TOPICS } from '../../../../libs/contracts/src/topics';
+import { parseProvidersConfig, type ProvidersConfig } from '../../../../libs/domain/src';
+import { readDatabaseSettings, type DatabaseSettings } from '../../../../libs/platform/src/config/database.config';
+import { EnvReader } from '../../../../libs/platform/src/config/env-reader';
+import { readKafkaSettings, type KafkaSettings } from '../../../../libs/platform/src/config/kafka.config';
+
+export interface NotifierConfig {
+  database: DatabaseSettings;
+  /** Create the database if missing and run the notifier migrations at start. */
+  migrateOnStart: boolean;
+  kafka: KafkaSettings;
+  groupId: string;
+  topics: { attemptEvents: string; notifierDlq: string };
+  providersFile: string;
+  providers: ProvidersConfig;
+  email:
+    | { driver: 'sendgrid'; apiKey: string; baseUrl: string; timeoutMs: number }
+    | { driver: 'file'; outboxDir: string };
+  delivery: {
+    concurrency: number;
+    maxAttempts: number;
+    maxThrottled: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    resendUnknown: boolean;
+    leaseMs: number;
+    pollIntervalMs: number;
+  };
+  retentionDays: number;
+  httpPort: number;
+  logLevel: string;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** 0 means "keep forever" (no purge, no age limit on events). */
+export function retentionMs(config: Pick<NotifierConfig, 'retentionDays'>): number {
+  return config.retentionDays * DAY_MS;
+}
+
+/**
+ * Reads and validates the notifier's environment before Nest boots (STYLE habit 9). Throws one
+ * `ConfigError` listing every bad variable by name; values are never echoed.
+ */
+export function loadNotifierConfig(env: NodeJS.ProcessEnv): NotifierConfig {
+  const r = new EnvReader(env);
+  const database = readDatabaseSettings(r);
+  const kafka = readKafkaSettings(r, 'notifier');
+  const groupId = r.string('NOTIFIER_GROUP_ID', 'notifier');
+  const providersFile = r.string('PROVIDERS_FILE', './config/providers.json');
+  const providers = readProvidersFile(r, providersFile);
+
+  const apiKey = r.optionalString('SENDGRID_API_KEY');
+  const baseUrl = r.url('SENDGRID_BASE_URL', 'https://api.sendgrid.com/', ['https:', 'http:']);
+  const timeoutMs = r.int('SENDGRID_TIMEOUT_MS', 10_000, 100, 300_000);
+  const outboxDir = r.string('EMAIL_OUTBOX_DIR', './var/emails');
+  if (apiKey !== undefined && /\s/.test(apiKey)) r.problem('SENDGRID_API_KEY must not contain whitespace');
+
+  const leaseMs = r.int('NOTIFIER_LEASE_MS', 120_000, 1_000, 24 * 60 * 60 * 1000);
+  if (apiKey !== undefined && leaseMs < timeoutMs * 4) {
+    r.problem('NOTIFIER_LEASE_MS must be at least four times SENDGRID_TIMEOUT_MS (a lease must outlive a queued send)');
+  }
+  const retryBaseMs = r.int('NOTIFIER_RETRY_BASE_MS', 1_000, 1, 3_600_000);
+  const retryMaxMs = r.int('NOTIFIER_RETRY_MAX_MS', 300_000, 1, 24 * 3_600_000);
+  if (retryMaxMs < retryBaseMs) r.problem('NOTIFIER_RETRY_MAX_MS must not be below NOTIFIER_RETRY_BASE_MS');
+
+  const config: NotifierConfig = {
+    database,
+    migrateOnStart: r.bool('NOTIFIER_MIGRATE_ON_START', true),
+    kafka,
+    groupId,
+    topics: {
+      attemptEvents: r.string('TOPIC_ATTEMPT_EVENTS', TOPICS.attemptEvents),
+      notifierDlq: r.string('TOPIC_NOTIFIER_DLQ', TOPICS.notifierDlq),
+    },
+    providersFile,
+    providers,
+    email:
+      apiKey !== undefined
+        ? { driver: 'sendgrid', apiKey, baseUrl, timeoutMs }
+        : { driver: 'file', outboxDir },
+    delivery: {
+      concurrency: r.int('NOTIFIER_CONCURRENCY', 32, 1, 1024),
+      maxAttempts: r.int('NOTIFIER_MAX_ATTEMPTS', 8, 1, 1000),
+      maxThrottled: r.int('NOTIFIER_MAX_THROTTLED', 100, 1, 100_000),
+      retryBaseMs,
+      retryMaxMs,
+      resendUnknown: r.bool('NOTIFIER_RESEND_UNKNOWN', false),
+      leaseMs,
+      pollIntervalMs: r.int('NOTIFIER_POLL_INTERVAL_MS', 500, 10, 60_000),
+    },
+    retentionDays: r.int('RETENTION_DAYS', 7, 0, 3650),
+    httpPort: r.int('HTTP_PORT', 3001, 0, 65_535),
+    logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  };
+  r.done('notifier');
+  return config;
+}
+
+/** The providers file (SPEC §6), validated; problems are reported under PROVIDERS_FILE. */
+export function readProvidersFile(r: EnvReader, path: string): ProvidersConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    r.problem('PROVIDERS_FILE names a file that cannot be read as JSON');
+    return { defaults: {}, providers: {} };
+  }
+  const parsed = parseProvidersConfig(json);
+  if (!parsed.ok) {
+    for (const p of parsed.error) r.problem(`PROVIDERS_FILE: ${p}`);
+    return { defaults: {}, providers: {} };
+  }
+  return parsed.value;
+}

@@ -1,0 +1,30 @@
+/**
+ * The email driver interface (STYLE: email behind a driver interface). The delivery worker knows
+ * nothing about SendGrid or files; it sends an `OutgoingEmail` and gets a `SendOutcome` back.
+ *
+ * Expected outcomes are values: a driver never throws for a refused or failed send, it returns
+ * `retry` or `permanent`. `reason` texts never contain an email address or a credential.
+ */
+export interface OutgoingEmail {
+  /** The `AttemptStatusChanged` event id: the idempotency key, sent as SendGrid `custom_args.event_id`. */
+  eventId: string;
+  from: string;
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export type SendOutcome =
+  | { kind: 'sent'; providerMessageId: string | null }
+  | { kind: 'retry'; reason: string; retryAfterMs: number | null; statusCode?: number | null }
+  | { kind: 'permanent'; reason: string; statusCode: number | null };
+
+export interface EmailSender {
+  /** Short name for logs and metrics (`sendgrid`, `file`). */
+  readonly name: string;
+  send(email: OutgoingEmail): Promise<SendOutcome>;
+}
+
+/** Nest injection token for the configured `EmailSender`. */
+export const EMAIL_SENDER = Symbol('EMAIL_SENDER');

@@ -1,0 +1,113 @@
+import { NestFactory } from '@nestjs/core';
+import type { INestApplication } from '@nestjs/common';
+import { Partitioners, type Producer } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { ensureDatabase } from '../../../libs/platform/src/database/ensure-database';
+import { KafkaBatchTransport } from '../../../libs/platform/src/kafka/kafka-batch.transport';
+import { createKafka } from '../../../libs/platform/src/kafka/kafka-client';
+import type { Logger } from '../../../libs/platform/src/logging/logger';
+import type { NotifierConfig } from './config/notifier.config';
+import type { EmailSender } from './email/email-sender.port';
+import { FileSender } from './email/file.sender';
+import { SendGridSender } from './email/sendgrid.sender';
+import { PinoNestLogger } from './logging/pino-nest.logger';
+import { ATTEMPT_EVENTS_PATTERN } from './messaging/attempt-events.consumer';
+import { NotifierDlqPublisher } from './messaging/notifier-dlq.publisher';
+import { NotifierModule } from './notifier.module';
+import { migrateNotifierSchema, notifierDataSourceOptions } from './persistence/data-source';
+
+export interface NotifierAppOptions {
+  /** Replaces the configured email driver (tests). */
+  sender?: EmailSender;
+  /** The ledger schema (default `notifier`; tests use throwaway ones). */
+  schema?: string;
+  /** Register SIGTERM/SIGINT handlers that drain and close (main.ts: yes; tests: no). */
+  shutdownHooks?: boolean;
+}
+
+/**
+ * Builds the notifier as main.ts runs it: connects PostgreSQL (migrating it when configured) and the
+ * Kafka producer, picks the email driver, and creates the Nest app with the Kafka consumer attached.
+ * Nothing consumes or sends until `start()` is called.
+ */
+export async function createNotifierApp(
+  config: NotifierConfig,
+  logger: Logger,
+  options: NotifierAppOptions = {},
+): Promise<INestApplication> {
+  const dataSource = await connectDatabase(config, logger, options.schema);
+  const kafka = createKafka(config.kafka, logger);
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  try {
+    await producer.connect();
+  } catch (e) {
+    await dataSource.destroy();
+    throw e;
+  }
+  const sender = options.sender ?? createSender(config);
+  logger.info({ driver: sender.name }, 'email driver selected');
+
+  const app = await NestFactory.create(
+    NotifierModule.register({
+      config,
+      logger,
+      dataSource,
+      sender,
+      dlqPublisher: new NotifierDlqPublisher(producer, config.topics.notifierDlq),
+      closers: [
+        { name: 'kafka producer', close: () => producer.disconnect() },
+        { name: 'database', close: () => dataSource.destroy() },
+      ],
+    }),
+    { logger: new PinoNestLogger(logger.child({ component: 'nest' })), abortOnError: false },
+  );
+  if (options.shutdownHooks !== false) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  app.connectMicroservice(
+    {
+      strategy: new KafkaBatchTransport({
+        kafka,
+        groupId: config.groupId,
+        subscriptions: [{ topic: config.topics.attemptEvents, pattern: ATTEMPT_EVENTS_PATTERN }],
+        logger: logger.child({ component: 'consumer' }),
+      }),
+    },
+    { inheritAppConfig: true },
+  );
+  return app;
+}
+
+/** Starts consuming and serving HTTP (the worker starts with the app). */
+export async function startNotifierApp(app: INestApplication, config: NotifierConfig): Promise<void> {
+  await app.startAllMicroservices();
+  await app.listen(config.httpPort, '0.0.0.0');
+}
+
+async function connectDatabase(config: NotifierConfig, logger: Logger, schema?: string): Promise<DataSource> {
+  const options = notifierDataSourceOptions(config.database.url, {
+    ssl: config.database.ssl,
+    poolSize: config.database.poolSize,
+    schema,
+  });
+  if (config.migrateOnStart) await ensureDatabase(config.database.url);
+  const dataSource = await new DataSource(options).initialize();
+  if (config.migrateOnStart) {
+    await migrateNotifierSchema(dataSource);
+    logger.info('notifier schema migrated');
+  }
+  return dataSource;
+}
+
+function createSender(config: NotifierConfig): EmailSender {
+  const email = config.email;
+  switch (email.driver) {
+    case 'sendgrid':
+      return new SendGridSender({ apiKey: email.apiKey, baseUrl: email.baseUrl, timeoutMs: email.timeoutMs });
+    case 'file':
+      return new FileSender({ outboxDir: email.outboxDir });
+  }
+}

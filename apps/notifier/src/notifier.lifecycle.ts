@@ -1,0 +1,47 @@
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { Logger } from '../../../libs/platform/src/logging/logger';
+import { DeliveryWorker } from './application/delivery.worker';
+import { NOTIFIER_CLOSERS, NOTIFIER_LOGGER } from './notifier.tokens';
+
+/** Something to release last, after the worker has drained and the consumer has stopped. */
+export type Closer = { name: string; close: () => Promise<void> };
+
+/**
+ * Starts the delivery worker once the app is up; on shutdown drains it before the consumer and HTTP
+ * server are closed (Nest closes those between the two hooks), then releases Kafka and the database.
+ */
+@Injectable()
+export class NotifierLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  constructor(
+    @Inject(DeliveryWorker) private readonly worker: DeliveryWorker,
+    @Inject(NOTIFIER_CLOSERS) private readonly closers: Closer[],
+    @Inject(NOTIFIER_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.worker.start();
+    this.logger.info({ owner: this.worker.owner }, 'delivery worker started');
+  }
+
+  async beforeApplicationShutdown(signal?: string): Promise<void> {
+    this.logger.info({ signal }, 'stopping: draining sends in flight');
+    await this.worker.stop();
+    this.logger.info('delivery worker drained');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    for (const closer of this.closers) {
+      try {
+        await closer.close();
+      } catch (e) {
+        this.logger.warn({ err: e, resource: closer.name }, 'error while closing');
+      }
+    }
+  }
+}

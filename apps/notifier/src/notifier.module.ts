@@ -1,0 +1,93 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import type { Logger } from '../../../libs/platform/src/logging/logger';
+import { DeliveryWorker } from './application/delivery.worker';
+import { FAILED_EMAIL_PUBLISHER, type FailedEmailPublisher } from './application/failed-email.port';
+import { NotifierMetrics } from './application/notifier.metrics';
+import { RecordStatusEmailsUseCase } from './application/record-status-emails.use-case';
+import { RetryPolicy } from './application/retry.policy';
+import { retentionMs, type NotifierConfig } from './config/notifier.config';
+import { EMAIL_SENDER, type EmailSender } from './email/email-sender.port';
+import { HealthController } from './http/health.controller';
+import { MetricsController } from './http/metrics.controller';
+import { AttemptEventsConsumer } from './messaging/attempt-events.consumer';
+import { NotifierLifecycle, type Closer } from './notifier.lifecycle';
+import { NOTIFIER_CLOSERS, NOTIFIER_CONFIG, NOTIFIER_DATA_SOURCE, NOTIFIER_LOGGER } from './notifier.tokens';
+import { DeliveryLedgerRepository } from './persistence/delivery-ledger.repository';
+
+/** What main.ts (or a test) builds before Nest starts: validated config and connected resources. */
+export interface NotifierModuleDeps {
+  config: NotifierConfig;
+  logger: Logger;
+  /** Initialised, migrated. */
+  dataSource: DataSource;
+  sender: EmailSender;
+  dlqPublisher: FailedEmailPublisher;
+  /** Released in order on shutdown, after the worker has drained. */
+  closers?: Closer[];
+}
+
+@Module({})
+export class NotifierModule {
+  static register(deps: NotifierModuleDeps): DynamicModule {
+    const { config } = deps;
+    return {
+      module: NotifierModule,
+      controllers: [AttemptEventsConsumer, HealthController, MetricsController],
+      providers: [
+        { provide: NOTIFIER_CONFIG, useValue: config },
+        { provide: NOTIFIER_LOGGER, useValue: deps.logger },
+        { provide: NOTIFIER_DATA_SOURCE, useValue: deps.dataSource },
+        { provide: NOTIFIER_CLOSERS, useValue: deps.closers ?? [] },
+        { provide: EMAIL_SENDER, useValue: deps.sender },
+        { provide: FAILED_EMAIL_PUBLISHER, useValue: deps.dlqPublisher },
+        {
+          provide: DeliveryLedgerRepository,
+          useFactory: (ds: DataSource) => new DeliveryLedgerRepository(ds),
+          inject: [NOTIFIER_DATA_SOURCE],
+        },
+        {
+          provide: NotifierMetrics,
+          useFactory: (ledger: DeliveryLedgerRepository) => new NotifierMetrics(() => ledger.backlog()),
+          inject: [DeliveryLedgerRepository],
+        },
+        {
+          provide: RetryPolicy,
+          useFactory: () =>
+            new RetryPolicy({
+              maxAttempts: config.delivery.maxAttempts,
+              maxThrottled: config.delivery.maxThrottled,
+              baseDelayMs: config.delivery.retryBaseMs,
+              maxDelayMs: config.delivery.retryMaxMs,
+            }),
+        },
+        {
+          provide: DeliveryWorker,
+          useFactory: (
+            ledger: DeliveryLedgerRepository,
+            sender: EmailSender,
+            policy: RetryPolicy,
+            dlq: FailedEmailPublisher,
+            metrics: NotifierMetrics,
+            logger: Logger,
+          ) =>
+            new DeliveryWorker(ledger, sender, policy, dlq, metrics, logger.child({ component: 'delivery-worker' }), {
+              concurrency: config.delivery.concurrency,
+              leaseMs: config.delivery.leaseMs,
+              resendUnknown: config.delivery.resendUnknown,
+              pollIntervalMs: config.delivery.pollIntervalMs,
+              retentionMs: retentionMs(config),
+            }),
+          inject: [DeliveryLedgerRepository, EMAIL_SENDER, RetryPolicy, FAILED_EMAIL_PUBLISHER, NotifierMetrics, NOTIFIER_LOGGER],
+        },
+        {
+          provide: RecordStatusEmailsUseCase,
+          useFactory: (ds: DataSource, ledger: DeliveryLedgerRepository, metrics: NotifierMetrics) =>
+            new RecordStatusEmailsUseCase(ds, ledger, config.providers, metrics, { maxEventAgeMs: retentionMs(config) }),
+          inject: [NOTIFIER_DATA_SOURCE, DeliveryLedgerRepository, NotifierMetrics],
+        },
+        NotifierLifecycle,
+      ],
+    };
+  }
+}

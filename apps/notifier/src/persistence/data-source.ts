@@ -1,0 +1,66 @@
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { EmailDeliveryRow, ledgerSchemaOf, NOTIFIER_SCHEMA } from './email-delivery.row';
+import { CreateEmailDelivery1764100000000 } from './migrations/1764100000000-create-email-delivery.migration';
+
+export interface NotifierDatabaseExtras {
+  ssl?: false | { rejectUnauthorized: boolean; ca?: string };
+  poolSize?: number;
+  /** Default `notifier`. Integration tests use throwaway schemas so suites never share rows. */
+  schema?: string;
+}
+
+/** Migrations in order, listed by class so they load the same compiled and under ts-jest. */
+export const NOTIFIER_MIGRATIONS = [CreateEmailDelivery1764100000000];
+
+/**
+ * The one DataSource definition, shared by the app, the tests and the TypeORM CLI. The notifier owns
+ * the `notifier` schema; `synchronize` is off: only migrations change it.
+ */
+export function notifierDataSourceOptions(databaseUrl: string, extras: NotifierDatabaseExtras = {}): DataSourceOptions {
+  const schema = extras.schema ?? NOTIFIER_SCHEMA;
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error('the notifier schema name must be a lower-case SQL identifier');
+  return {
+    type: 'postgres',
+    url: databaseUrl,
+    schema,
+    entities: [EmailDeliveryRow],
+    migrations: NOTIFIER_MIGRATIONS,
+    migrationsTableName: 'notifier_migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    ssl: extras.ssl ?? false,
+    applicationName: 'notifier',
+    extra: { max: extras.poolSize ?? 10 },
+  };
+}
+
+/** A fixed key for `pg_advisory_lock`, so concurrent starts migrate one at a time. */
+const MIGRATION_LOCK_KEY = 7_301_002;
+
+/**
+ * Brings the `notifier` schema up to date. The schema is created first (TypeORM keeps its migrations
+ * table inside it) and an advisory lock serialises instances and test suites starting together.
+ */
+export async function migrateNotifierSchema(dataSource: DataSource): Promise<void> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      await runner.query(`CREATE SCHEMA IF NOT EXISTS ${ledgerSchemaOf(dataSource)}`);
+      await dataSource.runMigrations({ transaction: 'each' });
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    await runner.release();
+  }
+}
+
+/**
+ * For the TypeORM CLI (`typeorm migration:run -d apps/notifier/src/persistence/data-source.ts`). On an
+ * empty database run `CREATE SCHEMA IF NOT EXISTS notifier` first, or let the service migrate at start.
+ */
+export default new DataSource(
+  notifierDataSourceOptions(process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/proctoring'),
+);

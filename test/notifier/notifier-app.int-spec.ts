@@ -1,0 +1,125 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { INestApplication } from '@nestjs/common';
+import type { Producer } from 'kafkajs';
+import { Client } from 'pg';
+import { check } from '../../libs/contracts/src/schema-validator';
+import { FailedEmailSchema } from '../../libs/contracts/src';
+import { loadNotifierConfig, type NotifierConfig } from '../../apps/notifier/src/config/notifier.config';
+import { createNotifierApp, startNotifierApp } from '../../apps/notifier/src/notifier.app';
+import { expectEventually } from '../support/expect-eventually';
+import { connectedProducer, createTestTopics, TopicCollector, type TestTopics } from '../support/kafka-fixture';
+import { badRequest, startSendGridStub, type SendGridStub } from '../support/sendgrid-stub';
+import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from '../support/test-env';
+import { PROVIDERS_FILE, silentLogger, statusChanged } from './notifier.fixture';
+
+/**
+ * The notifier app as main.ts builds it (Nest, the Kafka batch transport, the real producer, the
+ * SendGrid driver) against the real broker and database, with suite-private topics and schema.
+ */
+describe('notifier app (Kafka → ledger → SendGrid stub, failures → notifier DLQ topic)', () => {
+  let stub: SendGridStub;
+  let topics: TestTopics;
+  let producer: Producer;
+  let dlq: TopicCollector;
+  let app: INestApplication | null = null;
+  let config: NotifierConfig;
+  let baseUrl: string;
+  const schema = `notifier_t_${randomBytes(6).toString('hex')}`;
+
+  beforeAll(async () => {
+    stub = await startSendGridStub();
+    topics = await createTestTopics('notifier');
+    producer = await connectedProducer();
+    dlq = await TopicCollector.start([topics.notifierDlq]);
+    config = loadNotifierConfig({
+      DATABASE_URL: TEST_DATABASE_URL,
+      KAFKA_BROKERS: TEST_KAFKA_BROKERS,
+      NOTIFIER_GROUP_ID: `notifier-test-${randomUUID().slice(0, 8)}`,
+      TOPIC_ATTEMPT_EVENTS: topics.attemptEvents,
+      TOPIC_NOTIFIER_DLQ: topics.notifierDlq,
+      PROVIDERS_FILE,
+      SENDGRID_API_KEY: 'SG.app-test-key',
+      SENDGRID_BASE_URL: stub.baseUrl,
+      SENDGRID_TIMEOUT_MS: '1000',
+      NOTIFIER_POLL_INTERVAL_MS: '50',
+      NOTIFIER_RETRY_BASE_MS: '20',
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'silent',
+    });
+    app = await createNotifierApp(config, silentLogger(), { schema, shutdownHooks: false });
+    await startNotifierApp(app, config);
+    const { port } = (app.getHttpServer() as { address(): AddressInfo }).address();
+    baseUrl = `http://127.0.0.1:${port}`;
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await dlq?.stop();
+    await producer?.disconnect();
+    await stub?.stop();
+    const client = new Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  });
+
+  it('emails qualifying events, skips the rest, and dead-letters a refused email without personal data', async () => {
+    const good = statusChanged({ toStatus: 'verified' });
+    const practice = statusChanged({ toStatus: 'verified', isSampleAttempt: true });
+    const refused = statusChanged({ toStatus: 'rejected' });
+    stub.respondWith((req) => (req.body?.custom_args?.event_id === refused.id ? badRequest('Invalid to address', 'personalizations.0.to') : undefined));
+
+    await producer.send({
+      topic: topics.attemptEvents,
+      acks: -1,
+      messages: [
+        { key: good.data.userId, value: JSON.stringify(good) },
+        { key: 'garbage', value: 'not an event' },
+        { key: practice.data.userId, value: JSON.stringify(practice) },
+        { key: refused.data.userId, value: JSON.stringify(refused) },
+        { key: good.data.userId, value: JSON.stringify(good) }, // redelivered duplicate
+      ],
+    });
+
+    await expectEventually(() => expect(stub.requestsFor(good.id)).toHaveLength(1), 30_000);
+    const dead = await expectEventually(() => {
+      const m = dlq.messages.find((x) => x.json?.eventId === refused.id);
+      if (!m) throw new Error('not on the DLQ yet');
+      return m;
+    }, 30_000);
+    expect(dead.key).toBe(refused.data.userId);
+    expect(check(FailedEmailSchema, dead.json)).toEqual({ ok: true });
+    expect(dead.json).toMatchObject({
+      eventId: refused.id,
+      attemptId: refused.data.attemptId,
+      userId: refused.data.userId,
+      reason: 'SendGrid answered 400: Invalid to address (personalizations.0.to)',
+      statusCode: 400,
+      attempts: 1,
+    });
+    expect(dead.raw?.toString('utf8')).not.toContain('@');
+    expect(stub.requestsFor(practice.id)).toHaveLength(0);
+    expect(stub.requestsFor(good.id)).toHaveLength(1);
+  });
+
+  it('serves liveness, readiness and Prometheus metrics', async () => {
+    const live = await fetch(`${baseUrl}/health/live`);
+    expect(live.status).toBe(200);
+    const ready = await fetch(`${baseUrl}/health/ready`);
+    expect(ready.status).toBe(200);
+    await expect(ready.json()).resolves.toMatchObject({ status: 'ok', database: 'up', worker: 'running' });
+
+    const metrics = await fetch(`${baseUrl}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toContain('text/plain');
+    const text = await metrics.text();
+    expect(text).toMatch(/notifier_emails_total\{outcome="sent"\} [1-9]/);
+    expect(text).toMatch(/notifier_emails_total\{outcome="failed_permanent"\} 1/);
+    expect(text).toContain('notifier_email_send_duration_seconds_bucket');
+    expect(text).toMatch(/notifier_ledger_backlog\{status="pending"\} 0/);
+    expect(text).toMatch(/notifier_dlq_published_total 1/);
+    expect(text).toMatch(/notifier_events_total\{result="unreadable"\} 1/);
+    expect(text).not.toContain('@');
+  });
+});
