@@ -27,11 +27,20 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-node dist/apps/attempt-service/src/main.js > var/log/attempt-service.log 2>&1 &
+# HTTP_PORT is read by both services, so each gets its own here.
+attempt_port="${ATTEMPT_SERVICE_HTTP_PORT:-3000}"
+notifier_port="${NOTIFIER_HTTP_PORT:-3001}"
+HTTP_PORT="$attempt_port" node dist/apps/attempt-service/src/main.js > var/log/attempt-service.log 2>&1 &
 pids+=($!)
-node dist/apps/notifier/src/main.js > var/log/notifier.log 2>&1 &
+HTTP_PORT="$notifier_port" node dist/apps/notifier/src/main.js > var/log/notifier.log 2>&1 &
 pids+=($!)
-echo "[run] attempt-service http://127.0.0.1:${HTTP_PORT:-3000}  notifier http://127.0.0.1:${NOTIFIER_HTTP_PORT:-3001}" >&2
+for port in "$attempt_port" "$notifier_port"; do
+  for _ in $(seq 1 120); do
+    curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+done
+echo "[run] attempt-service http://127.0.0.1:$attempt_port  notifier http://127.0.0.1:$notifier_port" >&2
 echo "[run] logs in var/log/, emails in ${EMAIL_OUTBOX_DIR:-var/emails}/" >&2
 
 if [ "${DEMO:-1}" != "0" ]; then

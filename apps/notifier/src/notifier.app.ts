@@ -10,7 +10,7 @@ import type { NotifierConfig } from './config/notifier.config';
 import type { EmailSender } from './email/email-sender.port';
 import { FileSender } from './email/file.sender';
 import { SendGridSender } from './email/sendgrid.sender';
-import { PinoNestLogger } from './logging/pino-nest.logger';
+import { PinoNestLogger } from '../../../libs/platform/src/nest/pino-nest.logger';
 import { ATTEMPT_EVENTS_PATTERN } from './messaging/attempt-events.consumer';
 import { NotifierDlqPublisher } from './messaging/notifier-dlq.publisher';
 import { NotifierModule } from './notifier.module';
