@@ -29,7 +29,7 @@ async function main(): Promise<void> {
       if (!String(e.correlationid ?? '').startsWith(`demo-${run}`)) return;
       seen.push(e);
       const d = e.data;
-      const detail = e.type === 'AttemptStatusChanged' ? `${String(d.fromStatus)} → ${String(d.toStatus)}` : e.type === 'CredentialRequirementUpdated' ? String(d.status) : e.type === 'CommandProcessed' || e.type === 'CommandRejected' ? `${String(d.commandType)} ${String(d.outcome ?? d.reason)}` : String(d.status ?? '');
+      const detail = e.type === 'AttemptStatusChanged' ? `${String(d.fromStatus)} → ${String(d.toStatus)}` : e.type === 'CredentialRequirementUpdated' ? String(d.status) : e.type === 'CommandProcessed' || e.type === 'CommandRejected' ? `${String(d.commandType)} ${String(d.outcome ?? d.reason)}` : (typeof d.status === 'string' ? d.status : '');
       process.stdout.write(`  event ${e.type.padEnd(30)} ${detail}\n`);
     },
   });

@@ -11,12 +11,12 @@ export interface TestTopics {
   notifierDlq: string;
 }
 
-export function testKafka(clientId = 'test'): Kafka {
-  return new Kafka({ clientId, brokers: TEST_KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
+export function testKafka(clientId = 'test', brokers = TEST_KAFKA_BROKERS): Kafka {
+  return new Kafka({ clientId, brokers: brokers.split(','), logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
 }
 
 /** Topics of one test suite (suffixed), so suites never see each other's messages. */
-export async function createTestTopics(tag: string, partitions = 3): Promise<TestTopics> {
+export async function createTestTopics(tag: string, partitions = 3, brokers = TEST_KAFKA_BROKERS): Promise<TestTopics> {
   const s = `${tag}.${randomUUID().slice(0, 8)}`;
   const topics: TestTopics = {
     commands: `proctoring.attempt.commands.v1.${s}`,
@@ -25,7 +25,7 @@ export async function createTestTopics(tag: string, partitions = 3): Promise<Tes
     commandsDlq: `proctoring.attempt.commands.v1.dlq.${s}`,
     notifierDlq: `proctoring.notifier.dlq.v1.${s}`,
   };
-  const admin = testKafka('test-admin').admin();
+  const admin = testKafka('test-admin', brokers).admin();
   await admin.connect();
   try {
     await admin.createTopics({
@@ -65,9 +65,9 @@ export class TopicCollector {
   readonly messages: CollectedMessage[] = [];
   private consumer: Consumer | null = null;
 
-  static async start(topics: string[]): Promise<TopicCollector> {
+  static async start(topics: string[], brokers = TEST_KAFKA_BROKERS): Promise<TopicCollector> {
     const c = new TopicCollector();
-    const consumer = testKafka('test-collector').consumer({ groupId: `test-collector-${randomUUID()}`, maxWaitTimeInMs: 100 });
+    const consumer = testKafka('test-collector', brokers).consumer({ groupId: `test-collector-${randomUUID()}`, maxWaitTimeInMs: 100 });
     c.consumer = consumer;
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
@@ -104,8 +104,8 @@ export class TopicCollector {
   }
 }
 
-export async function connectedProducer(): Promise<Producer> {
-  const p = testKafka('test-producer').producer({ idempotent: true, maxInFlightRequests: 1 });
+export async function connectedProducer(brokers = TEST_KAFKA_BROKERS): Promise<Producer> {
+  const p = testKafka('test-producer', brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
   await p.connect();
   return p;
 }

@@ -16,7 +16,7 @@ import {
 } from '../../../../libs/domain/src';
 import { inTransaction, isInputDbError, type SqlRunner } from '../../../../libs/platform/src/database/sql-runner';
 import { BatchState, type StoredAttempt } from './batch-state';
-import { courseScope, keyScope, userScope, type Cause, type EventFactory } from './event-factory';
+import { keyScope, type Cause, type EventFactory } from './event-factory';
 
 /** One unit of work for the processor, in the order it was received. */
 export type CommandInput =
