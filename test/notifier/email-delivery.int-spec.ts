@@ -219,6 +219,8 @@ describe('status email delivery (PostgreSQL ledger → worker → SendGrid v3 st
         eventId: bad.id,
         attemptId: bad.data.attemptId,
         userId: bad.data.userId,
+        correlationId: bad.correlationid,
+        requeues: 0,
         reason: 'SendGrid answered 400: Invalid to address (personalizations.0.to)',
         statusCode: 400,
         attempts: 1,
@@ -243,6 +245,28 @@ describe('status email delivery (PostgreSQL ledger → worker → SendGrid v3 st
     expect(await db.ledger.find(event.id)).toMatchObject({ status: 'failed', attempts: 3, lastStatusCode: 503 });
     expect(p.dlq.published[0].reason).toBe('gave up after 3 attempts: SendGrid answered 503: internal error');
     expect(stub.requestsFor(event.id)).toHaveLength(3);
+  });
+
+  it('sends a failed row again after an operator requeue, with a fresh budget; a new failure is dead-lettered again', async () => {
+    const p = await setUp({ retry: { maxAttempts: 2 } });
+    const event = statusChanged({ toStatus: 'submitted' });
+    stub.respondWith(() => serverError(503));
+    await p.consume(event);
+    const worker = p.startWorker();
+    await expectEventually(() => expect(p.dlq.published.map((r) => [r.eventId, r.requeues, r.attempts])).toEqual([[event.id, 0, 2]]));
+    await expectEventually(async () => expect((await db.ledger.find(event.id))?.dlqPublishedAt).toBeInstanceOf(Date));
+
+    const [before] = await db.ledger.requeue({ kind: 'status', status: 'failed' });
+    expect(before).toMatchObject({ eventId: event.id, status: 'failed', attempts: 2, requeues: 0 });
+    worker.wake();
+    await expectEventually(() => expect(p.dlq.published.map((r) => [r.eventId, r.requeues, r.attempts])).toEqual([[event.id, 0, 2], [event.id, 1, 2]]));
+    expect(stub.requestsFor(event.id)).toHaveLength(4);
+
+    stub.respondWith(() => undefined);
+    await db.ledger.requeue({ kind: 'event', eventId: event.id });
+    worker.wake();
+    await expectEventually(async () => expect(await db.ledger.find(event.id)).toMatchObject({ status: 'sent', attempts: 1, requeues: 2 }));
+    expect(await db.ledger.requeue({ kind: 'event', eventId: event.id })).toEqual([]); // sent rows never move
   });
 
   it('keeps failed rows until the DLQ accepts them (broker outage)', async () => {
@@ -342,14 +366,40 @@ describe('status email delivery (PostgreSQL ledger → worker → SendGrid v3 st
       await db.dataSource.query(`UPDATE "${db.schema}".email_delivery SET lease_until = now() - interval '1 second'`);
       expect(await db.ledger.parkExpiredLeases(false)).toEqual([event.id]);
       // the slow worker finally records SendGrid's acceptance: the truth replaces "unknown"
-      await db.ledger.completeMany([{ eventId: event.id, attempts: claim.attempts, status: 'sent', providerMessageId: 'late', statusCode: null }]);
+      await db.ledger.completeMany([
+        { eventId: event.id, attempts: claim.attempts, requeues: 0, status: 'sent', providerMessageId: 'late', statusCode: null },
+      ]);
       expect(await db.ledger.find(event.id)).toMatchObject({ status: 'sent', providerMessageId: 'late' });
       // an outcome for an older claim (attempts 0) is ignored
       await db.ledger.completeMany([
-        { eventId: event.id, attempts: 0, status: 'pending', delayMs: 0, lastError: 'x', statusCode: 500, throttled: false },
+        { eventId: event.id, attempts: 0, requeues: 0, status: 'pending', delayMs: 0, lastError: 'x', statusCode: 500, throttled: false },
       ]);
       expect(await db.ledger.find(event.id)).toMatchObject({ status: 'sent' });
       expect(p.dlq.published).toHaveLength(0);
+    });
+
+    it('after an operator requeue, an outcome or release from a claim made before it is never recorded', async () => {
+      await setUp();
+      const event = statusChanged({ toStatus: 'verified' });
+      await pipeline.consume(event);
+      const [stranded] = await db.ledger.claimDue(1, 'frozen-worker', 60_000);
+      expect(stranded).toMatchObject({ attempts: 1, requeues: 0 });
+      await db.dataSource.query(`UPDATE "${db.schema}".email_delivery SET lease_until = now() - interval '1 second'`);
+      expect(await db.ledger.parkExpiredLeases(false)).toEqual([event.id]);
+      // the operator checked SendGrid and requeues it; a new worker claims it (attempts is 1 again)
+      expect((await db.ledger.requeue({ kind: 'event', eventId: event.id })).map((r) => r.status)).toEqual(['unknown']);
+      const [fresh] = await db.ledger.claimDue(1, 'new-worker', 60_000);
+      expect(fresh).toMatchObject({ attempts: 1, requeues: 1 });
+      // the frozen worker wakes up: same attempt count, older requeue count — ignored
+      const fence = { eventId: event.id, attempts: stranded.attempts, requeues: stranded.requeues };
+      expect(await db.ledger.completeMany([{ ...fence, status: 'failed', lastError: 'late', statusCode: 500, throttled: false }])).toEqual([]);
+      expect(await db.ledger.releaseMany([fence])).toEqual([]);
+      expect(await db.ledger.find(event.id)).toMatchObject({ status: 'sending', leaseOwner: 'new-worker', attempts: 1, requeues: 1 });
+      // the new claim's outcome lands
+      expect(
+        await db.ledger.completeMany([{ eventId: event.id, attempts: 1, requeues: 1, status: 'sent', providerMessageId: 'new', statusCode: 202 }]),
+      ).toEqual([event.id]);
+      expect(await db.ledger.find(event.id)).toMatchObject({ status: 'sent', providerMessageId: 'new' });
     });
   });
 

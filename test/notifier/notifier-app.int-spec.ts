@@ -3,12 +3,13 @@ import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import type { Producer } from 'kafkajs';
 import { Client } from 'pg';
-import { check } from '../../libs/contracts/src/schema-validator';
-import { FailedEmailSchema } from '../../libs/contracts/src';
+import { validateEmailDeliveryFailed } from '../../libs/contracts/src';
 import { loadNotifierConfig, type NotifierConfig } from '../../apps/notifier/src/config/notifier.config';
 import { createNotifierApp, startNotifierApp } from '../../apps/notifier/src/notifier.app';
 import { expectEventually } from '../support/expect-eventually';
-import { connectedProducer, createTestTopics, TopicCollector, type TestTopics } from '../support/kafka-fixture';
+import { ConsumerLagMonitor } from '../../libs/platform/src/kafka/consumer-lag.monitor';
+import { KafkaAdminClient } from '../../libs/platform/src/kafka/kafka-admin.client';
+import { connectedProducer, createTestTopics, testKafka, TopicCollector, type TestTopics } from '../support/kafka-fixture';
 import { badRequest, startSendGridStub, type SendGridStub } from '../support/sendgrid-stub';
 import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from '../support/test-env';
 import { PROVIDERS_FILE, silentLogger, statusChanged } from './notifier.fixture';
@@ -38,6 +39,8 @@ describe('notifier app (Kafka → ledger → SendGrid stub, failures → notifie
       NOTIFIER_GROUP_ID: `notifier-test-${randomUUID().slice(0, 8)}`,
       TOPIC_ATTEMPT_EVENTS: topics.attemptEvents,
       TOPIC_NOTIFIER_DLQ: topics.notifierDlq,
+      NOTIFIER_EVENT_SOURCE: 'urn:proctoring:notifier-test',
+      NOTIFIER_CONSUMER_LAG_INTERVAL_MS: '1000',
       PROVIDERS_FILE,
       SENDGRID_API_KEY: 'SG.app-test-key',
       SENDGRID_BASE_URL: stub.baseUrl,
@@ -84,21 +87,41 @@ describe('notifier app (Kafka → ledger → SendGrid stub, failures → notifie
 
     await expectEventually(() => expect(stub.requestsFor(good.id)).toHaveLength(1), 30_000);
     const dead = await expectEventually(() => {
-      const m = dlq.messages.find((x) => x.json?.eventId === refused.id);
+      const m = dlq.messages.find((x) => (x.json?.data as { eventId?: string } | undefined)?.eventId === refused.id);
       if (!m) throw new Error('not on the DLQ yet');
       return m;
     }, 30_000);
     expect(dead.key).toBe(refused.data.userId);
-    expect(check(FailedEmailSchema, dead.json)).toEqual({ ok: true });
-    expect(dead.json).toMatchObject({
-      eventId: refused.id,
-      attemptId: refused.data.attemptId,
-      userId: refused.data.userId,
-      reason: 'SendGrid answered 400: Invalid to address (personalizations.0.to)',
-      statusCode: 400,
-      attempts: 1,
+    expect(dead.headers).toEqual({
+      'content-type': 'application/cloudevents+json',
+      'dlq-reason': 'SendGrid answered 400: Invalid to address (personalizations.0.to)',
+      'dlq-failed-at': (dead.json?.data as { failedAt: string }).failedAt,
     });
+    // A CloudEvent of the v1 contract, strictly: nothing undeclared, subject and causation tied to the data.
+    expect(validateEmailDeliveryFailed(dead.json, { strict: true })).toMatchObject({ ok: true });
+    expect(dead.json).toEqual({
+      specversion: '1.0',
+      id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
+      source: 'urn:proctoring:notifier-test',
+      type: 'EmailDeliveryFailed',
+      time: expect.any(String),
+      datacontenttype: 'application/json',
+      subject: refused.data.attemptId,
+      causationid: refused.id,
+      correlationid: refused.correlationid,
+      data: {
+        eventId: refused.id,
+        attemptId: refused.data.attemptId,
+        userId: refused.data.userId,
+        reason: 'SendGrid answered 400: Invalid to address (personalizations.0.to)',
+        statusCode: 400,
+        attempts: 1,
+        failedAt: expect.any(String),
+      },
+    });
+    expect(dead.json?.time).toBe((dead.json?.data as { failedAt: string }).failedAt);
     expect(dead.raw?.toString('utf8')).not.toContain('@');
+    expect(dlq.messages).toHaveLength(1);
     expect(stub.requestsFor(practice.id)).toHaveLength(0);
     expect(stub.requestsFor(good.id)).toHaveLength(1);
   });
@@ -121,5 +144,33 @@ describe('notifier app (Kafka → ledger → SendGrid stub, failures → notifie
     expect(text).toMatch(/notifier_dlq_published_total 1/);
     expect(text).toMatch(/notifier_events_total\{result="unreadable"\} 1/);
     expect(text).not.toContain('@');
+  });
+
+  it('reports consumer lag per partition of the attempt events topic on /metrics', async () => {
+    const lagLines = async () =>
+      (await (await fetch(`${baseUrl}/metrics`)).text()).split('\n').filter((l) => l.startsWith('notifier_consumer_lag{'));
+    // Everything produced so far has been consumed and committed: every partition reaches 0.
+    const expected = [0, 1, 2].map((p) => `notifier_consumer_lag{topic="${topics.attemptEvents}",partition="${p}"} 0`);
+    await expectEventually(async () => expect((await lagLines()).sort()).toEqual(expected), 30_000);
+
+    // The same monitor for a group that never consumed: it lags by every message on the topic.
+    const admin = new KafkaAdminClient(testKafka('lag-test'), silentLogger());
+    const gauge = { values: new Map<string, number>(), set(l: { topic: string; partition: string }, v: number) { this.values.set(l.partition, v); } };
+    try {
+      const monitor = new ConsumerLagMonitor({
+        admin,
+        groupId: `never-consumed-${randomUUID()}`,
+        topics: [topics.attemptEvents],
+        gauge,
+        logger: silentLogger(),
+        intervalMs: 0,
+      });
+      const lags = await monitor.refresh();
+      expect(lags.map((l) => l.partition)).toEqual([0, 1, 2]);
+      expect(lags.reduce((n, l) => n + l.lag, 0)).toBe(5);
+      expect([...gauge.values.values()].reduce((n, v) => n + v, 0)).toBe(5);
+    } finally {
+      await admin.close();
+    }
   });
 });

@@ -12,7 +12,7 @@ import { createOutboxRelay, createProcessCommands } from './attempt-service.fact
 import { AttemptServiceMetrics } from './attempt-service.metrics';
 import type { AttemptServiceConfig } from './config/attempt-service.config';
 import { ConsumerLagMonitor } from './http/consumer-lag.monitor';
-import { KafkaAdminClient } from './http/kafka-admin.client';
+import { KafkaAdminClient } from '../../../libs/platform/src/kafka/kafka-admin.client';
 import { ReadinessProbe } from './http/readiness.probe';
 import { ATTEMPT_COMMANDS } from './messaging/attempt-commands.consumer';
 import type { OutboxRelay } from './outbox/outbox-relay';

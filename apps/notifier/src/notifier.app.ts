@@ -4,6 +4,7 @@ import { Partitioners, type Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { ensureDatabase } from '../../../libs/platform/src/database/ensure-database';
 import { KafkaBatchTransport } from '../../../libs/platform/src/kafka/kafka-batch.transport';
+import { KafkaAdminClient } from '../../../libs/platform/src/kafka/kafka-admin.client';
 import { createKafka } from '../../../libs/platform/src/kafka/kafka-client';
 import type { Logger } from '../../../libs/platform/src/logging/logger';
 import type { NotifierConfig } from './config/notifier.config';
@@ -19,7 +20,7 @@ import { migrateNotifierSchema, notifierDataSourceOptions } from './persistence/
 export interface NotifierAppOptions {
   /** Replaces the configured email driver (tests). */
   sender?: EmailSender;
-  /** The ledger schema (default `notifier`; tests use throwaway ones). */
+  /** The ledger schema (default: NOTIFIER_SCHEMA from the config, `notifier`; tests use throwaway ones). */
   schema?: string;
   /** Register SIGTERM/SIGINT handlers that drain and close (main.ts: yes; tests: no). */
   shutdownHooks?: boolean;
@@ -35,7 +36,7 @@ export async function createNotifierApp(
   logger: Logger,
   options: NotifierAppOptions = {},
 ): Promise<INestApplication> {
-  const dataSource = await connectDatabase(config, logger, options.schema);
+  const dataSource = await connectDatabase(config, logger, options.schema ?? config.schema);
   const kafka = createKafka(config.kafka, logger);
   const producer: Producer = kafka.producer({
     idempotent: true,
@@ -49,6 +50,7 @@ export async function createNotifierApp(
     await dataSource.destroy();
     throw e;
   }
+  const kafkaAdmin = new KafkaAdminClient(kafka, logger.child({ component: 'kafka-admin' }));
   const sender = options.sender ?? createSender(config);
   logger.info({ driver: sender.name }, 'email driver selected');
 
@@ -58,9 +60,11 @@ export async function createNotifierApp(
       logger,
       dataSource,
       sender,
-      dlqPublisher: new NotifierDlqPublisher(producer, config.topics.notifierDlq),
+      dlqPublisher: new NotifierDlqPublisher(producer, config.topics.notifierDlq, config.eventSource),
+      kafkaAdmin,
       closers: [
         { name: 'kafka producer', close: () => producer.disconnect() },
+        { name: 'kafka admin', close: () => kafkaAdmin.close() },
         { name: 'database', close: () => dataSource.destroy() },
       ],
     }),

@@ -5,6 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { ConsumerLagMonitor } from '../../../libs/platform/src/kafka/consumer-lag.monitor';
 import type { Logger } from '../../../libs/platform/src/logging/logger';
 import { DeliveryWorker } from './application/delivery.worker';
 import { NOTIFIER_CLOSERS, NOTIFIER_LOGGER } from './notifier.tokens';
@@ -13,25 +14,28 @@ import { NOTIFIER_CLOSERS, NOTIFIER_LOGGER } from './notifier.tokens';
 export type Closer = { name: string; close: () => Promise<void> };
 
 /**
- * Starts the delivery worker once the app is up; on shutdown drains it before the consumer and HTTP
- * server are closed (Nest closes those between the two hooks), then releases Kafka and the database.
+ * Starts the delivery worker and the consumer lag monitor once the app is up; on shutdown stops the
+ * monitor and drains the worker before the consumer and HTTP server are closed (Nest closes those
+ * between the two hooks), then releases Kafka and the database.
  */
 @Injectable()
 export class NotifierLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     @Inject(DeliveryWorker) private readonly worker: DeliveryWorker,
+    @Inject(ConsumerLagMonitor) private readonly lag: ConsumerLagMonitor,
     @Inject(NOTIFIER_CLOSERS) private readonly closers: Closer[],
     @Inject(NOTIFIER_LOGGER) private readonly logger: Logger,
   ) {}
 
   onApplicationBootstrap(): void {
     this.worker.start();
+    this.lag.start();
     this.logger.info({ owner: this.worker.owner }, 'delivery worker started');
   }
 
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     this.logger.info({ signal }, 'stopping: draining sends in flight');
-    await this.worker.stop();
+    await Promise.all([this.worker.stop(), this.lag.stop()]);
     this.logger.info('delivery worker drained');
   }
 

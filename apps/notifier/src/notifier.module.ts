@@ -1,5 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { ConsumerLagMonitor } from '../../../libs/platform/src/kafka/consumer-lag.monitor';
+import type { KafkaAdminAccess } from '../../../libs/platform/src/kafka/kafka-admin.client';
 import type { Logger } from '../../../libs/platform/src/logging/logger';
 import { DeliveryWorker } from './application/delivery.worker';
 import { FAILED_EMAIL_PUBLISHER, type FailedEmailPublisher } from './application/failed-email.port';
@@ -23,6 +25,8 @@ export interface NotifierModuleDeps {
   dataSource: DataSource;
   sender: EmailSender;
   dlqPublisher: FailedEmailPublisher;
+  /** For the consumer lag gauge (closed by a closer). */
+  kafkaAdmin: KafkaAdminAccess;
   /** Released in order on shutdown, after the worker has drained. */
   closers?: Closer[];
 }
@@ -50,6 +54,19 @@ export class NotifierModule {
           provide: NotifierMetrics,
           useFactory: (ledger: DeliveryLedgerRepository) => new NotifierMetrics(() => ledger.backlog()),
           inject: [DeliveryLedgerRepository],
+        },
+        {
+          provide: ConsumerLagMonitor,
+          useFactory: (metrics: NotifierMetrics, logger: Logger) =>
+            new ConsumerLagMonitor({
+              admin: deps.kafkaAdmin,
+              groupId: config.groupId,
+              topics: [config.topics.attemptEvents],
+              gauge: metrics.consumerLag,
+              logger: logger.child({ component: 'consumer-lag' }),
+              intervalMs: config.consumerLagIntervalMs,
+            }),
+          inject: [NotifierMetrics, NOTIFIER_LOGGER],
         },
         {
           provide: RetryPolicy,

@@ -2,14 +2,15 @@ import type { TSchema } from '@sinclair/typebox';
 import { COMMAND_SCHEMAS, COMMAND_TYPES, type CommandType } from './command.schemas';
 import { EVENT_SCHEMAS, EVENT_TYPES, eventTopic, type EventType } from './event.schemas';
 import { toPlainSchema } from './field.schemas';
+import { EMAIL_DELIVERY_FAILED, EmailDeliveryFailedSchema } from './dead-letter.schemas';
 import {
   COMMAND_EXAMPLES,
+  EMAIL_DELIVERY_FAILED_EXAMPLE,
   EVENT_EXAMPLES,
-  FAILED_EMAIL_EXAMPLE,
   UNREADABLE_COMMAND_EXAMPLE,
 } from './message.examples';
 import { allSchemas } from './schema-registry';
-import { CLOUDEVENTS_CONTENT_TYPE, CONSUMER_GROUPS, DATA_CONTENT_TYPE, DLQ_HEADERS, TOPICS } from './topics';
+import { CLOUDEVENTS_CONTENT_TYPE, CONSUMER_GROUPS, DLQ_HEADERS, TOPICS } from './topics';
 
 /*
  * Builds the AsyncAPI 3.0.0 document of contract v1 from the schemas and examples in this library.
@@ -199,32 +200,34 @@ export function buildAsyncApiDocument(): Json {
       },
     ],
   };
-  messages.FailedEmail = {
-    name: 'FailedEmail',
-    title: 'FailedEmail',
-    summary: 'A status e-mail that failed permanently or ran out of retries.',
-    description: 'Plain JSON (not a CloudEvent). Carries no e-mail address and no e-mail content.',
-    contentType: DATA_CONTENT_TYPE,
+  messages[EMAIL_DELIVERY_FAILED] = {
+    ...cloudEventMessage(
+      EMAIL_DELIVERY_FAILED,
+      'A status e-mail failed permanently or ran out of retries.',
+      EmailDeliveryFailedSchema,
+      'userId',
+      EMAIL_DELIVERY_FAILED_EXAMPLE,
+    ),
+    description:
+      'A CloudEvent like every other message: subject is the attempt id, causationid the AttemptStatusChanged event id, correlationid copied from that event. It carries no e-mail address and no e-mail content. Its id is stable per failure: a re-publish after a crash keeps it.',
     headers: {
       type: 'object',
       properties: {
-        'content-type': { type: 'string', const: DATA_CONTENT_TYPE },
-        [DLQ_HEADERS.reason]: { type: 'string', maxLength: 200 },
-        [DLQ_HEADERS.failedAt]: { type: 'string', format: 'date-time' },
+        'content-type': { type: 'string', const: CLOUDEVENTS_CONTENT_TYPE },
+        [DLQ_HEADERS.reason]: { type: 'string', maxLength: 200, description: 'data.reason, cut to 200 characters.' },
+        [DLQ_HEADERS.failedAt]: { type: 'string', format: 'date-time', description: 'data.failedAt.' },
       },
     },
-    payload: schemaRef('FailedEmail'),
-    bindings: kafkaKey('userId'),
     examples: [
       {
-        name: 'FailedEmailExample',
+        name: `${EMAIL_DELIVERY_FAILED}Example`,
         summary: 'The mail provider refused the message.',
         headers: {
-          'content-type': DATA_CONTENT_TYPE,
-          [DLQ_HEADERS.reason]: FAILED_EMAIL_EXAMPLE.reason,
-          [DLQ_HEADERS.failedAt]: FAILED_EMAIL_EXAMPLE.failedAt,
+          'content-type': CLOUDEVENTS_CONTENT_TYPE,
+          [DLQ_HEADERS.reason]: EMAIL_DELIVERY_FAILED_EXAMPLE.data.reason,
+          [DLQ_HEADERS.failedAt]: EMAIL_DELIVERY_FAILED_EXAMPLE.data.failedAt,
         },
-        payload: FAILED_EMAIL_EXAMPLE,
+        payload: EMAIL_DELIVERY_FAILED_EXAMPLE,
       },
     ],
   };
@@ -241,7 +244,7 @@ export function buildAsyncApiDocument(): Json {
       description: [
         "Wire contract v1 of the proctoring attempt services: the exam-attempt status engine of Open edX's edx-proctoring, rebuilt on Kafka.",
         '',
-        'Every command and event is a CloudEvents 1.0 document in structured JSON mode (`content-type: application/cloudevents+json`). (`source`, `id`) is the idempotency key of a command. Unknown fields are ignored; optional command fields may be absent or null. Fields may be added within v1; none are renamed or removed.',
+        'Every command and event (and every failed e-mail on the notifier DLQ) is a CloudEvents 1.0 document in structured JSON mode (`content-type: application/cloudevents+json`). (`source`, `id`) is the idempotency key of a command. Unknown fields are ignored; optional command fields may be absent or null. Fields may be added within v1; none are renamed or removed.',
         '',
         'Generated from libs/contracts by scripts/generate-contracts.ts. The prose guide is docs/messaging.md.',
       ].join('\n'),
@@ -290,7 +293,7 @@ export function buildAsyncApiDocument(): Json {
         address: TOPICS.notifierDlq,
         title: 'Failed e-mails',
         description: 'Status e-mails that failed permanently or ran out of retries. Key: userId.',
-        messages: channelMessages(['FailedEmail']),
+        messages: channelMessages([EMAIL_DELIVERY_FAILED]),
         bindings: kafkaChannel(TOPICS.notifierDlq),
       },
     },
@@ -342,7 +345,7 @@ export function buildAsyncApiDocument(): Json {
         channel: ref('#/channels/notifierDlq'),
         title: 'Dead-letter failed e-mails',
         summary: 'The notifier publishes e-mails that failed permanently or ran out of retries.',
-        messages: opMessages('notifierDlq', ['FailedEmail']),
+        messages: opMessages('notifierDlq', [EMAIL_DELIVERY_FAILED]),
         tags: [{ name: 'notifier' }],
       },
     },

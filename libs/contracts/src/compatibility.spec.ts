@@ -74,5 +74,11 @@ describe('v1 compatibility', () => {
       next.AttemptCreated.required = next.AttemptCreated.required.filter((p) => p !== 'data.allowedTimeLimitMins');
       expect(breakingChanges(current, next)).toEqual(['AttemptCreated: required event field data.allowedTimeLimitMins became optional']);
     });
+
+    it('refuse making a required field of the notifier dead letter optional', () => {
+      const next = clone(current);
+      next.EmailDeliveryFailed.required = next.EmailDeliveryFailed.required.filter((p) => p !== 'correlationid');
+      expect(breakingChanges(current, next)).toEqual(['EmailDeliveryFailed: required dead-letter field correlationid became optional']);
+    });
   });
 });

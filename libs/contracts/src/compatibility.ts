@@ -5,8 +5,8 @@ import { messageSchemas, type MessageKind } from './schema-registry';
  * The v1 compatibility rules, checked against the committed snapshot `v1-baseline.json`:
  * within v1, fields may be added but never removed, renamed or retyped. Commands are read by us and
  * written by others, so a new command field must be optional and an optional one must stay
- * optional. Events are written by us and read by others, so a required event field must stay
- * required (a consumer relies on it being there).
+ * optional. Events and dead letters are written by us and read by others, so a required field
+ * there must stay required (a consumer relies on it being there).
  */
 
 export interface MessageCatalogue {
@@ -68,8 +68,8 @@ export function breakingChanges(baseline: ContractCatalogue, current: ContractCa
       if (!(path in after.fields)) problems.push(`${name}: field ${path} removed or renamed`);
       else if (after.fields[path] !== type) problems.push(`${name}: field ${path} changed type from ${type} to ${after.fields[path]}`);
       if (!requiredBefore.has(path) && requiredAfter.has(path)) problems.push(`${name}: optional field ${path} became required`);
-      if (before.kind === 'event' && requiredBefore.has(path) && path in after.fields && !requiredAfter.has(path)) {
-        problems.push(`${name}: required event field ${path} became optional`);
+      if (before.kind !== 'command' && requiredBefore.has(path) && path in after.fields && !requiredAfter.has(path)) {
+        problems.push(`${name}: required ${before.kind} field ${path} became optional`);
       }
     }
     if (before.kind === 'command') {

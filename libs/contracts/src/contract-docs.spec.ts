@@ -7,9 +7,10 @@ import { parse as parseYaml } from 'yaml';
 import { parseCommand } from './command-parser';
 import { COMMAND_TYPES } from './command.schemas';
 import { ASYNCAPI_PATH, renderContractFiles, SCHEMAS_DIR } from './contract-docs';
-import { validateEvent } from './event-parser';
+import { validateEmailDeliveryFailed, validateEvent } from './event-parser';
 import { EVENT_TYPES } from './event.schemas';
-import { COMMAND_EXAMPLES, EVENT_EXAMPLES, FAILED_EMAIL_EXAMPLE } from './message.examples';
+import { EMAIL_DELIVERY_FAILED } from './dead-letter.schemas';
+import { COMMAND_EXAMPLES, EMAIL_DELIVERY_FAILED_EXAMPLE, EVENT_EXAMPLES } from './message.examples';
 import { CONSUMER_GROUPS, TOPICS } from './topics';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -42,7 +43,11 @@ describe('generated documents', () => {
   });
 
   it('has one JSON Schema per command and event, each compiling and accepting its example', () => {
-    const examples: Record<string, unknown> = { ...COMMAND_EXAMPLES, ...EVENT_EXAMPLES, FailedEmail: FAILED_EMAIL_EXAMPLE };
+    const examples: Record<string, unknown> = {
+      ...COMMAND_EXAMPLES,
+      ...EVENT_EXAMPLES,
+      [EMAIL_DELIVERY_FAILED]: EMAIL_DELIVERY_FAILED_EXAMPLE,
+    };
     const ajv = freshAjv();
     for (const [name, example] of Object.entries(examples)) {
       const stem = name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
@@ -92,7 +97,7 @@ describe('docs/asyncapi.yaml', () => {
 
   it('describes every command and event, each with a key schema and an example', () => {
     const messages = doc.components.messages as Json;
-    for (const name of [...COMMAND_TYPES, ...EVENT_TYPES, 'UnreadableCommand', 'FailedEmail']) {
+    for (const name of [...COMMAND_TYPES, ...EVENT_TYPES, 'UnreadableCommand', EMAIL_DELIVERY_FAILED]) {
       expect(messages[name]).toBeDefined();
       expect(messages[name].bindings.kafka.key.type).toBe('string');
       expect(messages[name].examples.length).toBeGreaterThan(0);
@@ -128,6 +133,18 @@ describe('docs/asyncapi.yaml', () => {
     for (const t of EVENT_TYPES) {
       for (const ex of messages[t].examples as Json[]) expect(validateEvent(ex.payload, { strict: true }).ok).toBe(true);
     }
+    for (const ex of messages[EMAIL_DELIVERY_FAILED].examples as Json[]) {
+      expect(validateEmailDeliveryFailed(ex.payload, { strict: true })).toMatchObject({ ok: true });
+    }
+  });
+
+  it('describes every message of every channel as a CloudEvent except the unreadable commands', () => {
+    const messages = doc.components.messages as Json;
+    for (const [name, message] of Object.entries(messages)) {
+      const expected = name === 'UnreadableCommand' ? 'application/octet-stream' : 'application/cloudevents+json';
+      expect({ name, contentType: message.contentType }).toEqual({ name, contentType: expected });
+      if (name !== 'UnreadableCommand') expect(message.headers.properties['content-type'].const).toBe('application/cloudevents+json');
+    }
   });
 });
 
@@ -135,7 +152,7 @@ describe('docs/messaging.md', () => {
   const text = read('docs/messaging.md');
   const blocks = [...text.matchAll(/```json\n([\s\S]*?)\n```/g)].map((m) => JSON.parse(m[1]) as Json);
 
-  it('shows an example of every command and event, and each one is valid', () => {
+  it('shows an example of every command, event and the notifier dead letter, and each one is valid', () => {
     const seen = new Set<string>();
     for (const block of blocks) {
       if (block.specversion === undefined) continue;
@@ -143,11 +160,13 @@ describe('docs/messaging.md', () => {
       seen.add(type);
       if ((COMMAND_TYPES as readonly string[]).includes(type)) {
         expect({ type, kind: parseCommand(JSON.stringify(block)).kind }).toEqual({ type, kind: 'ok' });
+      } else if (type === EMAIL_DELIVERY_FAILED) {
+        expect({ type, result: validateEmailDeliveryFailed(block, { strict: true }).ok }).toEqual({ type, result: true });
       } else {
         expect({ type, result: validateEvent(block, { strict: true }).ok }).toEqual({ type, result: true });
       }
     }
-    expect([...seen].sort()).toEqual([...COMMAND_TYPES, ...EVENT_TYPES].sort());
+    expect([...seen].sort()).toEqual([...COMMAND_TYPES, ...EVENT_TYPES, EMAIL_DELIVERY_FAILED].sort());
   });
 
   it('names every topic', () => {

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { DateTime, Id, Nullable, Text, Uuid } from './field.schemas';
-import { DLQ_HEADERS } from './topics';
+import { eventEnvelopeProperties, SPEC_VERSION } from './envelope.schema';
+import { DateTime, Id, Nullable, StringConst, Text, Uuid } from './field.schemas';
+import { DATA_CONTENT_TYPE, DLQ_HEADERS } from './topics';
 
 /*
  * The two dead-letter topics. They are for operators (and `redrive`), not for integration, but
@@ -26,24 +27,52 @@ export const UnreadableCommandSchema = Type.String({
     'The original message value, byte for byte (shown here as a string; it may be empty, not UTF-8 or not JSON). Key and headers are kept, with the dlq-* headers added.',
 });
 
-/** Value of a message on `proctoring.notifier.dlq.v1` (plain JSON, key: userId). No e-mail address, no e-mail content. */
-export const FailedEmailSchema = Type.Object(
+/** The CloudEvents `type` of a message on `proctoring.notifier.dlq.v1`. */
+export const EMAIL_DELIVERY_FAILED = 'EmailDeliveryFailed';
+
+/** `data` of an `EmailDeliveryFailed`: which e-mail failed and why. No e-mail address, no e-mail content. */
+export const EmailDeliveryFailedDataSchema = Type.Object(
   {
-    eventId: Id({ description: 'Id of the AttemptStatusChanged event whose e-mail failed.' }),
-    attemptId: Uuid(),
+    eventId: Id({ description: 'Id of the AttemptStatusChanged event whose e-mail failed (also the causationid).' }),
+    attemptId: Uuid({ description: 'The attempt id (also the subject).' }),
     userId: Id(),
     reason: Text(1, 1000, { description: 'Why it failed (status class or error kind). No personal data.' }),
     statusCode: Nullable(Type.Integer({ minimum: 100, maximum: 599 }), {
       description: "The mail provider's last HTTP status, or null when there was no response.",
     }),
-    attempts: Type.Integer({ minimum: 0, description: 'Delivery attempts made.' }),
-    failedAt: DateTime({ description: 'When the e-mail was given up on.' }),
+    attempts: Type.Integer({ minimum: 0, description: 'Delivery attempts made (since the last operator requeue).' }),
+    failedAt: DateTime({ description: 'When the e-mail was given up on (also the CloudEvents time).' }),
+  },
+  { description: 'The status e-mail that failed.' },
+);
+
+/**
+ * A message on `proctoring.notifier.dlq.v1` (key: userId): a CloudEvent like every other message of
+ * the contract, with `subject`, `causationid` and `correlationid` but no `sequence` (dead letters
+ * are not ordered per learner).
+ */
+export const EmailDeliveryFailedSchema = Type.Object(
+  {
+    specversion: eventEnvelopeProperties.specversion,
+    id: Id({
+      description:
+        'A UUID derived from the failed e-mail (its event id and how many times an operator requeued it): a re-publish after a crash keeps it, so deduplicate on it.',
+    }),
+    source: Id({ description: 'The notifier, "urn:proctoring:notifier" unless configured otherwise (NOTIFIER_EVENT_SOURCE).' }),
+    type: StringConst(EMAIL_DELIVERY_FAILED, { description: 'Always "EmailDeliveryFailed".' }),
+    time: DateTime({ description: 'When the e-mail was given up on (the same as data.failedAt).' }),
+    datacontenttype: StringConst(DATA_CONTENT_TYPE),
+    subject: Uuid({ description: 'The attempt id.' }),
+    causationid: Id({ description: 'Extension: id of the AttemptStatusChanged event whose e-mail failed.' }),
+    correlationid: Id({ description: "Extension: that event's correlationid (its id when the notifier did not record one)." }),
+    data: EmailDeliveryFailedDataSchema,
   },
   {
-    title: 'FailedEmail',
-    description: 'A status e-mail that failed permanently or ran out of retries.',
+    title: EMAIL_DELIVERY_FAILED,
+    description: `A status e-mail that failed permanently or ran out of retries (CloudEvents ${SPEC_VERSION}). Key: userId.`,
   },
 );
 
 export type CommandDeadLetterHeaders = Static<typeof CommandDeadLetterHeadersSchema>;
-export type FailedEmail = Static<typeof FailedEmailSchema>;
+export type EmailDeliveryFailedData = Static<typeof EmailDeliveryFailedDataSchema>;
+export type EmailDeliveryFailedEvent = Static<typeof EmailDeliveryFailedSchema>;

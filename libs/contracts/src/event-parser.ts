@@ -1,4 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
+import { EMAIL_DELIVERY_FAILED, EmailDeliveryFailedSchema, type EmailDeliveryFailedEvent } from './dead-letter.schemas';
 import { EVENT_SCHEMAS, EVENT_TYPES, isEventType, type DomainEvent } from './event.schemas';
 import { check } from './schema-validator';
 
@@ -49,6 +50,47 @@ export function parseEvent(value: Buffer | string | null): DomainEvent | null {
     const text = typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
     const parsed: unknown = JSON.parse(text);
     const result = validateEvent(parsed);
+    return result.ok ? result.event : null;
+  } catch {
+    return null;
+  }
+}
+
+export type EmailDeliveryFailedValidation = { ok: true; event: EmailDeliveryFailedEvent } | { ok: false; errors: string[] };
+
+/**
+ * Checks a message of the notifier DLQ (`EmailDeliveryFailed`, already parsed from JSON) against the
+ * v1 contract. `strict` as for `validateEvent`, plus: `subject` must be `data.attemptId` and
+ * `causationid` must be `data.eventId`.
+ */
+export function validateEmailDeliveryFailed(e: unknown, options: ValidateEventOptions = {}): EmailDeliveryFailedValidation {
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return { ok: false, errors: ['(message) must be object'] };
+  if ((e as { type?: unknown }).type !== EMAIL_DELIVERY_FAILED) {
+    return { ok: false, errors: [`/type must be ${JSON.stringify(EMAIL_DELIVERY_FAILED)}`] };
+  }
+  const result = check(EmailDeliveryFailedSchema, e);
+  if (!result.ok) return { ok: false, errors: [result.error] };
+  const event = e as EmailDeliveryFailedEvent;
+  if (options.strict) {
+    const undeclared = undeclaredFields(EmailDeliveryFailedSchema, e, '');
+    if (undeclared.length > 0) return { ok: false, errors: undeclared.map((p) => `${p} is not declared by the contract`) };
+    const errors: string[] = [];
+    if (event.subject !== event.data.attemptId) errors.push('/subject must be the attempt id (/data/attemptId)');
+    if (event.causationid !== event.data.eventId) errors.push('/causationid must be the failed event id (/data/eventId)');
+    if (errors.length > 0) return { ok: false, errors };
+  }
+  return { ok: true, event };
+}
+
+/**
+ * Parses one Kafka message value from the notifier DLQ: the `EmailDeliveryFailed`, or `null` when the
+ * value is not a valid one. Never throws.
+ */
+export function parseEmailDeliveryFailed(value: Buffer | string | null): EmailDeliveryFailedEvent | null {
+  try {
+    if (value === null || value === undefined) return null;
+    const text = typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
+    const result = validateEmailDeliveryFailed(JSON.parse(text));
     return result.ok ? result.event : null;
   } catch {
     return null;

@@ -22,7 +22,15 @@ export * from './command.schemas';
 export * from './event.schemas';
 export * from './dead-letter.schemas';
 export { parseCommand, type ParsedCommand, type ParseRejectionReason } from './command-parser';
-export { parseEvent, validateEvent, type EventValidation, type ValidateEventOptions } from './event-parser';
+export {
+  parseEmailDeliveryFailed,
+  parseEvent,
+  validateEmailDeliveryFailed,
+  validateEvent,
+  type EmailDeliveryFailedValidation,
+  type EventValidation,
+  type ValidateEventOptions,
+} from './event-parser';
 export {
   buildCommand,
   commandKey,

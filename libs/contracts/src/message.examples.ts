@@ -1,5 +1,5 @@
 import type { Command, CommandType } from './command.schemas';
-import type { FailedEmail } from './dead-letter.schemas';
+import type { EmailDeliveryFailedEvent } from './dead-letter.schemas';
 import type { DomainEvent, EventOfType, EventType } from './event.schemas';
 
 /*
@@ -241,14 +241,29 @@ export const UNREADABLE_COMMAND_EXAMPLE = {
   },
 };
 
-export const FAILED_EMAIL_EXAMPLE: FailedEmail = {
-  eventId: 'c0a80101-0000-4000-8000-000000000003',
-  attemptId: ATTEMPT_ID,
-  userId: USER_ID,
-  reason: 'permanent: HTTP 400 from the mail provider',
-  statusCode: 400,
-  attempts: 1,
-  failedAt: '2025-11-25T12:30:05.000Z',
+/**
+ * The verified e-mail of the story, refused by the mail provider, as it lands on the notifier DLQ.
+ * Its id is what the notifier derives for that failure (event id, never requeued).
+ */
+export const EMAIL_DELIVERY_FAILED_EXAMPLE: EmailDeliveryFailedEvent = {
+  specversion: '1.0',
+  id: '0187fdaa-d54f-5dfc-8f76-8e98f1a67faa',
+  source: 'urn:proctoring:notifier',
+  type: 'EmailDeliveryFailed',
+  time: '2025-11-25T12:30:05.000Z',
+  datacontenttype: 'application/json',
+  subject: ATTEMPT_ID,
+  causationid: 'c0a80101-0000-4000-8000-000000000003',
+  correlationid: 'review-98211',
+  data: {
+    eventId: 'c0a80101-0000-4000-8000-000000000003',
+    attemptId: ATTEMPT_ID,
+    userId: USER_ID,
+    reason: 'SendGrid answered 400: Invalid to address (personalizations.0.to)',
+    statusCode: 400,
+    attempts: 1,
+    failedAt: '2025-11-25T12:30:05.000Z',
+  },
 };
 
 export const ALL_EVENT_EXAMPLES: DomainEvent[] = Object.values(EVENT_EXAMPLES);

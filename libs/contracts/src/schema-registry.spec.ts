@@ -4,7 +4,7 @@ describe('schema registry', () => {
   it('lists every named schema, sorted', () => {
     const names = Object.keys(allSchemas());
     expect(names).toEqual([...names].sort());
-    expect(names).toEqual(expect.arrayContaining(['RegisterExam', 'AttemptStatusChanged', 'CommandEnvelope', 'FailedEmail']));
+    expect(names).toEqual(expect.arrayContaining(['RegisterExam', 'AttemptStatusChanged', 'CommandEnvelope', 'EmailDeliveryFailed']));
     expect(messageSchemas().map((m) => m.name)).toHaveLength(12);
   });
 

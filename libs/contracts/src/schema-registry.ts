@@ -1,11 +1,16 @@
 import type { TSchema } from '@sinclair/typebox';
 import { COMMAND_SCHEMAS, COMMAND_TYPES } from './command.schemas';
-import { CommandDeadLetterHeadersSchema, FailedEmailSchema, UnreadableCommandSchema } from './dead-letter.schemas';
+import {
+  CommandDeadLetterHeadersSchema,
+  EMAIL_DELIVERY_FAILED,
+  EmailDeliveryFailedSchema,
+  UnreadableCommandSchema,
+} from './dead-letter.schemas';
 import { CommandEnvelopeSchema } from './envelope.schema';
 import { EVENT_SCHEMAS, EVENT_TYPES } from './event.schemas';
 import { compileAll } from './schema-validator';
 
-/** Who reads a message: commands are read by the attempt-service, events by everyone else. */
+/** Who reads a message: commands are read by the attempt-service, events by everyone else, dead letters by operators. */
 export type MessageKind = 'command' | 'event' | 'dead-letter';
 
 export interface MessageSchema {
@@ -19,7 +24,7 @@ export function messageSchemas(): MessageSchema[] {
   return [
     ...COMMAND_TYPES.map((name): MessageSchema => ({ name, kind: 'command', schema: COMMAND_SCHEMAS[name] })),
     ...EVENT_TYPES.map((name): MessageSchema => ({ name, kind: 'event', schema: EVENT_SCHEMAS[name] })),
-    { name: 'FailedEmail', kind: 'dead-letter', schema: FailedEmailSchema },
+    { name: EMAIL_DELIVERY_FAILED, kind: 'dead-letter', schema: EmailDeliveryFailedSchema },
   ];
 }
 

@@ -1,8 +1,8 @@
 import type { Pool } from 'pg';
 import type { Logger } from '../../../../libs/platform/src/logging/logger';
-import { sleep } from '../../../../libs/platform/src/kafka/backoff';
+import { ConsumerLagMonitor as GroupLagMonitor } from '../../../../libs/platform/src/kafka/consumer-lag.monitor';
 import type { AttemptServiceMetrics } from '../attempt-service.metrics';
-import { withTimeout, type KafkaAdminClient } from './kafka-admin.client';
+import { withTimeout, type KafkaAdminClient } from '../../../../libs/platform/src/kafka/kafka-admin.client';
 
 export interface ConsumerLagMonitorOptions {
   admin: KafkaAdminClient;
@@ -17,51 +17,34 @@ export interface ConsumerLagMonitorOptions {
 
 /**
  * Keeps the gauges /metrics reports that are not counted as things happen: consumer lag per
- * partition (the topic's end offsets minus the group's committed offsets, from a Kafka admin) and the
- * outbox backlog with the age of its oldest row.
+ * partition (the shared libs/platform monitor: the topic's end offsets minus the group's committed
+ * offsets, from a Kafka admin) and the outbox backlog with the age of its oldest row.
  */
 export class ConsumerLagMonitor {
-  private running = false;
-  private loopDone: Promise<void> = Promise.resolve();
-  private abort = new AbortController();
+  private readonly lag: GroupLagMonitor;
 
-  constructor(private readonly o: ConsumerLagMonitorOptions) {}
+  constructor(private readonly o: ConsumerLagMonitorOptions) {
+    this.lag = new GroupLagMonitor({
+      admin: o.admin,
+      groupId: o.groupId,
+      topics: [o.topic],
+      gauge: o.metrics.consumerLag,
+      logger: o.logger,
+      intervalMs: o.intervalMs,
+    });
+  }
 
   start(): void {
-    if (this.running || this.o.intervalMs === 0) return;
-    this.running = true;
-    this.abort = new AbortController();
-    this.loopDone = this.loop();
+    this.lag.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    this.abort.abort();
-    await this.loopDone;
+    await this.lag.stop();
   }
 
   /** Consumer lag per partition of the commands topic, written to the gauge and returned. */
   async refreshLag(): Promise<{ partition: number; lag: number }[]> {
-    const { topic, groupId } = this.o;
-    const [ends, committed] = await this.o.admin.use(async (admin) =>
-      Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]),
-    );
-    const committedBy = new Map<number, bigint>();
-    for (const t of committed) {
-      if (t.topic !== topic) continue;
-      for (const p of t.partitions) committedBy.set(p.partition, BigInt(p.offset));
-    }
-    const lags = ends.map((e) => {
-      const high = BigInt(e.high);
-      const low = BigInt(e.low);
-      const at = committedBy.get(e.partition) ?? -1n;
-      // No committed offset yet: the group will start at the earliest offset still stored.
-      const from = at >= 0n ? at : low;
-      const lag = high > from ? Number(high - from) : 0;
-      this.o.metrics.consumerLag.set({ topic, partition: String(e.partition) }, lag);
-      return { partition: e.partition, lag };
-    });
-    return lags;
+    return (await this.lag.refresh()).map(({ partition, lag }) => ({ partition, lag }));
   }
 
   /** Outbox rows not yet published and the age of the oldest, written to the gauges. */
@@ -76,16 +59,5 @@ export class ConsumerLagMonitor {
     );
     this.o.metrics.outboxBacklog.set(Number(rows[0].n));
     this.o.metrics.outboxOldestAge.set(rows[0].oldest ?? 0);
-  }
-
-  private async loop(): Promise<void> {
-    while (this.running) {
-      try {
-        await withTimeout(this.refreshLag(), Math.max(5000, this.o.intervalMs), 'consumer lag refresh');
-      } catch (e) {
-        this.o.logger.debug({ err: e }, 'consumer lag refresh failed');
-      }
-      await sleep(this.o.intervalMs, this.abort.signal);
-    }
   }
 }

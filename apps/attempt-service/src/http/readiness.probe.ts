@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { ConsumerState } from '../../../../libs/platform/src/kafka/kafka-batch.transport';
-import { withTimeout, type KafkaAdminClient } from './kafka-admin.client';
+import { withTimeout, type KafkaAdminClient } from '../../../../libs/platform/src/kafka/kafka-admin.client';
 
 export type CheckName = 'database' | 'consumer' | 'kafka';
 

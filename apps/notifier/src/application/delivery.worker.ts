@@ -221,7 +221,7 @@ export class DeliveryWorker {
     const batch = this.unsent;
     this.unsent = [];
     try {
-      await this.ledger.releaseMany(batch.map((c) => ({ eventId: c.eventId, attempts: c.attempts })));
+      await this.ledger.releaseMany(batch.map((c) => ({ eventId: c.eventId, attempts: c.attempts, requeues: c.requeues })));
     } catch (e) {
       this.unsent = batch.concat(this.unsent);
       throw e;

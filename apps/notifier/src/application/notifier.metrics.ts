@@ -5,7 +5,7 @@ export type RecordResult = 'recorded' | 'duplicate' | 'not_emailed' | 'expired' 
 
 /**
  * The notifier's Prometheus metrics, on a registry of its own (served at `/metrics`). The backlog
- * gauge is read from the ledger when scraped.
+ * gauge is read from the ledger when scraped; consumer lag is refreshed by the lag monitor.
  */
 export class NotifierMetrics {
   readonly registry = new Registry();
@@ -59,6 +59,14 @@ export class NotifierMetrics {
   });
 
   readonly backlog: Gauge<'status'>;
+
+  /** End offset minus the group's committed offset, per partition of the consumed topic (refreshed periodically). */
+  readonly consumerLag = new Gauge({
+    name: 'notifier_consumer_lag',
+    help: 'Messages behind the partition end, by topic and partition',
+    labelNames: ['topic', 'partition'] as const,
+    registers: [this.registry],
+  });
 
   constructor(backlogSource?: () => Promise<Record<string, number>>, options: { defaultMetrics?: boolean } = {}) {
     const source = backlogSource;

@@ -88,6 +88,7 @@ export class RecordStatusEmailsUseCase {
         eventId: event.id,
         attemptId: d.attemptId,
         userId: d.userId,
+        correlationId: event.correlationid,
         from: email.from,
         to: email.to,
         subject: email.subject,

@@ -12,6 +12,7 @@ const claim = (attempts: number, throttled = 0): ClaimedDelivery => ({
   text: 't',
   attempts,
   throttled,
+  requeues: 2,
 });
 
 describe('RetryPolicy', () => {
@@ -20,7 +21,7 @@ describe('RetryPolicy', () => {
   it('records a sent email with the provider id', () => {
     const d = policy.decide(claim(1), { kind: 'sent', providerMessageId: 'm-1' });
     expect(d.kind).toBe('sent');
-    expect(d.completion).toEqual({ eventId: 'e-1', attempts: 1, status: 'sent', providerMessageId: 'm-1', statusCode: null });
+    expect(d.completion).toEqual({ eventId: 'e-1', attempts: 1, requeues: 2, status: 'sent', providerMessageId: 'm-1', statusCode: null });
   });
 
   it('fails a permanent refusal at once', () => {

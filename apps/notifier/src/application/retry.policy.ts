@@ -45,7 +45,7 @@ export class RetryPolicy {
   }
 
   decide(claim: ClaimedDelivery, outcome: SendOutcome): RetryDecision {
-    const base = { eventId: claim.eventId, attempts: claim.attempts };
+    const base = { eventId: claim.eventId, attempts: claim.attempts, requeues: claim.requeues };
     switch (outcome.kind) {
       case 'sent':
         return {

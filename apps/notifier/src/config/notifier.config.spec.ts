@@ -13,6 +13,37 @@ describe('loadNotifierConfig', () => {
     expect(c.email).toEqual({ driver: 'file', outboxDir: './var/emails' });
     expect(c.delivery.resendUnknown).toBe(false);
     expect(c.topics.notifierDlq).toBe('proctoring.notifier.dlq.v1');
+    expect(c.eventSource).toBe('urn:proctoring:notifier');
+    expect(c.schema).toBe('notifier');
+    expect(c.consumerLagIntervalMs).toBe(15_000);
+  });
+
+  it('takes the event source, ledger schema and consumer lag interval from the environment', () => {
+    const c = loadNotifierConfig({
+      PROVIDERS_FILE: providersFile,
+      NOTIFIER_EVENT_SOURCE: 'https://mail.example.com/notifier',
+      NOTIFIER_SCHEMA: 'notifier_eu',
+      NOTIFIER_CONSUMER_LAG_INTERVAL_MS: '0',
+    });
+    expect(c).toMatchObject({ eventSource: 'https://mail.example.com/notifier', schema: 'notifier_eu', consumerLagIntervalMs: 0 });
+  });
+
+  it('refuses a source with whitespace, a schema that is not a plain identifier, and a too-short lag interval', () => {
+    expect(() =>
+      loadNotifierConfig({
+        PROVIDERS_FILE: providersFile,
+        NOTIFIER_EVENT_SOURCE: 'urn:with space',
+        NOTIFIER_SCHEMA: 'Notifier"; DROP',
+        NOTIFIER_CONSUMER_LAG_INTERVAL_MS: '10',
+      }),
+    ).toThrow(
+      [
+        'notifier: invalid configuration:',
+        '  - NOTIFIER_EVENT_SOURCE must be a URI reference without whitespace',
+        '  - NOTIFIER_SCHEMA must be a lower-case SQL identifier (a-z, 0-9, _; at most 63 characters)',
+        '  - NOTIFIER_CONSUMER_LAG_INTERVAL_MS must be 0 (off) or at least 1000',
+      ].join('\n'),
+    );
   });
 
   it('selects SendGrid when a key is set', () => {

@@ -4,6 +4,7 @@ import { parseProvidersConfig, type ProvidersConfig } from '../../../../libs/dom
 import { readDatabaseSettings, type DatabaseSettings } from '../../../../libs/platform/src/config/database.config';
 import { EnvReader } from '../../../../libs/platform/src/config/env-reader';
 import { readKafkaSettings, type KafkaSettings } from '../../../../libs/platform/src/config/kafka.config';
+import { NOTIFIER_SCHEMA, SCHEMA_NAME } from '../persistence/email-delivery.row';
 
 export interface NotifierConfig {
   database: DatabaseSettings;
@@ -12,6 +13,12 @@ export interface NotifierConfig {
   kafka: KafkaSettings;
   groupId: string;
   topics: { attemptEvents: string; notifierDlq: string };
+  /** CloudEvents `source` of the messages the notifier publishes (the DLQ's EmailDeliveryFailed). */
+  eventSource: string;
+  /** The PostgreSQL schema of the delivery ledger (default `notifier`). */
+  schema: string;
+  /** How often consumer lag is computed for /metrics (0: off). */
+  consumerLagIntervalMs: number;
   providersFile: string;
   providers: ProvidersConfig;
   email:
@@ -48,6 +55,12 @@ export function loadNotifierConfig(env: NodeJS.ProcessEnv): NotifierConfig {
   const database = readDatabaseSettings(r);
   const kafka = readKafkaSettings(r, 'notifier');
   const groupId = r.string('NOTIFIER_GROUP_ID', 'notifier');
+  const eventSource = r.string('NOTIFIER_EVENT_SOURCE', 'urn:proctoring:notifier');
+  if (eventSource.length > 255 || /[\s\p{Cc}]/u.test(eventSource)) r.problem('NOTIFIER_EVENT_SOURCE must be a URI reference without whitespace');
+  const schema = r.string('NOTIFIER_SCHEMA', NOTIFIER_SCHEMA);
+  if (!SCHEMA_NAME.test(schema)) r.problem('NOTIFIER_SCHEMA must be a lower-case SQL identifier (a-z, 0-9, _; at most 63 characters)');
+  const consumerLagIntervalMs = r.int('NOTIFIER_CONSUMER_LAG_INTERVAL_MS', 15_000, 0, 3_600_000);
+  if (consumerLagIntervalMs > 0 && consumerLagIntervalMs < 1000) r.problem('NOTIFIER_CONSUMER_LAG_INTERVAL_MS must be 0 (off) or at least 1000');
   const providersFile = r.string('PROVIDERS_FILE', './config/providers.json');
   const providers = readProvidersFile(r, providersFile);
 
@@ -74,6 +87,9 @@ export function loadNotifierConfig(env: NodeJS.ProcessEnv): NotifierConfig {
       attemptEvents: r.string('TOPIC_ATTEMPT_EVENTS', TOPICS.attemptEvents),
       notifierDlq: r.string('TOPIC_NOTIFIER_DLQ', TOPICS.notifierDlq),
     },
+    eventSource,
+    schema,
+    consumerLagIntervalMs,
     providersFile,
     providers,
     email:

@@ -1,6 +1,7 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { EmailDeliveryRow, ledgerSchemaOf, NOTIFIER_SCHEMA } from './email-delivery.row';
+import { EmailDeliveryRow, ledgerSchemaOf, NOTIFIER_SCHEMA, SCHEMA_NAME } from './email-delivery.row';
 import { CreateEmailDelivery1764100000000 } from './migrations/1764100000000-create-email-delivery.migration';
+import { AddCorrelationAndRequeues1764300000000 } from './migrations/1764300000000-add-correlation-and-requeues.migration';
 
 export interface NotifierDatabaseExtras {
   ssl?: false | { rejectUnauthorized: boolean; ca?: string };
@@ -10,7 +11,7 @@ export interface NotifierDatabaseExtras {
 }
 
 /** Migrations in order, listed by class so they load the same compiled and under ts-jest. */
-export const NOTIFIER_MIGRATIONS = [CreateEmailDelivery1764100000000];
+export const NOTIFIER_MIGRATIONS = [CreateEmailDelivery1764100000000, AddCorrelationAndRequeues1764300000000];
 
 /**
  * The one DataSource definition, shared by the app, the tests and the TypeORM CLI. The notifier owns
@@ -18,7 +19,7 @@ export const NOTIFIER_MIGRATIONS = [CreateEmailDelivery1764100000000];
  */
 export function notifierDataSourceOptions(databaseUrl: string, extras: NotifierDatabaseExtras = {}): DataSourceOptions {
   const schema = extras.schema ?? NOTIFIER_SCHEMA;
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error('the notifier schema name must be a lower-case SQL identifier');
+  if (!SCHEMA_NAME.test(schema)) throw new Error('the notifier schema name must be a lower-case SQL identifier');
   return {
     type: 'postgres',
     url: databaseUrl,

@@ -8,6 +8,8 @@ export interface NewDelivery {
   eventId: string;
   attemptId: string;
   userId: string;
+  /** The event's `correlationid`, copied to its DLQ message if the email fails. */
+  correlationId: string | null;
   from: string;
   to: string;
   subject: string;
@@ -15,31 +17,44 @@ export interface NewDelivery {
   text: string;
 }
 
-/** A row claimed for sending. `attempts` (already counting this try) fences the completion. */
-export interface ClaimedDelivery extends NewDelivery {
+/**
+ * A row claimed for sending. `attempts` (already counting this try) and `requeues` fence the
+ * completion: an outcome is recorded only while the row is still on that claim.
+ */
+export interface ClaimedDelivery extends Omit<NewDelivery, 'correlationId'> {
   attempts: number;
   throttled: number;
+  requeues: number;
+}
+
+/** Which claim an outcome or a release belongs to. */
+export interface ClaimFence {
+  eventId: string;
+  attempts: number;
+  requeues: number;
 }
 
 /** What happened to one claimed send, as decided by the retry policy. */
 export type DeliveryCompletion =
-  | { eventId: string; attempts: number; status: 'sent'; providerMessageId: string | null; statusCode: number | null }
-  | {
-      eventId: string;
-      attempts: number;
+  | (ClaimFence & { status: 'sent'; providerMessageId: string | null; statusCode: number | null })
+  | (ClaimFence & {
       status: 'pending';
       delayMs: number;
       lastError: string;
       statusCode: number | null;
       throttled: boolean;
-    }
-  | { eventId: string; attempts: number; status: 'failed'; lastError: string; statusCode: number | null; throttled: boolean };
+    })
+  | (ClaimFence & { status: 'failed'; lastError: string; statusCode: number | null; throttled: boolean });
 
 /** A failed row as it is published to the notifier DLQ: no address, no content. */
 export interface FailedDelivery {
   eventId: string;
   attemptId: string;
   userId: string;
+  /** The event's `correlationid`; null on rows recorded before the ledger kept it. */
+  correlationId: string | null;
+  /** Operator requeues before this failure: with the event id, it names the failure (DLQ message id). */
+  requeues: number;
   reason: string;
   statusCode: number | null;
   attempts: number;
@@ -76,8 +91,8 @@ export class DeliveryLedgerRepository {
     const unique = [...new Map(rows.map((r) => [r.eventId, r])).values()];
     if (unique.length === 0) return [];
     const result: Array<{ event_id: string }> = await manager.query(
-      `INSERT INTO ${this.table} (event_id, attempt_id, user_id, from_address, to_address, subject, html_body, text_body)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+      `INSERT INTO ${this.table} (event_id, attempt_id, user_id, from_address, to_address, subject, html_body, text_body, correlation_id)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
        ON CONFLICT (event_id) DO NOTHING
        RETURNING event_id`,
       [
@@ -89,6 +104,7 @@ export class DeliveryLedgerRepository {
         unique.map((r) => r.subject),
         unique.map((r) => r.html),
         unique.map((r) => r.text),
+        unique.map((r) => r.correlationId),
       ],
     );
     return result.map((r) => r.event_id);
@@ -114,7 +130,7 @@ export class DeliveryLedgerRepository {
          FROM due
         WHERE d.event_id = due.event_id
        RETURNING d.event_id, d.attempt_id, d.user_id, d.from_address, d.to_address, d.subject, d.html_body,
-                 d.text_body, d.attempts, d.throttled`,
+                 d.text_body, d.attempts, d.throttled, d.requeues`,
       [limit, owner, leaseMs],
     );
     return rows.map((r) => ({
@@ -128,14 +144,15 @@ export class DeliveryLedgerRepository {
       text: r.text_body as string,
       attempts: Number(r.attempts),
       throttled: Number(r.throttled),
+      requeues: Number(r.requeues),
     }));
   }
 
   /**
    * Records the outcome of claimed sends in one statement. A completion applies only to the claim it
-   * belongs to (same `attempts`) and only while no newer claim exists: a row parked `unknown`, or put
-   * back to `pending` after its lease expired, still takes the real outcome when it arrives late.
-   * Returns the event ids updated.
+   * belongs to (same `attempts` and `requeues`) and only while no newer claim exists: a row parked
+   * `unknown`, or put back to `pending` after its lease expired, still takes the real outcome when it
+   * arrives late; a row an operator requeued since does not. Returns the event ids updated.
    */
   async completeMany(completions: readonly DeliveryCompletion[]): Promise<string[]> {
     if (completions.length === 0) return [];
@@ -151,10 +168,11 @@ export class DeliveryLedgerRepository {
               throttled = d.throttled + v.throttled,
               sent_at = CASE WHEN v.status = 'sent' THEN now() ELSE d.sent_at END,
               lease_owner = NULL, lease_until = NULL, updated_at = now()
-         FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::int[])
-              AS v(event_id, attempts, status, provider_message_id, last_error, status_code, delay_ms, throttled)
+         FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::int[], $9::int[])
+              AS v(event_id, attempts, status, provider_message_id, last_error, status_code, delay_ms, throttled, requeues)
         WHERE d.event_id = v.event_id
           AND d.attempts = v.attempts
+          AND d.requeues = v.requeues
           AND d.status IN ('sending', 'unknown', 'pending')
        RETURNING d.event_id`,
       [
@@ -166,6 +184,7 @@ export class DeliveryLedgerRepository {
         completions.map((c) => c.statusCode),
         completions.map((c) => (c.status === 'pending' ? Math.max(0, Math.round(c.delayMs)) : 0)),
         completions.map((c) => (c.status !== 'sent' && c.throttled ? 1 : 0)),
+        completions.map((c) => c.requeues),
       ],
     );
     return result.map((r) => r.event_id);
@@ -173,18 +192,18 @@ export class DeliveryLedgerRepository {
 
   /**
    * Gives claims that were never sent back: `pending` again, due now, the claim's attempt uncounted.
-   * Only while the claim is still the row's latest one (same `attempts`) and still `sending`.
+   * Only while the claim is still the row's latest one (same `attempts` and `requeues`) and still `sending`.
    */
-  async releaseMany(claims: ReadonlyArray<{ eventId: string; attempts: number }>): Promise<string[]> {
+  async releaseMany(claims: readonly ClaimFence[]): Promise<string[]> {
     if (claims.length === 0) return [];
     const result = await this.rows<{ event_id: string }>(
       `UPDATE ${this.table} d
           SET status = 'pending', attempts = d.attempts - 1, lease_owner = NULL, lease_until = NULL,
               next_attempt_at = now(), updated_at = now()
-         FROM unnest($1::text[], $2::int[]) AS v(event_id, attempts)
-        WHERE d.event_id = v.event_id AND d.attempts = v.attempts AND d.status = 'sending'
+         FROM unnest($1::text[], $2::int[], $3::int[]) AS v(event_id, attempts, requeues)
+        WHERE d.event_id = v.event_id AND d.attempts = v.attempts AND d.requeues = v.requeues AND d.status = 'sending'
        RETURNING d.event_id`,
-      [claims.map((c) => c.eventId), claims.map((c) => c.attempts)],
+      [claims.map((c) => c.eventId), claims.map((c) => c.attempts), claims.map((c) => c.requeues)],
     );
     return result.map((r) => r.event_id);
   }
@@ -210,16 +229,45 @@ export class DeliveryLedgerRepository {
     return result.map((r) => r.event_id);
   }
 
-  /** Operator action: resend rows parked `unknown` (all of them, or the given event ids). */
-  async requeueUnknown(eventIds?: readonly string[]): Promise<string[]> {
-    const result = await this.rows<{ event_id: string }>(
-      `UPDATE ${this.table}
-          SET status = 'pending', next_attempt_at = now(), updated_at = now()
-        WHERE status = 'unknown' AND ($1::text[] IS NULL OR event_id = ANY($1::text[]))
-       RETURNING event_id`,
-      [eventIds ? [...eventIds] : null],
-    );
-    return result.map((r) => r.event_id);
+  /**
+   * Operator action (`npm run notifier -- requeue`): rows parked `unknown` (after checking the
+   * provider's activity feed) or `failed` (after fixing the cause) go back to `pending`, due now, with
+   * their attempt and 429 counts reset so they get the full retry budget again. `requeues` goes up by
+   * one, so an outcome from a claim made before the requeue is never recorded, and a new failure gets
+   * a new DLQ message id. Only `unknown` and `failed` rows move. `dryRun` changes nothing and returns
+   * the rows it would move. Returns the rows as they were before, oldest first.
+   */
+  async requeue(target: RequeueTarget, options: { dryRun?: boolean } = {}): Promise<LedgerRowSummary[]> {
+    const [eventId, status] = target.kind === 'event' ? [target.eventId, null] : [null, target.status];
+    const where = `status IN ('unknown', 'failed') AND ($1::text IS NULL OR event_id = $1) AND ($2::text IS NULL OR status = $2)`;
+    const rows = options.dryRun
+      ? await this.rows<Record<string, unknown>>(`SELECT ${SUMMARY_COLUMNS} FROM ${this.table} WHERE ${where}`, [eventId, status])
+      : await this.rows<Record<string, unknown>>(
+          `WITH target AS (
+             SELECT ${SUMMARY_COLUMNS} FROM ${this.table} WHERE ${where} FOR UPDATE
+           )
+           UPDATE ${this.table} d
+              SET status = 'pending', attempts = 0, throttled = 0, requeues = d.requeues + 1,
+                  next_attempt_at = now(), lease_owner = NULL, lease_until = NULL, dlq_published_at = NULL,
+                  updated_at = now()
+             FROM target
+            WHERE d.event_id = target.event_id
+           RETURNING ${SUMMARY_COLUMNS.split(', ').map((c) => `target.${c}`).join(', ')}`,
+          [eventId, status],
+        );
+    return rows.map(toSummary).sort(oldestFirst);
+  }
+
+  /** Rows in one status, oldest first (by last change), at most `limit`, and how many there are. */
+  async list(status: DeliveryStatus, limit: number): Promise<{ total: number; rows: LedgerRowSummary[] }> {
+    const [rows, count] = await Promise.all([
+      this.rows<Record<string, unknown>>(
+        `SELECT ${SUMMARY_COLUMNS} FROM ${this.table} WHERE status = $1 ORDER BY updated_at, event_id LIMIT $2`,
+        [status, limit],
+      ),
+      this.rows<{ n: string }>(`SELECT count(*) AS n FROM ${this.table} WHERE status = $1`, [status]),
+    ]);
+    return { total: Number(count[0].n), rows: rows.map(toSummary) };
   }
 
   /**
@@ -230,7 +278,8 @@ export class DeliveryLedgerRepository {
   async publishFailures(limit: number, publish: (rows: FailedDelivery[]) => Promise<void>): Promise<number> {
     return inTransaction(this.pool, async (tx) => {
       const rows = await tx.query<Record<string, unknown>>(
-        `SELECT event_id, attempt_id, user_id, last_error, last_status_code, attempts, updated_at FROM ${this.table}
+        `SELECT event_id, attempt_id, user_id, correlation_id, requeues, last_error, last_status_code, attempts, updated_at
+           FROM ${this.table}
           WHERE status = 'failed' AND dlq_published_at IS NULL
           ORDER BY updated_at
           LIMIT $1
@@ -243,6 +292,8 @@ export class DeliveryLedgerRepository {
           eventId: r.event_id as string,
           attemptId: r.attempt_id as string,
           userId: r.user_id as string,
+          correlationId: r.correlation_id as string | null,
+          requeues: Number(r.requeues),
           reason: (r.last_error as string | null) ?? 'failed',
           statusCode: r.last_status_code === null ? null : Number(r.last_status_code),
           attempts: Number(r.attempts),
@@ -291,11 +342,12 @@ export class DeliveryLedgerRepository {
     return out;
   }
 
-  /** The row for one event, or null (tests, operator tools). */
+  /** The row for one event without the email (no address, no content), or null (tests, operator tools). */
   async find(eventId: string): Promise<LedgerRowView | null> {
     const rows = await this.rows<Record<string, unknown>>(
-      `SELECT event_id, status, attempts, throttled, next_attempt_at, lease_owner, lease_until, provider_message_id,
-              last_error, last_status_code, dlq_published_at, sent_at
+      `SELECT event_id, attempt_id, user_id, correlation_id, status, attempts, throttled, requeues, next_attempt_at,
+              lease_owner, lease_until, provider_message_id, last_error, last_status_code, dlq_published_at, sent_at,
+              created_at, updated_at
          FROM ${this.table} WHERE event_id = $1`,
       [eventId],
     );
@@ -303,9 +355,13 @@ export class DeliveryLedgerRepository {
     if (!r) return null;
     return {
       eventId: r.event_id as string,
+      attemptId: r.attempt_id as string,
+      userId: r.user_id as string,
+      correlationId: r.correlation_id as string | null,
       status: r.status as DeliveryStatus,
       attempts: Number(r.attempts),
       throttled: Number(r.throttled),
+      requeues: Number(r.requeues),
       nextAttemptAt: r.next_attempt_at as Date,
       leaseOwner: r.lease_owner as string | null,
       leaseUntil: r.lease_until as Date | null,
@@ -314,6 +370,8 @@ export class DeliveryLedgerRepository {
       lastStatusCode: r.last_status_code === null ? null : Number(r.last_status_code),
       dlqPublishedAt: r.dlq_published_at as Date | null,
       sentAt: r.sent_at as Date | null,
+      createdAt: r.created_at as Date,
+      updatedAt: r.updated_at as Date,
     };
   }
 
@@ -322,11 +380,16 @@ export class DeliveryLedgerRepository {
   }
 }
 
+/** One ledger row without the email (no address, no subject, no body). */
 export interface LedgerRowView {
   eventId: string;
+  attemptId: string;
+  userId: string;
+  correlationId: string | null;
   status: DeliveryStatus;
   attempts: number;
   throttled: number;
+  requeues: number;
   nextAttemptAt: Date;
   leaseOwner: string | null;
   leaseUntil: Date | null;
@@ -335,4 +398,42 @@ export interface LedgerRowView {
   lastStatusCode: number | null;
   dlqPublishedAt: Date | null;
   sentAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** One line of `list` and `requeue`. */
+export interface LedgerRowSummary {
+  eventId: string;
+  attemptId: string;
+  userId: string;
+  status: DeliveryStatus;
+  attempts: number;
+  requeues: number;
+  lastError: string | null;
+  lastStatusCode: number | null;
+  updatedAt: Date;
+}
+
+/** Which rows an operator requeues: one event, or every row in a status. */
+export type RequeueTarget = { kind: 'event'; eventId: string } | { kind: 'status'; status: 'unknown' | 'failed' };
+
+const SUMMARY_COLUMNS = 'event_id, attempt_id, user_id, status, attempts, requeues, last_error, last_status_code, updated_at';
+
+function toSummary(r: Record<string, unknown>): LedgerRowSummary {
+  return {
+    eventId: r.event_id as string,
+    attemptId: r.attempt_id as string,
+    userId: r.user_id as string,
+    status: r.status as DeliveryStatus,
+    attempts: Number(r.attempts),
+    requeues: Number(r.requeues),
+    lastError: r.last_error as string | null,
+    lastStatusCode: r.last_status_code === null ? null : Number(r.last_status_code),
+    updatedAt: r.updated_at as Date,
+  };
+}
+
+function oldestFirst(a: LedgerRowSummary, b: LedgerRowSummary): number {
+  return a.updatedAt.getTime() - b.updatedAt.getTime() || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
 }

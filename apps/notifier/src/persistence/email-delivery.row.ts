@@ -3,6 +3,9 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColum
 /** The schema the notifier owns (tests use throwaway schemas of their own; see data-source.ts). */
 export const NOTIFIER_SCHEMA = 'notifier';
 
+/** What a ledger schema name may be: a lower-case SQL identifier, so it never needs quoting rules. */
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
 /** The schema a notifier DataSource works in (validated by notifierDataSourceOptions). */
 export function ledgerSchemaOf(dataSource: DataSource): string {
   return (dataSource.options as { schema?: string }).schema ?? NOTIFIER_SCHEMA;
@@ -32,6 +35,10 @@ export class EmailDeliveryRow {
   @Column({ name: 'user_id', type: 'text' })
   userId!: string;
 
+  /** The event's `correlationid` (null on rows recorded before it was kept). */
+  @Column({ name: 'correlation_id', type: 'text', nullable: true })
+  correlationId!: string | null;
+
   @Column({ name: 'status', type: 'text', default: 'pending' })
   status!: DeliveryStatus;
 
@@ -57,6 +64,10 @@ export class EmailDeliveryRow {
   /** Of those, how many were answered 429: they do not use up the retry budget. */
   @Column({ name: 'throttled', type: 'int', default: 0 })
   throttled!: number;
+
+  /** Operator requeues so far: fences claims made before the last one, and names each DLQ failure. */
+  @Column({ name: 'requeues', type: 'int', default: 0 })
+  requeues!: number;
 
   @Column({ name: 'next_attempt_at', type: 'timestamptz', default: () => 'now()' })
   nextAttemptAt!: Date;

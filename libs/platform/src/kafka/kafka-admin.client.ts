@@ -1,11 +1,16 @@
 import type { Admin, Kafka } from 'kafkajs';
-import type { Logger } from '../../../../libs/platform/src/logging/logger';
+import type { Logger } from '../logging/logger';
+
+/** What the operational reads need from a Kafka admin connection (KafkaAdminClient below provides it). */
+export interface KafkaAdminAccess {
+  use<T>(fn: (admin: Admin) => Promise<T>): Promise<T>;
+}
 
 /**
  * One lazily connected kafkajs admin for the operational reads (readiness, consumer lag). A failed
  * call drops the connection so the next call reconnects; retries are short because callers poll.
  */
-export class KafkaAdminClient {
+export class KafkaAdminClient implements KafkaAdminAccess {
   private admin: Admin | null = null;
   private connecting: Promise<Admin> | null = null;
   private closed = false;
