@@ -60,7 +60,7 @@ export async function startOpsService(
   return { app, runtime, url, stop: () => app.close() };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted field by field
+ 
 export async function getJson(url: string): Promise<{ status: number; body: any; contentType: string | null }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   const text = await res.text();

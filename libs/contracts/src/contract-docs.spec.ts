@@ -13,7 +13,7 @@ import { EMAIL_DELIVERY_FAILED } from './dead-letter.schemas';
 import { COMMAND_EXAMPLES, EMAIL_DELIVERY_FAILED_EXAMPLE, EVENT_EXAMPLES } from './message.examples';
 import { CONSUMER_GROUPS, TOPICS } from './topics';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;  
 
 const ROOT = join(__dirname, '..', '..', '..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
