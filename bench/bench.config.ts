@@ -1,0 +1,161 @@
+/** What one bench run does: the mode's counts, overridable from the command line. */
+
+export type Mode = 'full' | 'smoke';
+export type PhaseName = 'a' | 'b' | 'c' | 'd';
+export const ALL_PHASES: readonly PhaseName[] = ['a', 'b', 'c', 'd'];
+
+export interface BenchConfig {
+  mode: Mode;
+  phases: PhaseName[];
+  /** Partitions of every bench topic (the services' default). */
+  partitions: number;
+  build: 'auto' | 'always' | 'never';
+  cpuProfile: boolean;
+  keepTopics: boolean;
+  /** Where the JSON results go, relative to the repository root. */
+  out: string;
+  rawKafka: { messages: number };
+  rawPostgres: { transactions: number; connections: number };
+  endToEnd: {
+    learners: number;
+    exams: number;
+    saturationCommands: number;
+    rates: number[];
+    rateSeconds: number;
+    drainTimeoutMs: number;
+  };
+  notifier: { emails: number };
+  /** Longest wait for a saturation run to finish. */
+  phaseTimeoutMs: number;
+}
+
+const FULL: Omit<BenchConfig, 'phases' | 'build' | 'cpuProfile' | 'keepTopics' | 'out'> = {
+  mode: 'full',
+  partitions: 3,
+  rawKafka: { messages: 200_000 },
+  rawPostgres: { transactions: 20_000, connections: 3 },
+  endToEnd: {
+    learners: 2_000,
+    exams: 20,
+    saturationCommands: 60_000,
+    rates: [500, 1_000, 2_000],
+    rateSeconds: 30,
+    drainTimeoutMs: 60_000,
+  },
+  notifier: { emails: 20_000 },
+  phaseTimeoutMs: 300_000,
+};
+
+const SMOKE: typeof FULL = {
+  mode: 'smoke',
+  partitions: 3,
+  rawKafka: { messages: 3_000 },
+  rawPostgres: { transactions: 500, connections: 3 },
+  endToEnd: {
+    learners: 200,
+    exams: 4,
+    saturationCommands: 2_000,
+    rates: [500, 1_000],
+    rateSeconds: 2,
+    drainTimeoutMs: 20_000,
+  },
+  notifier: { emails: 500 },
+  phaseTimeoutMs: 60_000,
+};
+
+export const USAGE = `usage: npm run bench [-- options]        (npm run bench:smoke = --smoke)
+  --smoke                 tiny counts (< 60 s), for CI; figures printed, not asserted
+  --phases=a,b,c,d        run only these phases (a raw Kafka, b raw PostgreSQL, c end to end, d notifier)
+  --cpu-prof              profile the attempt-service (saturation and each rate) into bench/results/profiles/
+  --build=auto|always|never   rebuild dist/ when sources are newer (auto), always, or never
+  --keep-topics           leave the run's topics and consumer groups on the broker
+  --learners=N --exams=N --commands=N --rates=500,1000 --rate-seconds=N
+  --raw-messages=N --pg-transactions=N --pg-connections=N --emails=N --out=path.json
+Service settings come from the environment (COMMAND_BATCH_SIZE, PARTITIONS_CONSUMED_CONCURRENTLY,
+OUTBOX_RELAY_BATCH_SIZE, DATABASE_POOL_SIZE, LOG_LEVEL, NOTIFIER_CONCURRENCY, …); the bench only sets
+connections, topics, groups and ports; BENCH_SERVICE_NODE_OPTIONS passes V8 flags to the services only.
+BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/proctoring_bench)
+and KAFKA_BROKERS (default 127.0.0.1:9092) say where to run.`;
+
+export function parseArgs(argv: string[]): BenchConfig {
+  const opts = new Map<string, string>();
+  for (const a of argv) {
+    if (a === '--help' || a === '-h') {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    }
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+    if (!m) throw new Error(`unknown argument ${a}\n${USAGE}`);
+    opts.set(m[1], m[2] ?? 'true');
+  }
+  const take = (name: string) => {
+    const v = opts.get(name);
+    opts.delete(name);
+    return v;
+  };
+  const int = (name: string, fallback: number) => {
+    const v = take(name);
+    if (v === undefined) return fallback;
+    if (!/^\d+$/.test(v) || Number(v) <= 0) throw new Error(`--${name} must be a positive integer`);
+    return Number(v);
+  };
+  const customized = [
+    'learners',
+    'exams',
+    'commands',
+    'rates',
+    'rate-seconds',
+    'raw-messages',
+    'pg-transactions',
+    'pg-connections',
+    'emails',
+    'cpu-prof',
+    'phases',
+  ].some((k) => opts.has(k));
+  const base = take('smoke') === 'true' ? SMOKE : FULL;
+  const phasesArg = take('phases');
+  const phases = phasesArg === undefined ? [...ALL_PHASES] : phasesArg.split(',').map((p) => p.trim());
+  for (const p of phases)
+    if (!(ALL_PHASES as readonly string[]).includes(p)) throw new Error(`unknown phase ${p}`);
+  const ratesArg = take('rates');
+  const rates = ratesArg === undefined ? base.endToEnd.rates : ratesArg.split(',').map(Number);
+  if (rates.some((r) => !Number.isInteger(r) || r <= 0))
+    throw new Error('--rates must list positive integers');
+  const build = take('build') ?? 'auto';
+  if (build !== 'auto' && build !== 'always' && build !== 'never')
+    throw new Error('--build must be auto, always or never');
+  const cfg: BenchConfig = {
+    ...base,
+    phases: phases as PhaseName[],
+    build,
+    cpuProfile: take('cpu-prof') === 'true',
+    keepTopics: take('keep-topics') === 'true',
+    rawKafka: { messages: int('raw-messages', base.rawKafka.messages) },
+    rawPostgres: {
+      transactions: int('pg-transactions', base.rawPostgres.transactions),
+      connections: int('pg-connections', base.rawPostgres.connections),
+    },
+    endToEnd: {
+      ...base.endToEnd,
+      learners: int('learners', base.endToEnd.learners),
+      exams: int('exams', base.endToEnd.exams),
+      saturationCommands: int('commands', base.endToEnd.saturationCommands),
+      rates,
+      rateSeconds: int('rate-seconds', base.endToEnd.rateSeconds),
+    },
+    notifier: { emails: int('emails', base.notifier.emails) },
+    out: '',
+  };
+  const out = take('out');
+  // latest.json is only ever a complete full run with the default counts; docs/performance.md quotes it.
+  cfg.out =
+    out ??
+    (base.mode === 'smoke'
+      ? 'bench/results/smoke.json'
+      : customized
+        ? 'bench/results/partial.json'
+        : 'bench/results/latest.json');
+  if (opts.size > 0)
+    throw new Error(`unknown option(s): ${[...opts.keys()].map((k) => `--${k}`).join(', ')}\n${USAGE}`);
+  return cfg;
+}

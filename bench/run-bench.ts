@@ -1,0 +1,182 @@
+/**
+ * `npm run bench` / `npm run bench:smoke`: the project's benchmark (SPEC §7). In one run on the same
+ * broker and database it measures (a) raw Kafka consume → produce, (b) raw PostgreSQL one transaction
+ * per message, (c) the attempt-service end to end (saturation and latency at fixed rates) and (d) the
+ * notifier's emails/s, with peak RSS of each service. Prints a table with PASS/MISS per target (not
+ * asserted) and writes the JSON results (bench/results/latest.json for a full run).
+ * See docs/performance.md. `--help` lists the options.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { parseArgs, type BenchConfig } from './bench.config';
+import { runEndToEnd } from './phases/end-to-end.phase';
+import { runNotifier } from './phases/notifier.phase';
+import { runRawKafka } from './phases/raw-kafka.phase';
+import { runRawPostgres } from './phases/raw-postgres.phase';
+import { formatProfileSummary, summarizeProfile, type CpuProfile } from './profile-summary';
+import { derive, ok, renderTable, type BenchResults, type PhaseOutcome } from './report/report';
+import { BenchContext, effectiveTunables } from './support/context';
+import {
+  buildIfStale,
+  ensureKafka,
+  postgresInfo,
+  resetDatabase,
+  stopKafka,
+  type PostgresInfo,
+} from './support/infra';
+import { benchKafka, deleteGroups, deleteTopics } from './support/kafka-tools';
+import { load1, machineInfo } from './support/machine';
+import { say } from './support/progress';
+import { killAllChildren, stopAllChildren } from './support/service-process';
+
+const ROOT = join(__dirname, '..');
+/** Runs whose logs and profiles are kept (a full run logs ~60 MB: one line per command at info). */
+const KEEP_RUNS = 5;
+
+function pruneOldRuns(): void {
+  for (const dir of ['bench/results/logs', 'bench/results/profiles'].map((d) => join(ROOT, d))) {
+    if (!existsSync(dir)) continue;
+    const runs = readdirSync(dir).sort().reverse();
+    for (const old of runs.slice(KEEP_RUNS)) rmSync(join(dir, old), { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<number> {
+  let cfg: BenchConfig;
+  try {
+    cfg = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
+  }
+  const startedAt = new Date();
+  const runId = `${startedAt.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${randomBytes(2).toString('hex')}`;
+  const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+  const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/proctoring_bench';
+  pruneOldRuns();
+  const machine = machineInfo();
+  const load1AtStart = load1();
+  say(
+    `${cfg.mode} run ${runId}: phases ${cfg.phases.join(', ')} on ${machine.cores} cores (load average ${load1AtStart})`,
+  );
+  if (load1AtStart > machine.cores) {
+    say(
+      `warning: the machine is already busy (load ${load1AtStart} on ${machine.cores} cores); figures will be lower than on an idle machine`,
+    );
+  }
+
+  const build =
+    cfg.build === 'never' ? { built: false, ms: 0 } : await buildIfStale(ROOT, cfg.build === 'always');
+  if (build.built) say(`built in ${(build.ms / 1000).toFixed(1)} s`);
+  const kafkaStarted = await ensureKafka(ROOT, brokers);
+  const kafka = benchKafka(brokers.split(','));
+  const admin = kafka.admin();
+  await admin.connect();
+
+  const phases: BenchResults['phases'] = {};
+  const errors: string[] = [];
+  let pg: PostgresInfo | null = null;
+  let ctx: BenchContext | null = null;
+  try {
+    say(`resetting database ${new URL(databaseUrl).pathname.slice(1)} and running the migrations`);
+    await resetDatabase(ROOT, databaseUrl);
+    pg = await postgresInfo(databaseUrl);
+    ctx = new BenchContext(ROOT, runId, cfg, brokers, kafka, admin, databaseUrl);
+    await ctx.open();
+    const c = ctx;
+    const attempt = async <T>(name: string, fn: () => Promise<T>): Promise<PhaseOutcome<T>> => {
+      try {
+        return await fn();
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        errors.push(`${name}: ${message}`);
+        say(`${name} FAILED: ${message}`);
+        await stopAllChildren();
+        return { error: message };
+      }
+    };
+    if (cfg.phases.includes('a')) phases.rawKafka = await attempt('(a) raw Kafka', () => runRawKafka(c));
+    if (cfg.phases.includes('b'))
+      phases.rawPostgres = await attempt('(b) raw PostgreSQL', () => runRawPostgres(c));
+    if (cfg.phases.includes('c')) phases.endToEnd = await attempt('(c) end to end', () => runEndToEnd(c));
+    if (cfg.phases.includes('d')) phases.notifier = await attempt('(d) notifier', () => runNotifier(c));
+  } finally {
+    await stopAllChildren();
+    await ctx?.close();
+    if (ctx && !cfg.keepTopics) {
+      await deleteGroups(admin, ctx.createdGroups).catch(() => undefined);
+      await deleteTopics(admin, ctx.createdTopics).catch((e: unknown) =>
+        say(`could not delete the run's topics: ${String(e)}`),
+      );
+    }
+    await admin.disconnect();
+    if (kafkaStarted) await stopKafka(ROOT, brokers);
+  }
+
+  const finishedAt = new Date();
+  const results: BenchResults = {
+    runId,
+    mode: cfg.mode,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationS: Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000),
+    machine: { ...machine, load1AtStart, load1AtEnd: load1() },
+    infrastructure: {
+      kafkaBrokers: brokers,
+      kafkaStartedByBench: kafkaStarted,
+      postgres: pg,
+      database: new URL(databaseUrl).pathname.slice(1),
+    },
+    serviceSettings: effectiveTunables(),
+    counts: {
+      phases: cfg.phases,
+      partitions: cfg.partitions,
+      rawKafka: cfg.rawKafka,
+      rawPostgres: cfg.rawPostgres,
+      endToEnd: cfg.endToEnd,
+      notifier: cfg.notifier,
+      cpuProfile: cfg.cpuProfile,
+    },
+    build,
+    phases,
+    ...derive({ phases }),
+    errors,
+  };
+  const out = join(ROOT, cfg.out);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+
+  process.stdout.write(`\n${renderTable(results)}\n\n`);
+  const e2e = ok(phases.endToEnd);
+  if (e2e) {
+    for (const [label, file] of Object.entries(e2e.profiles)) {
+      if (!existsSync(file)) continue;
+      const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+      process.stdout.write(
+        `${formatProfileSummary(`attempt-service CPU profile, ${label} (${relative(ROOT, file)})`, summarizeProfile(profile, 20))}\n\n`,
+      );
+    }
+  }
+  process.stdout.write(
+    `results: ${relative(ROOT, out)}; service logs: ${relative(ROOT, join(ROOT, 'bench/results/logs', runId))}/\n`,
+  );
+  if (errors.length > 0) process.stdout.write(`errors:\n  ${errors.join('\n  ')}\n`);
+  // Figures are reported, not asserted: only a phase that crashed makes the run fail.
+  return errors.length > 0 ? 1 : 0;
+}
+
+process.once('SIGINT', () => {
+  process.stderr.write('\n[bench] interrupted; stopping the services it started\n');
+  killAllChildren();
+  process.exit(130);
+});
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`[bench] failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    killAllChildren();
+    process.exit(1);
+  },
+);

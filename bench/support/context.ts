@@ -1,0 +1,213 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Admin, Kafka } from 'kafkajs';
+import { Client } from 'pg';
+import type { BenchConfig } from '../bench.config';
+import { createTopics } from './kafka-tools';
+import { listeningPid, type PidSource } from './machine';
+import { ServiceProcess } from './service-process';
+
+/** Service settings the bench reports (from the environment, else the service's default). */
+export const TUNABLES: Record<string, string> = {
+  COMMAND_BATCH_SIZE: '500',
+  PARTITIONS_CONSUMED_CONCURRENTLY: '3',
+  OUTBOX_RELAY_BATCH_SIZE: '1000',
+  OUTBOX_RELAY_IDLE_POLL_MS: '1000',
+  DATABASE_POOL_SIZE: '10',
+  LOG_LEVEL: 'info',
+  NOTIFIER_CONCURRENCY: '32',
+  BENCH_SERVICE_NODE_OPTIONS: '',
+};
+
+export function effectiveTunables(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return Object.fromEntries(Object.entries(TUNABLES).map(([k, d]) => [k, env[k] ?? `${d} (default)`]));
+}
+
+export interface PostgresCounters {
+  commits: number;
+  rowsInserted: number;
+  rowsUpdated: number;
+  rowsReturned: number;
+}
+
+/** Per message, between two readings of the counters (commits include the relay's and the monitor's own). */
+export function postgresPerMessage(
+  a: PostgresCounters,
+  b: PostgresCounters,
+  messages: number,
+): PostgresCounters & { messagesPerCommit: number } {
+  const per = (x: number) => Math.round((x / messages) * 100) / 100;
+  const commits = b.commits - a.commits;
+  return {
+    commits: per(commits),
+    rowsInserted: per(b.rowsInserted - a.rowsInserted),
+    rowsUpdated: per(b.rowsUpdated - a.rowsUpdated),
+    rowsReturned: per(b.rowsReturned - a.rowsReturned),
+    messagesPerCommit: commits > 0 ? Math.round((messages / commits) * 10) / 10 : Number.NaN,
+  };
+}
+
+/** Everything a phase needs: where things are, the broker and database, and names unique to the run. */
+export class BenchContext {
+  readonly logsDir: string;
+  readonly profilesDir: string;
+  private readonly topics: string[] = [];
+  private readonly groups: string[] = [];
+  private monitor: Client | null = null;
+  /** The broker's JVM when it runs on this machine (its CPU is charged to the pipeline). */
+  readonly brokerPid: number | undefined;
+
+  constructor(
+    readonly root: string,
+    readonly runId: string,
+    readonly cfg: BenchConfig,
+    readonly brokers: string,
+    readonly kafka: Kafka,
+    readonly admin: Admin,
+    readonly databaseUrl: string,
+  ) {
+    this.logsDir = join(root, 'bench/results/logs', runId);
+    this.profilesDir = join(root, 'bench/results/profiles', runId);
+    mkdirSync(this.logsDir, { recursive: true });
+    const first = new URL(`kafka://${brokers.split(',')[0]}`);
+    this.brokerPid = ['127.0.0.1', 'localhost'].includes(first.hostname)
+      ? listeningPid(Number(first.port || 9092))
+      : undefined;
+  }
+
+  /** One connection kept open to look up the bench database's backends. */
+  async open(): Promise<void> {
+    this.monitor = new Client({ connectionString: this.databaseUrl, application_name: 'bench-monitor' });
+    await this.monitor.connect();
+  }
+
+  async close(): Promise<void> {
+    await this.monitor?.end().catch(() => undefined);
+    this.monitor = null;
+  }
+
+  /** PostgreSQL backends (and autovacuum workers) working on the bench database, but the monitor's own. */
+  readonly postgresBackends = async (): Promise<number[]> => {
+    if (!this.monitor) return [];
+    const { rows } = await this.monitor.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+    );
+    return rows.map((r) => r.pid);
+  };
+
+  /**
+   * VACUUM (ANALYZE) of the bench database, before each measured window: what autovacuum would have
+   * done meanwhile on a server that runs it (this machine's shared server may not; the bench never
+   * reconfigures it), so the planner knows the tables' sizes and dead rows of earlier windows are gone.
+   */
+  async vacuum(): Promise<void> {
+    await this.monitor?.query('VACUUM (ANALYZE)');
+  }
+
+  /** Cumulative counters of the bench database (pg_stat_database; PostgreSQL flushes them about once a second). */
+  async postgresCounters(): Promise<PostgresCounters> {
+    if (!this.monitor) return { commits: 0, rowsInserted: 0, rowsUpdated: 0, rowsReturned: 0 };
+    await this.monitor.query('SELECT pg_stat_clear_snapshot()');
+    const { rows } = await this.monitor.query<{ c: string; i: string; u: string; r: string }>(
+      `SELECT xact_commit AS c, tup_inserted AS i, tup_updated AS u, tup_returned AS r FROM pg_stat_database WHERE datname = current_database()`,
+    );
+    const r = rows[0];
+    return {
+      commits: Number(r.c),
+      rowsInserted: Number(r.i),
+      rowsUpdated: Number(r.u),
+      rowsReturned: Number(r.r),
+    };
+  }
+
+  /**
+   * What a CPU meter watches: the given processes, the bench itself, the database's backends and the
+   * broker. The broker may be shared with other users of the machine; its figure is then an upper bound.
+   */
+  meterSources(processes: Record<string, number>): Record<string, PidSource | undefined> {
+    return { ...processes, bench: process.pid, postgres: this.postgresBackends, broker: this.brokerPid };
+  }
+
+  /** A topic name unique to this run, created with the bench's partition count. */
+  async topic(base: string): Promise<string> {
+    const name = `${base}.bench-${this.runId}`;
+    await createTopics(this.admin, [name], this.cfg.partitions);
+    this.topics.push(name);
+    return name;
+  }
+
+  groupId(base: string): string {
+    const id = `${base}.bench-${this.runId}`;
+    this.groups.push(id);
+    return id;
+  }
+
+  get createdTopics(): string[] {
+    return [...this.topics];
+  }
+
+  get createdGroups(): string[] {
+    return [...this.groups];
+  }
+
+  /**
+   * The environment of a service child: the bench's own environment (so COMMAND_BATCH_SIZE and the
+   * like pass through), with the connections, topics, groups and ports of this run on top.
+   */
+  serviceEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      DATABASE_URL: this.databaseUrl,
+      KAFKA_BROKERS: this.brokers,
+      PROVIDERS_FILE: join(this.root, 'config/providers.json'),
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: '0',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      // V8 flags for the services only (e.g. --max-semi-space-size=8), not for the bench itself
+      ...(process.env.BENCH_SERVICE_NODE_OPTIONS
+        ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }
+        : {}),
+      ...extra,
+    };
+  }
+
+  /** Starts `dist/<script>` as a child; with `profile`, under the SIGUSR2-toggled CPU profiler. */
+  startService(name: string, script: string, env: NodeJS.ProcessEnv, profile = false): ServiceProcess {
+    const nodeArgs: string[] = [];
+    if (profile) {
+      mkdirSync(this.profilesDir, { recursive: true });
+      nodeArgs.push(
+        '-r',
+        'ts-node/register/transpile-only',
+        '-r',
+        join(this.root, 'bench/support/cpu-profile.preload.ts'),
+      );
+      env = {
+        ...env,
+        BENCH_CPU_PROFILE_DIR: this.profilesDir,
+        TS_NODE_PROJECT: join(this.root, 'tsconfig.json'),
+      };
+    }
+    return ServiceProcess.start({
+      name,
+      script: join(this.root, script),
+      nodeArgs,
+      env,
+      cwd: this.root,
+      logFile: join(this.logsDir, `${name.replace(/[^a-z0-9-]+/gi, '-')}.log`),
+    });
+  }
+
+  /** A bench helper script (TypeScript) run as a child process through ts-node. */
+  startHelper(name: string, script: string, env: NodeJS.ProcessEnv): ServiceProcess {
+    return ServiceProcess.start({
+      name,
+      script: join(this.root, script),
+      nodeArgs: ['-r', 'ts-node/register/transpile-only'],
+      env: { ...env, TS_NODE_PROJECT: join(this.root, 'tsconfig.json') },
+      cwd: this.root,
+      logFile: join(this.logsDir, `${name.replace(/[^a-z0-9-]+/gi, '-')}.log`),
+    });
+  }
+}

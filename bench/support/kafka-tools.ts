@@ -1,0 +1,95 @@
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Admin,
+  type LogEntry,
+  type Message,
+  type Producer,
+} from 'kafkajs';
+import { sleep } from './progress';
+import type { ServiceProcess } from './service-process';
+
+/** The bench's own Kafka client (load generator, observers, admin): errors only, on stderr. */
+export function benchKafka(brokers: string[], clientId = 'bench'): Kafka {
+  return new Kafka({
+    clientId,
+    brokers,
+    connectionTimeout: 3000,
+    requestTimeout: 30000,
+    retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 8 },
+    logLevel: logLevel.ERROR,
+    logCreator:
+      () =>
+      ({ log }: LogEntry) =>
+        process.stderr.write(`[bench kafkajs] ${log.message}\n`),
+  });
+}
+
+/** A plain producer (acks=all, murmur2 partitioner like the services and the Java client). */
+export async function connectProducer(kafka: Kafka): Promise<Producer> {
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  return producer;
+}
+
+export async function createTopics(admin: Admin, topics: string[], partitions: number): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((t) => !existing.has(t));
+  if (missing.length === 0) return;
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+  });
+}
+
+export async function deleteTopics(admin: Admin, topics: string[]): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const present = topics.filter((t) => existing.has(t));
+  if (present.length > 0) await admin.deleteTopics({ topics: present, timeout: 10000 });
+}
+
+/** Deletes consumer groups that are empty; ignores the ones that are not (or are gone already). */
+export async function deleteGroups(admin: Admin, groupIds: string[]): Promise<void> {
+  if (groupIds.length === 0) return;
+  await admin.deleteGroups(groupIds).catch(() => undefined);
+}
+
+/**
+ * Waits until `groupId` is Stable with at least one member: the service's consumer has joined and
+ * been assigned its partitions. Throws early if `proc` exits.
+ */
+export async function waitForGroupMember(
+  admin: Admin,
+  groupId: string,
+  timeoutMs: number,
+  proc?: ServiceProcess,
+): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    proc?.assertAlive();
+    const { groups } = await admin.describeGroups([groupId]);
+    const g = groups[0];
+    if (g && g.state === 'Stable' && g.members.length > 0) return performance.now() - t0;
+    if (performance.now() - t0 > timeoutMs)
+      throw new Error(`consumer group ${groupId} did not become stable within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+/** Sends `messages` in chunks (one request each, acks=all), calling `onChunk` after each. */
+export async function produceAll(
+  producer: Producer,
+  topic: string,
+  messages: Message[],
+  o: { chunk?: number; onChunk?: (sent: number) => void } = {},
+): Promise<void> {
+  const chunk = o.chunk ?? 1000;
+  for (let i = 0; i < messages.length; i += chunk) {
+    await producer.send({ topic, acks: -1, messages: messages.slice(i, i + chunk) });
+    o.onChunk?.(Math.min(messages.length, i + chunk));
+  }
+}
