@@ -6,6 +6,17 @@
 #   scripts/kafka.sh start    fetch, format a fresh data dir, start, wait until ready, create topics
 #   scripts/kafka.sh stop     stop the broker started by `start` (SIGTERM, then SIGKILL)
 #   scripts/kafka.sh status   exit 0 when a broker answers on $KAFKA_BROKERS
+#   scripts/kafka.sh kill     SIGKILL the broker started by `start` (a crash; its data dir is kept)
+#   scripts/kafka.sh resume   start that broker again on its existing data (no format), wait until ready
+#
+# A 3-node KRaft cluster for fault tests (every node broker+controller; replication 3, min ISR 2):
+#   scripts/kafka.sh cluster-start        format fresh data dirs, start all nodes, wait until each answers
+#   scripts/kafka.sh cluster-stop         stop every node (SIGTERM, then SIGKILL)
+#   scripts/kafka.sh cluster-kill N       SIGKILL node N (1-3); its data is kept
+#   scripts/kafka.sh cluster-resume N     start node N again on its existing data, wait until it answers
+#   scripts/kafka.sh cluster-status       exit 0 when every node answers
+# Ports: KAFKA_CLUSTER_PORTS (default "19092 29092 39092"), controller = port + 1;
+# state under KAFKA_CLUSTER_DIR (default .kafka/cluster-<first port>).
 #
 # `start` does nothing when a broker already answers on KAFKA_BROKERS (e.g. a shared or docker one).
 set -euo pipefail
@@ -128,10 +139,193 @@ stop() {
   log "broker stopped"
 }
 
+# ---- crash and restart keeping the data (fault tests) ------------------------------------------
+
+launch_broker() { # <server.properties> <log4j.properties> <log file> <pid file> <max heap>
+  local cp="$KAFKA_LIBS_DIR/*"
+  setsid java -Xms128m -Xmx"$5" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExplicitGCInvokesConcurrent \
+    -Djava.awt.headless=true "-Dlog4j.configuration=file:$2" -cp "$cp" kafka.Kafka "$1" \
+    >>"$3" 2>&1 </dev/null &
+  echo $! >"$4"
+}
+
+kill_pid_file() { # <pid file>: SIGKILL, wait until gone (a crash: no controlled shutdown)
+  [ -f "$1" ] || return 0
+  local pid; pid=$(cat "$1")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  fi
+  rm -f "$1"
+}
+
+stop_pid_file() { # <pid file>: SIGTERM, SIGKILL after 15 s
+  [ -f "$1" ] || return 0
+  local pid; pid=$(cat "$1")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+  fi
+  rm -f "$1"
+}
+
+wait_answers() { # <brokers> <timeout s>
+  KAFKA_BROKERS="$1" KAFKA_READY_TIMEOUT_MS=$(($2 * 1000)) ts_node scripts/kafka-admin.ts wait
+}
+
+crash() {
+  if ! running_pid >/dev/null; then log "no broker of ours runs on $KAFKA_PORT"; rm -f "$PID_FILE"; return 0; fi
+  kill_pid_file "$PID_FILE"
+  log "broker on $KAFKA_PORT killed (SIGKILL); data kept in $STATE_DIR/data"
+}
+
+resume() {
+  if running_pid >/dev/null; then log "broker on $KAFKA_PORT already runs"; return 0; fi
+  if [ ! -f "$STATE_DIR/config/server.properties" ] || [ ! -d "$STATE_DIR/data" ]; then
+    log "no formatted broker in $STATE_DIR: run start first"; exit 1
+  fi
+  local t0=$SECONDS
+  launch_broker "$STATE_DIR/config/server.properties" "$STATE_DIR/config/log4j.properties" "$LOG_FILE" "$PID_FILE" 768m
+  log "broker pid $(cat "$PID_FILE") resumed on its data, waiting for it to answer on $KAFKA_BROKERS"
+  if ! wait_answers "$KAFKA_BROKERS" "$START_TIMEOUT_S"; then
+    log "broker did not become ready; last log lines:"; tail -n 30 "$LOG_FILE" >&2 || true
+    exit 1
+  fi
+  log "broker ready again in $((SECONDS - t0)) s"
+}
+
+# ---- 3-node cluster (fault tests) --------------------------------------------------------------
+
+read -r -a CLUSTER_PORTS <<<"${KAFKA_CLUSTER_PORTS:-19092 29092 39092}"
+CLUSTER_DIR="${KAFKA_CLUSTER_DIR:-$ROOT/.kafka/cluster-${CLUSTER_PORTS[0]}}"
+CLUSTER_START_TIMEOUT_S="${KAFKA_CLUSTER_START_TIMEOUT_S:-180}"
+
+node_dir() { echo "$CLUSTER_DIR/n$1"; }
+node_port() { echo "${CLUSTER_PORTS[$(($1 - 1))]}"; }
+
+check_node() {
+  case "${1:-}" in 1|2|3) ;; *) log "node must be 1, 2 or 3"; exit 2 ;; esac
+}
+
+write_node_config() { # <node>
+  local i=$1 dir port
+  dir=$(node_dir "$i"); port=$(node_port "$i")
+  local voters="1@127.0.0.1:$((CLUSTER_PORTS[0] + 1)),2@127.0.0.1:$((CLUSTER_PORTS[1] + 1)),3@127.0.0.1:$((CLUSTER_PORTS[2] + 1))"
+  mkdir -p "$dir/config"
+  cat >"$dir/config/server.properties" <<CONF
+process.roles=broker,controller
+node.id=${i}
+controller.quorum.voters=${voters}
+listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:$((port + 1))
+advertised.listeners=PLAINTEXT://127.0.0.1:${port}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=${dir}/data
+num.partitions=3
+default.replication.factor=3
+min.insync.replicas=2
+auto.create.topics.enable=false
+delete.topic.enable=true
+offsets.topic.replication.factor=3
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+transaction.state.log.num.partitions=3
+group.initial.rebalance.delay.ms=0
+num.network.threads=2
+num.io.threads=2
+broker.heartbeat.interval.ms=1000
+broker.session.timeout.ms=6000
+log.retention.hours=24
+CONF
+  cat >"$dir/config/log4j.properties" <<CONF
+log4j.rootLogger=WARN, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.server.KafkaRaftServer=INFO
+log4j.logger.kafka.server.BrokerServer=INFO
+CONF
+}
+
+node_pid() { # <node>: the pid when running
+  local f; f="$(node_dir "$1")/broker.pid"
+  [ -f "$f" ] || return 1
+  local pid; pid=$(cat "$f")
+  kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+node_launch() { # <node>
+  local dir; dir=$(node_dir "$1")
+  launch_broker "$dir/config/server.properties" "$dir/config/log4j.properties" "$dir/broker.log" "$dir/broker.pid" 512m
+  log "node $1 pid $(cat "$dir/broker.pid") on 127.0.0.1:$(node_port "$1")"
+}
+
+cluster_brokers() { local out="" p; for p in "${CLUSTER_PORTS[@]}"; do out="${out:+$out,}127.0.0.1:$p"; done; echo "$out"; }
+
+cluster_start() {
+  [ "${#CLUSTER_PORTS[@]}" -eq 3 ] || { log "KAFKA_CLUSTER_PORTS must name 3 ports"; exit 2; }
+  fetch
+  cluster_stop
+  local p i t0=$SECONDS cp="$KAFKA_LIBS_DIR/*"
+  for p in "${CLUSTER_PORTS[@]}"; do
+    if ss -ltn 2>/dev/null | awk '{print $4}' | grep -Eq ":(${p}|$((p + 1)))$"; then
+      log "port $p or $((p + 1)) is taken; set KAFKA_CLUSTER_PORTS"; exit 1
+    fi
+  done
+  for i in 1 2 3; do
+    rm -rf "$(node_dir "$i")"; write_node_config "$i"
+    java -Xmx256m -cp "$cp" "-Dlog4j.configuration=file:$(node_dir "$i")/config/log4j.properties" kafka.tools.StorageTool \
+      format -t "$CLUSTER_ID" -c "$(node_dir "$i")/config/server.properties" >"$(node_dir "$i")/format.log" 2>&1 \
+      || { cat "$(node_dir "$i")/format.log" >&2; exit 1; }
+  done
+  for i in 1 2 3; do node_launch "$i"; done
+  for i in 1 2 3; do
+    if ! wait_answers "127.0.0.1:$(node_port "$i")" "$CLUSTER_START_TIMEOUT_S"; then
+      log "node $i did not become ready; last log lines:"; tail -n 30 "$(node_dir "$i")/broker.log" >&2 || true
+      cluster_stop; exit 1
+    fi
+  done
+  log "cluster ready on $(cluster_brokers) in $((SECONDS - t0)) s"
+}
+
+cluster_stop() {
+  local i
+  for i in 1 2 3; do stop_pid_file "$(node_dir "$i")/broker.pid"; done
+}
+
+cluster_kill() {
+  check_node "${1:-}"
+  kill_pid_file "$(node_dir "$1")/broker.pid"
+  log "node $1 killed (SIGKILL); data kept"
+}
+
+cluster_resume() {
+  check_node "${1:-}"
+  if node_pid "$1" >/dev/null; then log "node $1 already runs"; return 0; fi
+  [ -d "$(node_dir "$1")/data" ] || { log "node $1 has no data dir: run cluster-start first"; exit 1; }
+  node_launch "$1"
+  wait_answers "127.0.0.1:$(node_port "$1")" "$CLUSTER_START_TIMEOUT_S"
+}
+
+cluster_status() {
+  local i
+  for i in 1 2 3; do KAFKA_BROKERS="127.0.0.1:$(node_port "$i")" answers || return 1; done
+}
+
 case "${1:-}" in
   fetch) fetch ;;
   start) start ;;
   stop) stop ;;
   status) answers ;;
-  *) echo "usage: $0 fetch|start|stop|status" >&2; exit 2 ;;
+  kill) crash ;;
+  resume) resume ;;
+  cluster-start) cluster_start ;;
+  cluster-stop) cluster_stop ;;
+  cluster-kill) cluster_kill "${2:-}" ;;
+  cluster-resume) cluster_resume "${2:-}" ;;
+  cluster-status) cluster_status ;;
+  *) echo "usage: $0 fetch|start|stop|status|kill|resume|cluster-start|cluster-stop|cluster-kill N|cluster-resume N|cluster-status" >&2; exit 2 ;;
 esac

@@ -15,7 +15,19 @@ npm run --silent build
 step "static checks and unit tests"
 npm run --silent check
 npm run --silent contracts:check
+
+step "Kafka"
+started_kafka=0
+if ! bash scripts/kafka.sh status; then
+  bash scripts/kafka.sh start
+  started_kafka=1
+fi
+stop_kafka() { if [ "$started_kafka" = 1 ]; then bash scripts/kafka.sh stop; fi; }
+trap stop_kafka EXIT
+
 step "integration tests (real Kafka and PostgreSQL)"
 npx jest --selectProjects integration --runInBand
+step "benchmark smoke run (figures printed, not asserted)"
+npm run --silent bench:smoke -- --build=never
 step "done"
 echo "total ${SECONDS}s"

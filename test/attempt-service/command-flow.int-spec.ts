@@ -88,7 +88,10 @@ describe('attempt-service: commands through Kafka and PostgreSQL to events', () 
     const userId = uniq('user');
     const reg = registerExam({ examId, courseId });
     const create = createAttempt({ examId, userId });
-    await publish(producer, topics.commands, reg, create, create);
+    // registration (keyed by course) and creation (keyed by user) may land on different partitions
+    await publish(producer, topics.commands, reg);
+    await events.waitFor((e) => e.type === 'CommandProcessed' && e.data.commandId === reg.id);
+    await publish(producer, topics.commands, create, create);
     await events.waitFor((e) => e.type === 'AttemptCreated' && e.causationid === create.id);
     const marker = registerExam({ examId: uniq('exam'), courseId: uniq('course') });
     await publish(producer, topics.commands, create, marker);

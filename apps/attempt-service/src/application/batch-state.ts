@@ -56,6 +56,8 @@ export class BatchState {
   private readonly attempts = new Map<string, AttemptEntry>();
   private readonly byPair = new Map<string, string>();
   private readonly byCode = new Map<string, string>();
+  /** attempt ids per learner, so a learner's attempts are found without scanning the batch */
+  private readonly byUser = new Map<string, Set<string>>();
   private readonly sequences = new Map<string, bigint>();
   private readonly touchedScopes = new Set<string>();
   readonly transitions: TransitionRow[] = [];
@@ -130,7 +132,12 @@ export class BatchState {
   }
 
   attemptsOfUser(userId: string): StoredAttempt[] {
-    return [...this.attempts.values()].filter((e) => !e.deleted && e.attempt.userId === userId).map((e) => e.attempt);
+    const out: StoredAttempt[] = [];
+    for (const id of this.byUser.get(userId) ?? []) {
+      const e = this.attempts.get(id);
+      if (e && !e.deleted) out.push(e.attempt);
+    }
+    return out;
   }
 
   // ---- writing -------------------------------------------------------------------------------
@@ -176,6 +183,9 @@ export class BatchState {
     this.attempts.set(e.attempt.id, e);
     this.byPair.set(pairKey(e.attempt.examId, e.attempt.userId), e.attempt.id);
     this.byCode.set(e.attempt.attemptCode, e.attempt.id);
+    let ids = this.byUser.get(e.attempt.userId);
+    if (!ids) this.byUser.set(e.attempt.userId, (ids = new Set()));
+    ids.add(e.attempt.id);
   }
 
   // ---- flushing ------------------------------------------------------------------------------
