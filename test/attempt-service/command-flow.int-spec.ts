@@ -125,4 +125,25 @@ describe('attempt-service: commands through Kafka and PostgreSQL to events', () 
     expect(dead.headers['dlq-reason']).toEqual(expect.any(String));
     expect(dead.headers['dlq-source-topic']).toBe(topics.commands);
   });
+
+  it('does not stall on keys and headers the database cannot store (NUL), in commands and dead letters', async () => {
+    const userId = uniq('user');
+    const invalid = { ...createAttempt({ examId: 'x', userId }), data: { examId: 'x' } };
+    const after = registerExam({ examId: uniq('exam'), courseId: uniq('course') });
+    await producer.send({
+      topic: topics.commands,
+      messages: [
+        { key: `k\u0000${userId}`, value: JSON.stringify(invalid), headers: { 'x-trace\u0000': 'a\u0000b' } },
+        { key: `k\u0000${userId}`, value: 'still not json', headers: { 'x-trace': '\u0000' } },
+        { key: String(after.data.courseId), value: JSON.stringify(after) },
+      ],
+    });
+    const rejected = await events.waitFor((e) => e.type === 'CommandRejected' && e.data.commandId === invalid.id);
+    expect(rejected.data.reason).toBe('INVALID_MESSAGE');
+    await events.waitFor((e) => e.type === 'CommandProcessed' && e.data.commandId === after.id);
+    await expectEventually(() => {
+      const m = events.messages.find((x) => x.topic === topics.commandsDlq && x.raw?.toString() === 'still not json');
+      if (!m) throw new Error('not dead-lettered yet');
+    }, 20_000);
+  });
 });

@@ -539,8 +539,11 @@ function asRefused(input: CommandInput): CommandInput {
       };
     case 'invalid':
       return { ...input, reason: 'INVALID_MESSAGE', message, key: null };
-    case 'unreadable':
-      return { ...input, dlq: { key: null, value: null, headers: { ...input.dlq.headers } } };
+    case 'unreadable': {
+      // keep only our own dlq-* headers: a publisher's header may be what the database refused
+      const ours = Object.entries(input.dlq.headers).filter(([k]) => k.startsWith('dlq-'));
+      return { ...input, dlq: { key: null, value: input.dlq.value, headers: Object.fromEntries(ours) } };
+    }
     case 'timeout':
       throw new Error('a sweeper timeout was refused by the database');
   }

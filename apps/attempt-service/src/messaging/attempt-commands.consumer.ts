@@ -50,7 +50,15 @@ export class AttemptCommandsConsumer {
   }
 }
 
-export function toCommandInput(m: InboundMessage): CommandInput {
+/** PostgreSQL text and jsonb refuse U+0000; keys and headers are arbitrary bytes from publishers. */
+const storable = (text: string): string => text.split('\u0000').join('\uFFFD');
+
+export function toCommandInput(raw: InboundMessage): CommandInput {
+  const m: InboundMessage = {
+    ...raw,
+    key: raw.key === null ? null : storable(raw.key),
+    headers: Object.fromEntries(Object.entries(raw.headers).map(([k, v]) => [storable(k), storable(v)])),
+  };
   const parsed = parseCommand(m.value);
   switch (parsed.kind) {
     case 'ok':
