@@ -1,0 +1,508 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Kafka, logLevel, type ITopicConfig } from 'kafkajs';
+import { Client } from 'pg';
+
+/** The repository root (this file is test/faults/fault-infra.ts). */
+export const ROOT = resolve(__dirname, '..', '..');
+
+// ---- progress and cleanup ---------------------------------------------------------------------
+
+const started = Date.now();
+
+export function say(line: string): void {
+  const s = ((Date.now() - started) / 1000).toFixed(0).padStart(4);
+  process.stdout.write(`[faults ${s}s] ${line}\n`);
+}
+
+type SyncCleanup = { name: string; run: () => void };
+const syncCleanups: SyncCleanup[] = [];
+
+/**
+ * Registers a synchronous cleanup (kill a child, stop a broker) that runs when the runner exits for
+ * any reason, including an uncaught error or SIGINT. Returns a function that unregisters it.
+ */
+export function onExit(name: string, run: () => void): () => void {
+  const entry = { name, run };
+  syncCleanups.push(entry);
+  return () => {
+    const i = syncCleanups.indexOf(entry);
+    if (i >= 0) syncCleanups.splice(i, 1);
+  };
+}
+
+export function runExitCleanups(): void {
+  while (syncCleanups.length > 0) {
+    const c = syncCleanups.pop() as SyncCleanup;
+    try {
+      c.run();
+    } catch (e) {
+      process.stderr.write(`[faults] cleanup ${c.name} failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
+  }
+}
+
+let exitHooksInstalled = false;
+export function installExitHooks(): void {
+  if (exitHooksInstalled) return;
+  exitHooksInstalled = true;
+  process.on('exit', runExitCleanups);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => {
+      process.stderr.write(`\n[faults] ${sig}: stopping everything the suite started\n`);
+      runExitCleanups();
+      process.exit(130);
+    });
+  }
+}
+
+// ---- small helpers ----------------------------------------------------------------------------
+
+/** A free TCP port on 127.0.0.1 (the OS picks it). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+export async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const srv = createServer();
+    srv.once('error', () => resolveFree(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolveFree(true)));
+  });
+}
+
+/** The first `base + k * step` (k < 20) whose port and port + 1 are both free. */
+export async function freePortPair(base: number, step = 10): Promise<number> {
+  for (let k = 0; k < 20; k++) {
+    const p = base + k * step;
+    if ((await portIsFree(p)) && (await portIsFree(p + 1))) return p;
+  }
+  throw new Error(`no free port pair from ${base}`);
+}
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  timeoutMs: number;
+  /** Appends stdout and stderr to this file instead of inheriting them. */
+  logFile?: string;
+  cwd?: string;
+}
+
+/** Runs a command to completion (bounded); rejects on a non-zero exit or the timeout. */
+export async function run(cmd: string, args: string[], o: RunOptions): Promise<void> {
+  const fd = o.logFile ? openSync(o.logFile, 'a') : null;
+  try {
+    await new Promise<void>((resolveRun, reject) => {
+      const child = spawn(cmd, args, {
+        cwd: o.cwd ?? ROOT,
+        env: o.env ?? process.env,
+        stdio: ['ignore', fd ?? 'inherit', fd ?? 'inherit'],
+      });
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`${cmd} ${args.join(' ')} did not finish within ${o.timeoutMs} ms`));
+      }, o.timeoutMs);
+      child.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        if (code === 0) resolveRun();
+        else reject(new Error(`${cmd} ${args.join(' ')} exited with ${code ?? signal}${o.logFile ? ` (log: ${o.logFile})` : ''}`));
+      });
+    });
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+export function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+// ---- build ------------------------------------------------------------------------------------
+
+function newest(dir: string): number {
+  let t = 0;
+  if (!existsSync(dir)) return t;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) t = Math.max(t, newest(p));
+    else if (e.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** `npm run build` unless dist/ is newer than every source of apps/, libs/ and scripts/. */
+export async function buildIfStale(force: boolean): Promise<void> {
+  const marker = join(ROOT, 'dist', '.tsbuildinfo.build');
+  const entries = ['dist/apps/attempt-service/src/main.js', 'dist/apps/notifier/src/main.js', 'dist/scripts/migrate.js'];
+  const sources = Math.max(...['apps', 'libs', 'scripts'].map((d) => newest(join(ROOT, d))));
+  const fresh = existsSync(marker) && entries.every((e) => existsSync(join(ROOT, e))) && statSync(marker).mtimeMs >= sources;
+  if (fresh && !force) {
+    say('dist/ is up to date');
+    return;
+  }
+  say('building (npm run build)…');
+  await run('npm', ['run', '--silent', 'build'], { timeoutMs: 300_000 });
+}
+
+// ---- Kafka ------------------------------------------------------------------------------------
+
+export function adminKafka(brokers: string, clientId = 'faults-admin'): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: brokers.split(','),
+    connectionTimeout: 2000,
+    requestTimeout: 10000,
+    retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1000 },
+    logLevel: logLevel.NOTHING,
+  });
+}
+
+/** The client the suite publishes and reads with: patient retries, so it rides out a failover. */
+export function clientKafka(brokers: string, clientId: string): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: brokers.split(','),
+    connectionTimeout: 3000,
+    requestTimeout: 30000,
+    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 5000 },
+    logLevel: logLevel.NOTHING,
+  });
+}
+
+/** How many brokers answer (0 when none). */
+export async function liveBrokers(brokers: string): Promise<number> {
+  const admin = adminKafka(brokers, 'faults-ping').admin();
+  try {
+    await admin.connect();
+    const { brokers: b } = await admin.describeCluster();
+    return b.length;
+  } catch {
+    return 0;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+export async function createTopics(
+  brokers: string,
+  topics: { topic: string; partitions: number }[],
+  replicationFactor: number,
+): Promise<void> {
+  const list: ITopicConfig[] = topics.map((t) => ({
+    topic: t.topic,
+    numPartitions: t.partitions,
+    replicationFactor,
+    configEntries: replicationFactor > 1 ? [{ name: 'min.insync.replicas', value: '2' }] : [],
+  }));
+  const end = Date.now() + 90_000;
+  for (let attempt = 1; ; attempt++) {
+    const admin = adminKafka(brokers).admin();
+    try {
+      await admin.connect();
+      const existing = new Set(await admin.listTopics());
+      const missing = list.filter((t) => !existing.has(t.topic));
+      if (missing.length > 0) await admin.createTopics({ waitForLeaders: false, timeout: 30000, topics: missing });
+      // Leaders elected for every partition (KRaft answers "does not host this topic-partition" until then).
+      const meta = await admin.fetchTopicMetadata({ topics: list.map((t) => t.topic) });
+      const ready = meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      if (ready) return;
+    } catch (e) {
+      if (Date.now() > end) throw e;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    if (Date.now() > end) throw new Error(`topics not ready after ${attempt} attempts: ${list.map((t) => t.topic).join(', ')}`);
+    await delay(500);
+  }
+}
+
+function kafkaScript(args: string[], env: NodeJS.ProcessEnv, logFile: string, timeoutMs: number): Promise<void> {
+  return run('bash', ['scripts/kafka.sh', ...args], { env: { ...process.env, ...env }, logFile, timeoutMs });
+}
+
+/** A single-node broker of the suite's own (scripts/kafka.sh with KAFKA_PORT), restartable on its data. */
+export class OwnBroker {
+  readonly brokers: string;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly unregister: () => void;
+
+  constructor(
+    readonly port: number,
+    readonly stateDir: string,
+    private readonly logFile: string,
+  ) {
+    this.brokers = `127.0.0.1:${port}`;
+    this.env = { KAFKA_PORT: String(port), KAFKA_STATE_DIR: stateDir, KAFKA_BROKERS: this.brokers };
+    this.unregister = onExit(`kafka broker ${port}`, () => {
+      spawnSync('bash', ['scripts/kafka.sh', 'stop'], { cwd: ROOT, env: { ...process.env, ...this.env }, stdio: 'ignore', timeout: 30_000 });
+      rmSync(this.stateDir, { recursive: true, force: true });
+    });
+  }
+
+  async start(): Promise<void> {
+    await kafkaScript(['start'], this.env, this.logFile, 240_000);
+  }
+
+  /** SIGTERM (controlled shutdown); the data stays. */
+  async stop(): Promise<void> {
+    await kafkaScript(['stop'], this.env, this.logFile, 60_000);
+  }
+
+  /** SIGKILL; the data stays. */
+  async kill(): Promise<void> {
+    await kafkaScript(['kill'], this.env, this.logFile, 30_000);
+  }
+
+  async resume(): Promise<void> {
+    await kafkaScript(['resume'], this.env, this.logFile, 240_000);
+  }
+
+  async destroy(): Promise<void> {
+    await kafkaScript(['stop'], this.env, this.logFile, 60_000).catch(() => undefined);
+    rmSync(this.stateDir, { recursive: true, force: true });
+    this.unregister();
+  }
+}
+
+/** The 3-node KRaft cluster of scripts/kafka.sh (cluster-* subcommands). */
+export class OwnCluster {
+  readonly brokers: string;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly unregister: () => void;
+
+  constructor(
+    readonly ports: number[],
+    readonly dir: string,
+    private readonly logFile: string,
+  ) {
+    this.brokers = ports.map((p) => `127.0.0.1:${p}`).join(',');
+    this.env = { KAFKA_CLUSTER_PORTS: ports.join(' '), KAFKA_CLUSTER_DIR: dir };
+    this.unregister = onExit('kafka cluster', () => {
+      spawnSync('bash', ['scripts/kafka.sh', 'cluster-stop'], { cwd: ROOT, env: { ...process.env, ...this.env }, stdio: 'ignore', timeout: 90_000 });
+      rmSync(this.dir, { recursive: true, force: true });
+    });
+  }
+
+  async start(): Promise<void> {
+    await kafkaScript(['cluster-start'], this.env, this.logFile, 400_000);
+  }
+
+  async killNode(node: number): Promise<void> {
+    await kafkaScript(['cluster-kill', String(node)], this.env, this.logFile, 30_000);
+  }
+
+  async resumeNode(node: number): Promise<void> {
+    await kafkaScript(['cluster-resume', String(node)], this.env, this.logFile, 240_000);
+  }
+
+  async destroy(): Promise<void> {
+    await kafkaScript(['cluster-stop'], this.env, this.logFile, 120_000).catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
+    this.unregister();
+  }
+}
+
+// ---- PostgreSQL -------------------------------------------------------------------------------
+
+export function withDatabase(serverUrl: string, name: string): string {
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Drops (only a `proctoring_fault_*` database) and re-creates it, then runs both services' migrations. */
+export async function resetFaultDatabase(serverUrl: string, name: string, logFile: string): Promise<string> {
+  if (!/^proctoring_fault_[a-z0-9_]+$/.test(name)) throw new Error(`refusing to reset database "${name}"`);
+  const admin = new Client({ connectionString: withDatabase(serverUrl, 'postgres'), connectionTimeoutMillis: 5000 });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+  const url = withDatabase(serverUrl, name);
+  await run(process.execPath, [join(ROOT, 'dist/scripts/migrate.js')], {
+    env: { ...process.env, DATABASE_URL: url },
+    logFile,
+    timeoutMs: 120_000,
+  });
+  return url;
+}
+
+/** The newest installed PostgreSQL's binaries (initdb, pg_ctl). */
+function postgresBin(): string {
+  const base = '/usr/lib/postgresql';
+  const versions = existsSync(base)
+    ? readdirSync(base)
+        .filter((v) => existsSync(join(base, v, 'bin', 'pg_ctl')))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  if (versions.length === 0) throw new Error('no PostgreSQL binaries under /usr/lib/postgresql/*/bin');
+  return join(base, versions[0], 'bin');
+}
+
+/**
+ * A throwaway PostgreSQL cluster (initdb + pg_ctl) on a spare port with its data under /tmp, run as
+ * the `postgres` OS user when the suite runs as root (initdb refuses root). Never the shared server.
+ */
+export class ThrowawayPostgres {
+  readonly url: string;
+  private readonly bin = postgresBin();
+  private readonly data: string;
+  private readonly unregister: () => void;
+
+  constructor(
+    readonly port: number,
+    readonly dir: string,
+  ) {
+    this.data = join(dir, 'data');
+    this.url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+    this.unregister = onExit(`postgres ${port}`, () => {
+      spawnSync(...this.asOwner(join(this.bin, 'pg_ctl'), ['-D', this.data, '-m', 'immediate', 'stop']), { stdio: 'ignore', timeout: 30_000 });
+      rmSync(this.dir, { recursive: true, force: true });
+    });
+  }
+
+  private asOwner(cmd: string, args: string[]): [string, string[]] {
+    if (typeof process.getuid === 'function' && process.getuid() === 0) return ['runuser', ['-u', 'postgres', '--', cmd, ...args]];
+    return [cmd, args];
+  }
+
+  private async ctl(args: string[], timeoutMs: number): Promise<void> {
+    const [cmd, argv] = this.asOwner(join(this.bin, 'pg_ctl'), args);
+    await run(cmd, argv, { logFile: join(this.dir, 'pg_ctl.log'), timeoutMs });
+  }
+
+  async init(): Promise<void> {
+    rmSync(this.dir, { recursive: true, force: true });
+    mkdirSync(this.dir, { recursive: true });
+    chmodSync(this.dir, 0o777);
+    if (typeof process.getuid === 'function' && process.getuid() === 0) spawnSync('chown', ['postgres', this.dir]);
+    const [cmd, argv] = this.asOwner(join(this.bin, 'initdb'), ['-D', this.data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+    await run(cmd, argv, { logFile: join(this.dir, 'initdb.log'), timeoutMs: 120_000 });
+  }
+
+  async start(): Promise<void> {
+    const opts = `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c max_connections=200 -c fsync=off`;
+    await this.ctl(['-D', this.data, '-l', join(this.dir, 'postgres.log'), '-o', opts, '-w', '-t', '60', 'start'], 90_000);
+  }
+
+  /** `fast` disconnects clients and shuts down cleanly; `immediate` is a crash (recovery on start). */
+  async stop(mode: 'fast' | 'immediate'): Promise<void> {
+    await this.ctl(['-D', this.data, '-m', mode, '-w', '-t', '60', 'stop'], 90_000);
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop('immediate').catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
+    this.unregister();
+  }
+}
+
+// ---- service processes ------------------------------------------------------------------------
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A service run as a child `node` process, its output appended to a log file. */
+export class ServiceProcess {
+  readonly exited: Promise<ExitInfo>;
+  private exitInfo: ExitInfo | null = null;
+  private readonly child: ChildProcess;
+  private readonly unregister: () => void;
+  /** Set before a deliberate kill, so a watchdog can tell it from a crash. */
+  expectedExit = false;
+
+  constructor(
+    readonly name: string,
+    script: string,
+    env: NodeJS.ProcessEnv,
+    readonly logFile: string,
+    readonly httpPort: number,
+  ) {
+    const fd = openSync(logFile, 'a');
+    try {
+      this.child = spawn(process.execPath, [join(ROOT, script)], { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
+    } finally {
+      closeSync(fd);
+    }
+    this.unregister = onExit(name, () => {
+      if (this.alive) this.child.kill('SIGKILL');
+    });
+    this.exited = new Promise((resolveExit) => {
+      this.child.once('exit', (code, signal) => {
+        this.exitInfo = { code, signal };
+        this.unregister();
+        resolveExit(this.exitInfo);
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get alive(): boolean {
+    return this.exitInfo === null;
+  }
+
+  get exit(): ExitInfo | null {
+    return this.exitInfo;
+  }
+
+  /** Waits until GET /health/live answers 200 (the service connected, migrated and consumes). */
+  async waitLive(timeoutMs = 120_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      if (!this.alive) throw new Error(`${this.name} exited (${JSON.stringify(this.exitInfo)}) before it was live:\n${tail(this.logFile)}`);
+      try {
+        const res = await fetch(`http://127.0.0.1:${this.httpPort}/health/live`, { signal: AbortSignal.timeout(2000) });
+        if (res.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await delay(250);
+    }
+    throw new Error(`${this.name} was not live within ${timeoutMs} ms:\n${tail(this.logFile)}`);
+  }
+
+  /** kill -9: no drain, no goodbye. */
+  async kill9(): Promise<void> {
+    this.expectedExit = true;
+    if (this.alive) this.child.kill('SIGKILL');
+    await Promise.race([this.exited, delay(10_000)]);
+  }
+
+  /** SIGTERM (drain), SIGKILL after `timeoutMs`. */
+  async stop(timeoutMs = 30_000): Promise<void> {
+    this.expectedExit = true;
+    if (!this.alive) return;
+    this.child.kill('SIGTERM');
+    const r = await Promise.race([this.exited, delay(timeoutMs).then(() => 'timeout' as const)]);
+    if (r === 'timeout') {
+      this.child.kill('SIGKILL');
+      await Promise.race([this.exited, delay(10_000)]);
+    }
+  }
+}
