@@ -49,8 +49,13 @@ export function judge(
   email?: EmailObservation,
 ): Verdict {
   const details: string[] = [];
+  let bulk = 0;
+  // "lost: command …" and "missing event: …" lines can run to thousands after a stall: keep the first
+  // 3,000 of them, and every other line.
   const note = (s: string) => {
-    if (details.length < 5000) details.push(s);
+    const isBulk = s.startsWith('lost: command') || s.startsWith('missing event');
+    if (isBulk && ++bulk > 3000) return;
+    details.push(s);
   };
   let lost = 0;
   let appliedTwice = 0;
@@ -244,53 +249,52 @@ export function judge(
   }
 
   // ---- stored state ------------------------------------------------------------------------------
+  // Per (examId, userId): first the archived copies (removals, replacements), then the live attempt.
   const refState = ref.state();
   const stored = new Map(db.attempts.map((a) => [pairKey(a.examId, a.userId), a]));
-  for (const [k, r] of refState) {
-    const s = stored.get(k);
-    if (!s) {
+  const pairs = new Set<string>([...refState.keys(), ...stored.keys(), ...ref.history.keys(), ...db.history.keys()]);
+  for (const k of pairs) {
+    const rh = ref.history.get(k) ?? 0;
+    const dh = db.history.get(k) ?? 0;
+    if (dh < rh) {
       lost++;
-      note(`lost: attempt ${show(k)} missing (reference: ${r.status} v${r.version})`);
+      note(`lost: ${show(k)} archived ${dh}×, expected ${rh} (a removal or replacement is missing)`);
       continue;
     }
-    if (s.version < r.version) {
-      lost++;
-      note(`lost: attempt ${show(k)} at v${s.version} ${s.status}, reference v${r.version} ${r.status}`);
-    } else if (s.version > r.version || s.transitions > r.version) {
+    if (dh > rh) {
       appliedTwice++;
-      note(`applied twice: attempt ${show(k)} v${s.version} with ${s.transitions} transitions, reference v${r.version}`);
-    } else if (s.status !== r.status || s.takingAsProctored !== r.takingAsProctored) {
-      diverged++;
-      note(`diverged: attempt ${show(k)} ${s.status}/tap ${s.takingAsProctored}, reference ${r.status}/tap ${r.takingAsProctored}`);
-    } else if (s.transitions < r.version) {
+      note(`applied twice: ${show(k)} archived ${dh}×, expected ${rh}`);
+      continue;
+    }
+    const r = refState.get(k);
+    const s = stored.get(k);
+    if (r && !s) {
       lost++;
-      note(`lost: attempt ${show(k)} has ${s.transitions} transition rows for v${s.version}`);
-    }
-  }
-  for (const [k, s] of stored) {
-    if (!refState.has(k)) {
+      note(`lost: attempt ${show(k)} missing (reference: ${r.status} v${r.version})`);
+    } else if (s && !r) {
       appliedTwice++;
-      note(`applied twice: attempt ${show(k)} (${s.status} v${s.version}) exists, the reference removed or never made it`);
-    }
-  }
-  for (const [k, n] of ref.history) {
-    const got = db.history.get(k) ?? 0;
-    if (got < n) {
-      lost += n - got;
-      note(`lost: ${show(k)} archived ${got}×, expected ${n}`);
-    }
-  }
-  for (const [k, got] of db.history) {
-    const n = ref.history.get(k) ?? 0;
-    if (got > n) {
-      appliedTwice += got - n;
-      note(`applied twice: ${show(k)} archived ${got}×, expected ${n}`);
+      note(`applied twice: attempt ${show(k)} (${s.status} v${s.version}) exists, the reference never made it`);
+    } else if (r && s) {
+      if (s.version < r.version) {
+        lost++;
+        note(`lost: attempt ${show(k)} at v${s.version} ${s.status}, reference v${r.version} ${r.status}`);
+      } else if (s.version > r.version || s.transitions > r.version) {
+        appliedTwice++;
+        note(`applied twice: attempt ${show(k)} v${s.version} with ${s.transitions} transitions, reference v${r.version}`);
+      } else if (s.status !== r.status || s.takingAsProctored !== r.takingAsProctored) {
+        diverged++;
+        note(`diverged: attempt ${show(k)} ${s.status}/tap ${s.takingAsProctored}, reference ${r.status}/tap ${r.takingAsProctored}`);
+      } else if (s.transitions < r.version) {
+        lost++;
+        note(`lost: attempt ${show(k)} has ${s.transitions} transition rows for v${s.version}`);
+      }
     }
   }
   if (db.totalTransitions !== ref.totalTransitions) {
     note(`transition rows: ${db.totalTransitions}, reference ${ref.totalTransitions}`);
+    // More: a change stored twice somewhere (also in attempts removed since). Fewer: the commands
+    // behind them are already counted as lost.
     if (db.totalTransitions > ref.totalTransitions) appliedTwice += db.totalTransitions - ref.totalTransitions;
-    else lost += ref.totalTransitions - db.totalTransitions;
   }
   if (db.processedCommands !== ref.claimedIds) {
     // Fewer: commands never processed (already counted as lost through their outcomes).
