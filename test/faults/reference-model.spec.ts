@@ -79,10 +79,12 @@ describe('the reference model of the fault suite', () => {
     expect(m.expectedEvents.get('AttemptRemoved|t4|practice|u1|replaced|created')).toBe(1);
   });
 
-  it('turns the outcome of a command keyed by a NUL key into INVALID_MESSAGE when it names no learner', () => {
+  it('never resolves an attempt id or code: publishers never learn the service-assigned ones', () => {
     const m = model();
-    const byId = json('UpdateAttemptStatus', { attemptId: '00000000-0000-4000-8000-000000000000', toStatus: 'started' }, 'n1');
-    expect(m.accept(byId, 'k\u0000')).toMatchObject({ reason: 'INVALID_MESSAGE' });
-    expect(m.accept(create('nope', 'n2'), 'k\u0000')).toMatchObject({ reason: 'EXAM_NOT_FOUND' });
+    m.accept(create('final', 'n1'));
+    const byId = json('UpdateAttemptStatus', { attemptId: '00000000-0000-4000-8000-000000000000', toStatus: 'started' }, 'n2');
+    expect(m.accept(byId)).toMatchObject({ reason: 'ATTEMPT_NOT_FOUND' });
+    const both = json('UpdateAttemptStatus', { attemptCode: 'X', examId: 'final', userId: 'u1', toStatus: 'started' }, 'n3');
+    expect(m.accept(both)).toMatchObject({ reason: 'ATTEMPT_NOT_FOUND' });
   });
 });

@@ -102,10 +102,10 @@ export class ReferenceModel {
   ) {}
 
   /**
-   * Applies one message as the consumer would see it (its value, and its key decoded as UTF-8);
-   * returns its outcome.
+   * Applies one message value as the consumer would see it; returns its outcome. The Kafka key plays
+   * no part (SPEC §3: the service never relies on it; whatever bytes it holds, the outcome is the same).
    */
-  accept(value: Buffer | string | null, key: string | null = null): RefOutcome {
+  accept(value: Buffer | string | null): RefOutcome {
     const bytes = value === null ? null : Buffer.isBuffer(value) ? value : Buffer.from(value, 'utf8');
     const parsed = parseCommand(bytes);
     const now = this.clock();
@@ -116,23 +116,13 @@ export class ReferenceModel {
         return { kind: 'dead-lettered', reason: parsed.reason };
       case 'rejected': {
         if (!this.claim(parsed.source, parsed.id)) return this.duplicate();
-        // Its outcome is keyed by the message key: one the database cannot store (NUL) turns any
-        // parse rejection into INVALID_MESSAGE (the service's "refused by the database" path).
-        const reason = key !== null && key.includes('\u0000') ? 'INVALID_MESSAGE' : parsed.reason;
-        this.outcome(parsed.id, describe('CommandRejected', parsed.id, '', '', `${parsed.type}:${reason}`));
+        this.outcome(parsed.id, describe('CommandRejected', parsed.id, '', '', `${parsed.type}:${parsed.reason}`));
         this.counts.rejected++;
-        return { kind: 'rejected', commandType: parsed.type, reason };
+        return { kind: 'rejected', commandType: parsed.type, reason: parsed.reason };
       }
       case 'ok': {
         const c = parsed.command;
         if (!this.claim(c.source, c.id)) return this.duplicate();
-        // The outcome of a command that names no learner is keyed by the message key; a key the
-        // database cannot store (NUL) makes the whole message input it refuses: INVALID_MESSAGE.
-        if (!this.namesLearner(c) && key !== null && key.includes('\u0000')) {
-          this.outcome(c.id, describe('CommandRejected', c.id, '', '', `${c.type}:INVALID_MESSAGE`));
-          this.counts.rejected++;
-          return { kind: 'rejected', commandType: c.type, reason: 'INVALID_MESSAGE' };
-        }
         const outcome = this.applyCommand(c, now);
         if (outcome.kind === 'rejected') {
           this.outcome(c.id, describe('CommandRejected', c.id, '', '', `${c.type}:${outcome.reason}`));
@@ -167,18 +157,6 @@ export class ReferenceModel {
 
   // ---- the use case, mirrored -------------------------------------------------------------------
 
-  /** The command's outcome is keyed by a learner (or course) the service can name, not by the message key. */
-  private namesLearner(c: Command): boolean {
-    switch (c.type) {
-      case 'RegisterExam':
-      case 'CreateAttempt':
-        return true;
-      case 'UpdateAttemptStatus':
-      case 'RemoveAttempt':
-        // attemptId / attemptCode never resolve here: publishers never learn the service's ids.
-        return c.data.userId !== undefined;
-    }
-  }
 
   private duplicate(): RefOutcome {
     this.counts.duplicate++;

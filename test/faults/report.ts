@@ -14,7 +14,9 @@ function emailCell(r: ScenarioResult): string {
   const v = r.verdict;
   if (!v || v.duplicateEmails === null) return '—';
   const parts = [`${v.emailed ?? 0} sent once`];
-  if ((v.parkedUnknown ?? 0) > 0) parts.push(`${v.parkedUnknown} parked unknown`);
+  if ((v.parkedUnknown ?? 0) > 0) {
+    parts.push(`${v.parkedUnknown} parked unknown${v.parkedNeverSent ? `, ${v.parkedNeverSent} of them never sent` : ''}`);
+  }
   return `${v.duplicateEmails} (${parts.join(', ')})`;
 }
 
@@ -36,7 +38,7 @@ export function summarizeDetails(details: string[], top = 12): string[] {
   const groups = new Map<string, { n: number; example: string }>();
   for (const d of details) {
     const [head, ...rest] = d.split(':');
-    const words = rest.join(':').trim().split(/\s+/).slice(0, 1).join(' ');
+    const words = rest.join(':').trim().split(/[\s|]+/)[0];
     const key = `${head}: ${words}`;
     const g = groups.get(key);
     if (g) g.n++;
@@ -103,7 +105,9 @@ export function renderReport(results: ScenarioResult[], o: { profile: string; se
     lines.push('');
     for (const f of r.faults) lines.push(`- fault: ${f.detail}`);
     if (r.verdict) {
-      lines.push(`- ${r.verdict.republished} event(s) re-published with the same id after a fault (allowed: consumers de-duplicate on the id)`);
+      lines.push(
+        `- ${r.verdict.republished} re-publication(s) after a fault: events sent again with their id, DLQ entries made again for the same source message (allowed: consumers de-duplicate on the id, or on the dlq-source-* coordinates)`,
+      );
       const email = r.verdict.details.filter((d) => d.startsWith('parked unknown'));
       for (const d of email) lines.push(`- ${d}`);
     }
@@ -131,7 +135,7 @@ export function renderReport(results: ScenarioResult[], o: { profile: string; se
       '- **lost** — a command without its outcome event (`CommandProcessed`/`CommandRejected`), an unreadable message not on the commands DLQ, an attempt whose stored state lacks an effect the reference has, a qualifying email neither sent nor parked;',
       '- **applied twice** — two outcome events for one command, a version, transition row or archived copy beyond the reference, an effect event seen more often than expected, an unreadable message dead-lettered twice;',
       '- **events missing** — an expected event not on the topics;',
-      '- **duplicate emails** — more than one request at the SendGrid stub for one event id. A send interrupted by `kill -9` after the stub accepted it is the documented window: its ledger row must be `unknown` (parked, not resent) — counted as "parked unknown", not as a duplicate;',
+      '- **duplicate emails** — more than one request at the SendGrid stub for one event id. A send interrupted by `kill -9` after the stub accepted it is the documented window: its ledger row must be `unknown` (parked, not resent) — counted as "parked unknown", not as a duplicate. The table also says how many parked rows never reached the stub at all (claimed, not yet sent, when the process died): not duplicates either, but those learners get no email until an operator requeues them;',
       '- anything else that differs (another outcome than expected, a status that differs at the same version, an event nobody expected, a `sequence` that does not increase per key) is a divergence and fails the scenario too, as does a service that exits on its own.',
     ].join('\n'),
   );

@@ -308,10 +308,7 @@ export class World {
           await delay(Math.min(5000, 250 * 2 ** Math.min(failures, 5)));
         }
       }
-      for (const m of chunk) {
-        const key = m.key === null ? null : Buffer.isBuffer(m.key) ? m.key.toString('utf8') : m.key;
-        this.ref.accept(m.value === null ? null : Buffer.isBuffer(m.value) ? m.value : Buffer.from(m.value, 'utf8'), key);
-      }
+      for (const m of chunk) this.ref.accept(m.value === null ? null : Buffer.isBuffer(m.value) ? m.value : Buffer.from(m.value, 'utf8'));
       i += chunk.length;
       this.published += chunk.length;
       if (Date.now() - lastReport > 5000) {

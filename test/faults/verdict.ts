@@ -22,6 +22,8 @@ export interface Verdict {
   diverged: number;
   duplicateEmails: number | null;
   parkedUnknown: number | null;
+  /** Parked `unknown` rows whose event never reached the SendGrid stub (claimed, never sent). */
+  parkedNeverSent: number | null;
   emailed: number | null;
   /** Events re-published with the same id, DLQ entries with the same source coordinates (allowed, informational). */
   republished: number;
@@ -308,6 +310,7 @@ export function judge(
   // ---- emails ------------------------------------------------------------------------------------
   let duplicateEmails: number | null = null;
   let parkedUnknown: number | null = null;
+  let parkedNeverSent: number | null = null;
   let emailed: number | null = null;
   if (email) {
     duplicateEmails = 0;
@@ -343,10 +346,11 @@ export function judge(
         note(`email for event ${eventId}, which does not qualify`);
       }
     }
-    if (parkedUnknown > 0) note(`parked unknown: ${parkedUnknown} (${parkedUnknown - parkedNotSent} had reached the stub)`);
+    if (parkedUnknown > 0) note(`parked unknown: ${parkedUnknown} (${parkedUnknown - parkedNotSent} had reached the stub, ${parkedNotSent} never did)`);
+    parkedNeverSent = parkedNotSent;
   }
 
-  return { lost, appliedTwice, eventsMissing, diverged, duplicateEmails, parkedUnknown, emailed, republished, details };
+  return { lost, appliedTwice, eventsMissing, diverged, duplicateEmails, parkedUnknown, parkedNeverSent, emailed, republished, details };
 }
 
 function show(k: string): string {
