@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Producer } from 'kafkajs';
+import { CompressionTypes, type Producer } from 'kafkajs';
 import { Pool } from 'pg';
 import { validateEvent } from '../../libs/contracts/src';
 import { startAttemptService, type RunningAttemptService } from '../support/attempt-service.fixture';
@@ -139,8 +139,14 @@ export class Harness {
   }
 
   /** Publishes raw message values (for invalid input). */
-  async sendRaw(messages: { key: string | null; value: string }[]): Promise<void> {
-    await this.producer.send({ topic: this.topics.commands, acks: -1, messages });
+  /** Publishes raw values in one request (gzip: compressed, so values may add up beyond the broker's limit). */
+  async sendRaw(messages: { key: string | null; value: string }[], o: { gzip?: boolean } = {}): Promise<void> {
+    await this.producer.send({
+      topic: this.topics.commands,
+      acks: -1,
+      messages,
+      ...(o.gzip ? { compression: CompressionTypes.GZIP } : {}),
+    });
   }
 
   /** All events seen so far (JSON values of the attempt and credential topics). */

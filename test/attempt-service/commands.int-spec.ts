@@ -593,6 +593,25 @@ describe('attempt-service commands and events (SPEC §2, §3)', () => {
       // the big one has a readable id, but it is never parsed: no outcome for it
       expect(h.events().filter((e) => e.type === 'CommandRejected' && e.data.commandId === (JSON.parse(big) as TestCommand).id)).toEqual([]);
     });
+
+    it('publishes a burst of large dead letters (3 MB, above the broker limit of one request) without stalling the outbox', async () => {
+      const { courseId, exam, user } = ids('dlq-burst');
+      const userId = user();
+      await register({ examId: exam(), courseId });
+      const bigs = Array.from({ length: 30 }, (_, i) => ({ key: userId, value: `${i}:${'y'.repeat(100 * 1024)}` }));
+      const after = createAttempt({ examId: exam(), userId });
+      // compressed, the burst is one small record batch: the service reads all of it in one fetch and
+      // writes 3 MB of dead letters in one commit, which the relay must split into requests the broker takes
+      await h.sendRaw([...bigs, { key: userId, value: JSON.stringify(after) }], { gzip: true });
+      const r = await h.settle(after.id);
+      expect(types(r)).toEqual(['AttemptCreated', 'CommandProcessed']);
+      const dead = await expectEventually(() => {
+        const found = h.collector.messages.filter((m) => m.topic === h.topics.commandsDlq && m.key === userId);
+        if (found.length < bigs.length) throw new Error(`${found.length} of ${bigs.length} dead-lettered`);
+        return found;
+      }, 30_000);
+      expect(dead.map((m) => m.raw?.toString('utf8').split(':')[0])).toEqual(bigs.map((_, i) => String(i)));
+    });
   });
 
   it('every collected event satisfies the v1 contract (strict), on its topic, with per-key sequences strictly increasing', () => {

@@ -31,6 +31,7 @@ export function createOutboxRelay(config: AttemptServiceConfig, pool: Pool, kafk
     logger: logger.child({ component: 'outbox-relay' }),
     metrics,
     batchSize: config.relayBatchSize,
+    maxRequestBytes: config.relayMaxRequestBytes,
     idlePollMs: config.relayIdlePollMs,
     retentionDays: config.retentionDays,
     housekeepingIntervalMs: config.housekeepingIntervalMs,

@@ -15,4 +15,5 @@ export class AttemptServiceMetrics {
   readonly sweeperRuns = counter(this.registry, 'proctoring_sweeper_runs_total', 'Timeout sweeps run, by result', ['result']);
   readonly sweeperTimeouts = counter(this.registry, 'proctoring_sweeper_timeouts_total', 'Attempts timed out by the sweeper');
   readonly transientFailures = counter(this.registry, 'proctoring_transient_failures_total', 'Batches retried after an infrastructure fault');
+  readonly consumerRestarts = counter(this.registry, 'proctoring_consumer_restarts_total', 'Kafka consumers replaced after a stall or a crash kafkajs gave up on');
 }

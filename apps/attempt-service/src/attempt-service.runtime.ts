@@ -68,6 +68,8 @@ export async function createAttemptServiceRuntime(
     maxBatchSize: config.maxBatchSize,
     partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
     onRetry: () => metrics.transientFailures.inc(),
+    onRestart: () => metrics.consumerRestarts.inc(),
+    stallTimeoutMs: config.consumerStallTimeoutMs,
   });
   const sweeper = new TimeoutSweeper({
     pool,

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { eventEnvelopeProperties, SPEC_VERSION } from './envelope.schema';
 import { DateTime, Id, Nullable, StringConst, Text, Uuid } from './field.schemas';
-import { DATA_CONTENT_TYPE, DLQ_HEADERS } from './topics';
+import { DATA_CONTENT_TYPE, DLQ_HEADERS, DLQ_MAX_VALUE_BYTES } from './topics';
 
 /*
  * The two dead-letter topics. They are for operators (and `redrive`), not for integration, but
@@ -16,15 +16,20 @@ export const CommandDeadLetterHeadersSchema = Type.Object(
     [DLQ_HEADERS.sourcePartition]: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'Partition it was read from.' })),
     [DLQ_HEADERS.sourceOffset]: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'Offset it was read from.' })),
     [DLQ_HEADERS.failedAt]: Type.Optional(DateTime({ description: 'When it was dead-lettered.' })),
+    [DLQ_HEADERS.valueTruncated]: Type.Optional(
+      Type.String({
+        pattern: '^[0-9]+$',
+        description: `Only when the value was longer than ${DLQ_MAX_VALUE_BYTES} bytes: its original length. The value holds its first ${DLQ_MAX_VALUE_BYTES} bytes; the whole message is at the source coordinates.`,
+      }),
+    ),
   },
   { title: 'CommandDeadLetterHeaders', description: 'Kafka headers (UTF-8 strings) of a dead-lettered command.' },
 );
 
-/** Value of a message on `proctoring.attempt.commands.v1.dlq`: the original bytes, unchanged. */
+/** Value of a message on `proctoring.attempt.commands.v1.dlq`: the original bytes (cut only above DLQ_MAX_VALUE_BYTES). */
 export const UnreadableCommandSchema = Type.String({
   title: 'UnreadableCommand',
-  description:
-    'The original message value, byte for byte (shown here as a string; it may be empty, not UTF-8 or not JSON). Key and headers are kept, with the dlq-* headers added.',
+  description: `The original message value, byte for byte (shown here as a string; it may be empty, not UTF-8 or not JSON), cut to its first ${DLQ_MAX_VALUE_BYTES} bytes if longer (then dlq-value-truncated gives the original length). Key and headers are kept, with the dlq-* headers added.`,
 });
 
 /** The CloudEvents `type` of a message on `proctoring.notifier.dlq.v1`. */

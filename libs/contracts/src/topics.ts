@@ -34,4 +34,16 @@ export const DLQ_HEADERS = {
   sourceOffset: 'dlq-source-offset',
   /** When it was dead-lettered, RFC 3339. */
   failedAt: 'dlq-failed-at',
+  /**
+   * Present only when the value was cut to DLQ_MAX_VALUE_BYTES: the original length in bytes (the
+   * whole message stays readable at the source coordinates for the topic's retention).
+   */
+  valueTruncated: 'dlq-value-truncated',
 } as const;
+
+/**
+ * Largest value copied to the commands DLQ. The broker refuses records above its `message.max.bytes`
+ * (1 MiB by default), so a copy of a message close to that size, plus the DLQ headers, could never
+ * be published; anything beyond this many bytes is cut off (and flagged with `dlq-value-truncated`).
+ */
+export const DLQ_MAX_VALUE_BYTES = 512 * 1024;

@@ -29,6 +29,8 @@ export interface AttemptServiceConfig {
   maxBatchSize: number;
   partitionsConsumedConcurrently: number;
   relayBatchSize: number;
+  relayMaxRequestBytes: number;
+  consumerStallTimeoutMs: number;
   relayIdlePollMs: number;
   sweeperEnabled: boolean;
   sweeperIntervalMs: number;
@@ -70,7 +72,9 @@ export function loadAttemptServiceConfig(env: NodeJS.ProcessEnv = process.env): 
     httpPort: r.int('HTTP_PORT', 3000, 0, 65535),
     maxBatchSize: r.int('COMMAND_BATCH_SIZE', 500, 1, 5000),
     partitionsConsumedConcurrently: r.int('PARTITIONS_CONSUMED_CONCURRENTLY', 3, 1, 64),
+    consumerStallTimeoutMs: r.int('CONSUMER_STALL_TIMEOUT_MS', 60000, 5000, 3600000),
     relayBatchSize: r.int('OUTBOX_RELAY_BATCH_SIZE', 1000, 1, 10000),
+    relayMaxRequestBytes: r.int('OUTBOX_RELAY_MAX_REQUEST_BYTES', 900_000, 10_000, 100_000_000),
     relayIdlePollMs: r.int('OUTBOX_RELAY_IDLE_POLL_MS', 1000, 10, 60000),
     sweeperEnabled: r.bool('SWEEPER_ENABLED', true),
     sweeperIntervalMs: r.int('SWEEPER_INTERVAL_MS', 10000, 100, 3600000),

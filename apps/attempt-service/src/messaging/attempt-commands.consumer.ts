@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { DLQ_HEADERS, parseCommand } from '../../../../libs/contracts/src';
+import { DLQ_HEADERS, DLQ_MAX_VALUE_BYTES, parseCommand } from '../../../../libs/contracts/src';
 import type { InboundBatch, InboundMessage } from '../../../../libs/platform/src/kafka/kafka-batch.transport';
 import type { Logger } from '../../../../libs/platform/src/logging/logger';
 import { ProcessCommandsUseCase, type CommandInput, type ProcessedInput } from '../application/process-commands.use-case';
@@ -74,15 +74,17 @@ export function toCommandInput(raw: InboundMessage): CommandInput {
         message: parsed.message,
         key: m.key,
       };
-    case 'unreadable':
+    case 'unreadable': {
+      const truncated = m.value !== null && m.value.length > DLQ_MAX_VALUE_BYTES;
       return {
         kind: 'unreadable',
         reason: parsed.reason,
         dlq: {
           key: m.key,
-          value: m.value,
+          value: truncated ? (m.value as Buffer).subarray(0, DLQ_MAX_VALUE_BYTES) : m.value,
           headers: {
             ...m.headers,
+            ...(truncated ? { [DLQ_HEADERS.valueTruncated]: String(m.value?.length) } : {}),
             [DLQ_HEADERS.reason]: parsed.reason,
             [DLQ_HEADERS.sourceTopic]: m.topic,
             [DLQ_HEADERS.sourcePartition]: String(m.partition),
@@ -91,5 +93,6 @@ export function toCommandInput(raw: InboundMessage): CommandInput {
           },
         },
       };
+    }
   }
 }

@@ -11,6 +11,12 @@ export interface OutboxRelayOptions {
   logger: Logger;
   metrics?: AttemptServiceMetrics;
   batchSize: number;
+  /**
+   * Upper bound of one produce request's messages, in bytes. The broker refuses a record batch above
+   * its `message.max.bytes` (1 MiB by default) and kafkajs puts a partition's share of a request in
+   * one record batch, so a read batch of large rows (dead-lettered commands) is sent in chunks.
+   */
+  maxRequestBytes: number;
   idlePollMs: number;
   retentionDays: number;
   housekeepingIntervalMs: number;
@@ -110,15 +116,21 @@ export class OutboxRelay {
       this.o.metrics?.outboxOldestAge.set(0);
       return 0;
     }
+    this.producer ??= await this.o.connectProducer();
+    for (const chunk of chunkByBytes(rows, this.o.maxRequestBytes)) await this.publishChunk(this.producer, chunk);
+    return rows.length;
+  }
+
+  /** Sends one chunk in one produce request, then marks its rows published. */
+  private async publishChunk(producer: Producer, rows: OutboxRecord[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
     for (const r of rows) {
       const list = byTopic.get(r.topic) ?? [];
       list.push({ key: r.key, value: r.value, headers: r.headers });
       byTopic.set(r.topic, list);
     }
-    this.producer ??= await this.o.connectProducer();
     try {
-      await this.producer.sendBatch({
+      await producer.sendBatch({
         acks: -1,
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       });
@@ -132,7 +144,6 @@ export class OutboxRelay {
       rows.map((r) => r.id),
     ]);
     for (const [topic, messages] of byTopic) this.o.metrics?.eventsPublished.inc({ topic }, messages.length);
-    return rows.length;
   }
 
   private async dropProducer(): Promise<void> {
@@ -221,4 +232,35 @@ export class OutboxRelay {
       };
     });
   }
+}
+
+/** Rough size of a record on the wire: value, key, headers and per-record framing. */
+export function recordBytes(r: { key: string | null; value: Buffer; headers: Record<string, string> }): number {
+  let n = 64 + r.value.length + (r.key === null ? 0 : Buffer.byteLength(r.key));
+  for (const [k, v] of Object.entries(r.headers)) n += 8 + Buffer.byteLength(k) + Buffer.byteLength(v);
+  return n;
+}
+
+/**
+ * Splits rows, in order, into chunks of at most `maxBytes` (a row larger than that travels alone).
+ */
+export function chunkByBytes<T extends { key: string | null; value: Buffer; headers: Record<string, string> }>(
+  rows: readonly T[],
+  maxBytes: number,
+): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let size = 0;
+  for (const r of rows) {
+    const n = recordBytes(r);
+    if (current.length > 0 && size + n > maxBytes) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(r);
+    size += n;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }

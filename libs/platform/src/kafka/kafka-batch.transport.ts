@@ -36,9 +36,22 @@ export interface KafkaBatchTransportOptions {
   retryMaxMs?: number;
   /** Called each time a batch failed with a fault and will be retried (for metrics). */
   onRetry?: (e: unknown) => void;
+  /**
+   * A running consumer that shows no sign of life (no fetch, heartbeat or batch) for this long
+   * outside a handler call is stalled: it is abandoned and a new one joins the group (see
+   * `watchdog`). Default: twice the session timeout, at least 60 s.
+   */
+  stallTimeoutMs?: number;
+  /** An offset commit still pending after this long abandons the consumer (default 20 s). */
+  commitTimeoutMs?: number;
+  /** Called when the watchdog (or a crash kafkajs does not restart) replaces the consumer (for metrics). */
+  onRestart?: (reason: string) => void;
 }
 
-export type ConsumerState = 'idle' | 'connecting' | 'joined' | 'stopped' | 'crashed';
+export type ConsumerState = 'idle' | 'connecting' | 'joined' | 'stopped' | 'crashed' | 'stalled';
+
+/** Where the consumer was when it last showed a sign of life (logged when it stalls). */
+type Phase = 'starting' | 'fetching' | 'handling' | 'committing' | 'heartbeat' | 'retry-wait';
 
 /**
  * Nest transport strategy on kafkajs for effectively-once processing:
@@ -55,6 +68,13 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   private readonly abort = new AbortController();
   private state: ConsumerState = 'idle';
   private readonly stateListeners: ((s: ConsumerState) => void)[] = [];
+  private lastSignOfLife = Date.now();
+  private phase: Phase = 'starting';
+  private watchdogTimer: NodeJS.Timeout | null = null;
+  private restarting: Promise<void> | null = null;
+  private handlersInFlight = 0;
+  /** Incremented per consumer started; batches of an abandoned consumer stop at their next step. */
+  private generation = 0;
 
   constructor(private readonly options: KafkaBatchTransportOptions) {
     super();
@@ -67,6 +87,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   async listen(callback: (...optionalParams: unknown[]) => unknown): Promise<void> {
     try {
       await this.start();
+      this.startWatchdog();
       callback();
     } catch (e) {
       callback(e);
@@ -79,6 +100,8 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       if (!this.getHandlerByPattern(pattern)) throw new Error(`no @EventPattern('${pattern}') handler for topic ${topic}`);
     }
     this.setState('connecting');
+    this.alive('starting');
+    const generation = ++this.generation;
     const consumer = o.kafka.consumer({
       groupId: o.groupId,
       sessionTimeout: o.sessionTimeoutMs ?? 30000,
@@ -88,12 +111,31 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10000 },
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, () => this.setState('joined'));
-    consumer.on(consumer.events.CRASH, (e) => {
-      this.options.logger.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
-      if (!e.payload.restart) this.setState('crashed');
+    const mine = () => generation === this.generation;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (!mine()) return;
+      this.alive('fetching');
+      this.setState('joined');
     });
-    consumer.on(consumer.events.STOP, () => this.setState('stopped'));
+    for (const sign of [consumer.events.FETCH_START, consumer.events.FETCH, consumer.events.HEARTBEAT]) {
+      consumer.on(sign, () => {
+        if (mine()) this.alive(this.handlersInFlight > 0 ? 'handling' : 'fetching');
+      });
+    }
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (!mine()) return;
+      this.options.logger.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+      if (e.payload.restart) return; // kafkajs starts it again itself
+      // kafkajs gives up on errors it does not deem retriable; for this service any broker-side error
+      // is a fault to outlast, so a fresh consumer takes over after a pause.
+      this.setState('crashed');
+      void sleep(backoffDelay(3, this.options.retryInitialMs ?? 200, this.options.retryMaxMs ?? 10000), this.abort.signal).then(() =>
+        this.replaceConsumer(`crashed: ${e.payload.error.message}`),
+      );
+    });
+    consumer.on(consumer.events.STOP, () => {
+      if (mine() && !this.restarting) this.setState('stopped');
+    });
     await consumer.connect();
     // A new group starts at the earliest offset: commands published before the first start are not lost.
     await consumer.subscribe({ topics: o.subscriptions.map((s) => s.topic), fromBeginning: true });
@@ -101,32 +143,45 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 3,
-      eachBatch: (payload) => this.onBatch(payload),
+      eachBatch: (payload) => this.onBatch(payload, mine),
     });
   }
 
-  private async onBatch(payload: EachBatchPayload): Promise<void> {
+  private async onBatch(payload: EachBatchPayload, mine: () => boolean): Promise<void> {
     const { batch, isRunning, isStale, heartbeat, resolveOffset } = payload;
     const pattern = this.options.subscriptions.find((s) => s.topic === batch.topic)?.pattern ?? batch.topic;
     const handler = this.getHandlerByPattern(pattern);
     if (!handler) throw new Error(`no handler for ${batch.topic}`);
     const max = this.options.maxBatchSize ?? 500;
     for (let i = 0; i < batch.messages.length; i += max) {
-      if (!isRunning() || isStale() || this.closing) return;
+      if (!isRunning() || isStale() || this.closing || !mine()) return;
       const slice = batch.messages.slice(i, i + max);
       const inbound: InboundBatch = {
         topic: batch.topic,
         partition: batch.partition,
         messages: slice.map((m) => toInbound(batch.topic, batch.partition, m)),
       };
-      const done = await this.handleWithRetry(handler, inbound, () => isRunning() && !isStale(), heartbeat);
-      if (!done) return; // shutting down or partition revoked: not committed, redelivered later
+      const done = await this.handleWithRetry(handler, inbound, () => isRunning() && !isStale() && mine(), heartbeat);
+      if (!done || !mine()) return; // shutting down, partition revoked or consumer replaced: redelivered later
       const last = slice[slice.length - 1];
       resolveOffset(last.offset);
-      await this.consumer?.commitOffsets([
+      this.alive('committing');
+      const consumer = this.consumer;
+      if (!consumer) return;
+      const commit = consumer.commitOffsets([
         { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
       ]);
+      const committed = await settlesWithin(commit, this.commitTimeoutMs());
+      if (!committed) {
+        // kafkajs can wait forever on a commit to a coordinator that was killed; the work is done
+        // and idempotent, so a new member re-reading these messages costs nothing but time.
+        commit.catch(() => undefined);
+        if (!this.closing && mine()) void this.replaceConsumer(`offset commit did not finish within ${this.commitTimeoutMs()} ms`);
+        return;
+      }
+      this.alive('heartbeat');
       await heartbeat();
+      this.alive('fetching');
     }
   }
 
@@ -137,11 +192,15 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     heartbeat: () => Promise<void>,
   ): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
+      this.handlersInFlight++;
       try {
+        this.alive('handling');
         const out: unknown = await handler(inbound);
         if (isObservable(out)) await lastValueFrom(out, { defaultValue: undefined });
+        this.alive('committing');
         return true;
       } catch (e) {
+        this.alive('retry-wait');
         const delay = backoffDelay(attempt, this.options.retryInitialMs ?? 200, this.options.retryMaxMs ?? 10000);
         this.options.onRetry?.(e);
         this.options.logger.warn(
@@ -152,13 +211,92 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
         await sleep(delay, this.abort.signal);
         if (this.closing || !stillOwned()) return false;
         await heartbeat().catch(() => undefined);
+      } finally {
+        this.handlersInFlight--;
       }
     }
   }
 
+  /**
+   * The watchdog: kafkajs can be left running without consuming after a broker dies (seen with the
+   * group coordinator killed -9 on a 3-node cluster: no error, no crash event, the member expired
+   * from the group, lag growing). A consumer with no sign of life for `stallTimeoutMs`, outside a
+   * handler call (a slow handler is not a stall; its retries are signs of life), is abandoned and a
+   * new one joins. Nothing is lost: offsets are committed only after the handler, so the new member
+   * re-reads what was not committed, and the handler is idempotent.
+   */
+  private startWatchdog(): void {
+    const timeout = this.stallTimeoutMs();
+    this.watchdogTimer = setInterval(() => {
+      if (this.closing || this.restarting || this.handlersInFlight > 0 || this.state === 'crashed') return;
+      const silentFor = Date.now() - this.lastSignOfLife;
+      if (silentFor < timeout) return;
+      this.options.logger.error(
+        { silentForMs: silentFor, phase: this.phase, state: this.state },
+        'consumer stalled: no fetch, heartbeat or batch; replacing it',
+      );
+      this.setState('stalled');
+      void this.replaceConsumer(`stalled in ${this.phase} for ${Math.round(silentFor / 1000)} s`);
+    }, Math.min(5000, Math.max(100, Math.floor(timeout / 4))));
+    this.watchdogTimer.unref();
+  }
+
+  private commitTimeoutMs(): number {
+    return this.options.commitTimeoutMs ?? 20000;
+  }
+
+  private stallTimeoutMs(): number {
+    return this.options.stallTimeoutMs ?? Math.max(60000, 2 * (this.options.sessionTimeoutMs ?? 30000));
+  }
+
+  /** Abandons the current consumer (disconnecting it, but not waiting long for that) and starts a new one. */
+  private replaceConsumer(reason: string): Promise<void> {
+    if (this.closing || this.restarting) return this.restarting ?? Promise.resolve();
+    this.restarting = (async () => {
+      this.options.onRestart?.(reason);
+      const old = this.consumer;
+      this.consumer = null;
+      this.generation++; // the old consumer's batches stop at their next step and commit nothing
+      if (old) {
+        const gone = await Promise.race([
+          old.disconnect().then(
+            () => true,
+            () => true,
+          ),
+          sleep(10000, this.abort.signal).then(() => false),
+        ]);
+        if (!gone) this.options.logger.warn('the abandoned consumer did not disconnect within 10 s; starting a new one anyway');
+      }
+      for (let attempt = 1; !this.closing; attempt++) {
+        try {
+          await this.start();
+          this.options.logger.warn({ reason }, 'consumer replaced');
+          return;
+        } catch (e) {
+          const delay = backoffDelay(attempt, this.options.retryInitialMs ?? 200, this.options.retryMaxMs ?? 10000);
+          this.options.logger.warn({ err: e, attempt, retryInMs: delay }, 'could not start the replacement consumer; retrying');
+          const failed = this.consumer as Consumer | null;
+          this.consumer = null;
+          await failed?.disconnect().catch(() => undefined);
+          await sleep(delay, this.abort.signal);
+        }
+      }
+    })().finally(() => {
+      this.restarting = null;
+    });
+    return this.restarting;
+  }
+
+  private alive(phase: Phase): void {
+    this.lastSignOfLife = Date.now();
+    this.phase = phase;
+  }
+
   async close(): Promise<void> {
     this.closing = true;
+    if (this.watchdogTimer) clearInterval(this.watchdogTimer);
     this.abort.abort();
+    await this.restarting;
     // kafkajs waits for the in-flight eachBatch to return before leaving the group.
     await this.consumer?.disconnect();
     this.consumer = null;
@@ -179,6 +317,15 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     this.state = s;
     for (const l of this.stateListeners) l(s);
   }
+}
+
+/** Resolves true when `p` settles (rejections propagate) within `ms`, false when it does not. */
+function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([p.then(() => true), timeout]).finally(() => clearTimeout(timer));
 }
 
 function toInbound(topic: string, partition: number, m: KafkaMessage): InboundMessage {
