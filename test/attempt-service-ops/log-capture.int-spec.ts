@@ -73,7 +73,7 @@ describe('attempt-service: logs never contain email addresses', () => {
     const s2 = updateStatus({ attemptId: a2.data.attemptId, userId: sleeper, toStatus: 'started' });
     await publish(producer, topics.commands, s2);
     await events.waitFor((e) => e.type === 'CommandProcessed' && e.data.commandId === s2.id);
-    await db().query(`UPDATE attempts.attempt SET started_at = started_at - interval '5 minutes', expires_at = expires_at - interval '5 minutes' WHERE id = $1`, [
+    await db().query(`UPDATE attempts.attempt SET started_at = started_at - interval '5 minutes', expires_at = expires_at - interval '5 minutes', sweep_at = sweep_at - interval '5 minutes' WHERE id = $1`, [
       a2.data.attemptId,
     ]);
     // one sweep, not a sweeping loop: the sweeper sweeps the whole shared test database

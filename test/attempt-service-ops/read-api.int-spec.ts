@@ -129,7 +129,7 @@ describe('attempt-service: read API, health and metrics over HTTP', () => {
     await publish(producer, topics.commands, s);
     await events.waitFor((e) => e.type === 'CommandProcessed' && e.data.commandId === s.id);
     await db().query(
-      `UPDATE attempts.attempt SET started_at = started_at - interval '2 hours', expires_at = expires_at - interval '2 hours' WHERE id = $1`,
+      `UPDATE attempts.attempt SET started_at = started_at - interval '2 hours', expires_at = expires_at - interval '2 hours', sweep_at = sweep_at - interval '2 hours' WHERE id = $1`,
       [created.data.attemptId],
     );
     for (let i = 0; i < 3; i++) {

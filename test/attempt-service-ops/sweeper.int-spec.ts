@@ -46,13 +46,13 @@ describe('attempt-service: the timeout sweeper', () => {
     await closeDb();
   });
 
-  it('selects expired attempts through the partial index attempt_expiry_idx', async () => {
+  it('selects expired attempts through the partial index attempt_sweep_idx', async () => {
     const client = await db().connect();
     try {
       await client.query('BEGIN');
       await client.query('SET LOCAL enable_seqscan = off');
       const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${EXPIRED_ATTEMPTS_SQL}`, [new Date(), 200]);
-      expect(rows.map((r) => r['QUERY PLAN']).join('\n')).toContain('attempt_expiry_idx');
+      expect(rows.map((r) => r['QUERY PLAN']).join('\n')).toContain('attempt_sweep_idx');
     } finally {
       await client.query('ROLLBACK');
       client.release();
@@ -90,7 +90,7 @@ describe('attempt-service: the timeout sweeper', () => {
 
     // Move the start of the 1-minute attempts (this suite's rows only) two minutes into the past.
     const shifted = await db().query<{ id: string; exam_id: string; user_id: string; expires_at: Date }>(
-      `UPDATE attempts.attempt SET started_at = started_at - interval '2 minutes', expires_at = expires_at - interval '2 minutes'
+      `UPDATE attempts.attempt SET started_at = started_at - interval '2 minutes', expires_at = expires_at - interval '2 minutes', sweep_at = sweep_at - interval '2 minutes'
         WHERE exam_id = ANY($1) AND user_id = ANY($2) AND status = 'started' RETURNING id, exam_id, user_id, expires_at`,
       [Object.values(exams).map((e) => e.examId), users],
     );

@@ -1,14 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { ensureDatabase } from '../../libs/platform/src/database/ensure-database';
+import { Client } from 'pg';
+import { ensureDatabase, quoteIdent } from '../../libs/platform/src/database/ensure-database';
 import { attemptDataSourceOptions } from '../../apps/attempt-service/src/persistence/data-source';
 import { migrateNotifierSchema, notifierDataSourceOptions } from '../../apps/notifier/src/persistence/data-source';
 import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from './test-env';
 
 /**
  * Integration set-up, once per jest run: a Kafka broker (started from Maven Central jars unless one
- * already answers on KAFKA_BROKERS), the test database, and both services' migrations.
+ * already answers on KAFKA_BROKERS), a fresh test database (dropped and created again, so nothing an
+ * earlier run left behind — say an outbox row for a topic that run deleted — can leak into this one),
+ * and both services' migrations.
  */
 export default async function globalSetup(): Promise<void> {
   const root = join(__dirname, '..', '..');
@@ -20,6 +23,7 @@ export default async function globalSetup(): Promise<void> {
   } else {
     execFileSync('node', ['-r', 'ts-node/register/transpile-only', 'scripts/kafka-admin.ts', 'topics'], { cwd: root, env, stdio: 'inherit' });
   }
+  await dropDatabase(TEST_DATABASE_URL);
   await ensureDatabase(TEST_DATABASE_URL);
   const attempts = new DataSource(attemptDataSourceOptions(TEST_DATABASE_URL));
   await attempts.initialize();
@@ -37,5 +41,20 @@ function spawnOk(cwd: string, args: string[], env: NodeJS.ProcessEnv): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Drops the test database (only one whose name says "test"), disconnecting whoever is still on it. */
+async function dropDatabase(databaseUrl: string): Promise<void> {
+  const name = decodeURIComponent(new URL(databaseUrl).pathname.replace(/^\//, ''));
+  if (!/test/.test(name)) throw new Error(`refusing to drop ${name}: the test database's name must contain "test"`);
+  const admin = new URL(databaseUrl);
+  admin.pathname = '/postgres';
+  const client = new Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+  } finally {
+    await client.end();
   }
 }

@@ -70,6 +70,8 @@ export async function createAttemptServiceRuntime(
     onRetry: () => metrics.transientFailures.inc(),
     onRestart: () => metrics.consumerRestarts.inc(),
     stallTimeoutMs: config.consumerStallTimeoutMs,
+    fetchMinBytes: config.fetchMinBytes,
+    fetchMaxWaitMs: config.fetchMaxWaitMs,
   });
   const sweeper = new TimeoutSweeper({
     pool,

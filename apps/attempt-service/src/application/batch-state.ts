@@ -1,4 +1,4 @@
-import type { Attempt, Exam } from '../../../../libs/domain/src';
+import { isIncomplete, type Attempt, type Exam } from '../../../../libs/domain/src';
 import type { SqlRunner } from '../../../../libs/platform/src/database/sql-runner';
 
 /** An attempt as stored: the domain fields plus the learner's identity and row timestamps. */
@@ -66,25 +66,41 @@ export class BatchState {
 
   // ---- loading -------------------------------------------------------------------------------
 
-  /** Creates and locks the per-key rows (sorted, so concurrent batches lock in one order). */
+  /**
+   * Locks the per-key rows (sorted, so concurrent batches lock in one order), creating the missing
+   * ones. Learners come back, so the usual case is one `SELECT … FOR UPDATE`; keys seen for the first
+   * time are inserted (an insert holds its row until commit), and a key another transaction created
+   * meanwhile is locked by a second `SELECT` (a new statement sees it).
+   */
   async lockScopes(sql: SqlRunner, scopes: string[]): Promise<void> {
     const sorted = [...new Set(scopes)].sort();
     if (sorted.length === 0) return;
-    await sql.query(
-      `INSERT INTO attempts.event_key (key) SELECT k FROM unnest($1::text[]) AS k ORDER BY k ON CONFLICT DO NOTHING`,
-      [sorted],
+    const lock = async (keys: string[]) => {
+      const rows = await sql.query<{ key: string; last_sequence: string }>(
+        `SELECT key, last_sequence FROM attempts.event_key WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE`,
+        [keys],
+      );
+      for (const r of rows) this.sequences.set(r.key, BigInt(r.last_sequence));
+    };
+    await lock(sorted);
+    const missing = sorted.filter((k) => !this.sequences.has(k));
+    if (missing.length === 0) return;
+    const created = await sql.query<{ key: string }>(
+      `INSERT INTO attempts.event_key (key) SELECT k FROM unnest($1::text[]) AS k ORDER BY k ON CONFLICT DO NOTHING RETURNING key`,
+      [missing],
     );
-    const rows = await sql.query<{ key: string; last_sequence: string }>(
-      `SELECT key, last_sequence FROM attempts.event_key WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE`,
-      [sorted],
-    );
-    for (const r of rows) this.sequences.set(r.key, BigInt(r.last_sequence));
+    for (const r of created) this.sequences.set(r.key, 0n);
+    const raced = missing.filter((k) => !this.sequences.has(k));
+    if (raced.length > 0) await lock(raced);
   }
 
+  /** Loads the given exams and every exam of their courses and of the given courses (one statement). */
   async loadExams(sql: SqlRunner, examIds: string[], courseIds: string[]): Promise<void> {
     if (examIds.length === 0 && courseIds.length === 0) return;
     const rows = await sql.query<ExamRecord>(
-      `SELECT * FROM attempts.exam WHERE exam_id = ANY($1::text[]) OR course_id = ANY($2::text[])`,
+      `SELECT ${EXAM_COLUMNS} FROM attempts.exam
+        WHERE course_id = ANY($2::text[])
+           OR course_id IN (SELECT course_id FROM attempts.exam WHERE exam_id = ANY($1::text[]))`,
       [[...new Set(examIds)], [...new Set(courseIds)]],
     );
     for (const r of rows) if (!this.exams.has(r.exam_id)) this.exams.set(r.exam_id, { exam: examFromRecord(r), dirty: false });
@@ -92,7 +108,7 @@ export class BatchState {
 
   async loadAttemptsOfUsers(sql: SqlRunner, userIds: string[]): Promise<void> {
     if (userIds.length === 0) return;
-    const rows = await sql.query<AttemptRecord>(`SELECT * FROM attempts.attempt WHERE user_id = ANY($1::text[])`, [
+    const rows = await sql.query<AttemptRecord>(`SELECT ${ATTEMPT_COLUMNS} FROM attempts.attempt WHERE user_id = ANY($1::text[])`, [
       [...new Set(userIds)],
     ]);
     for (const r of rows) {
@@ -199,21 +215,16 @@ export class BatchState {
     if (toDelete.length > 0) await sql.query(`DELETE FROM attempts.attempt WHERE id = ANY($1::uuid[])`, [toDelete]);
     const toInsert = entries.filter((e) => !e.inDb && !e.deleted).map((e) => e.attempt);
     if (toInsert.length > 0) await insertAttempts(sql, toInsert, now);
+    // The rest (the usual whole of a status-change batch) is one statement of writable CTEs.
     const toUpdate = entries.filter((e) => e.inDb && e.dirty && !e.deleted).map((e) => e.attempt);
-    if (toUpdate.length > 0) await updateAttempts(sql, toUpdate, now);
-    if (this.transitions.length > 0) await insertTransitions(sql, this.transitions);
-    if (this.outbox.length > 0) {
-      await insertOutbox(sql, this.outbox);
-      await sql.query(`SELECT pg_notify('attempts_outbox', '')`);
-    }
     const scopes = [...this.touchedScopes];
-    if (scopes.length > 0) {
-      await sql.query(
-        `UPDATE attempts.event_key k SET last_sequence = x.seq
-           FROM unnest($1::text[], $2::bigint[]) AS x(key, seq) WHERE k.key = x.key`,
-        [scopes, scopes.map((s) => String(this.sequences.get(s)))],
-      );
-    }
+    await writeChanges(sql, {
+      updates: toUpdate,
+      transitions: this.transitions,
+      outbox: this.outbox,
+      sequences: scopes.map((key) => ({ key, seq: String(this.sequences.get(key)) })),
+      now,
+    });
   }
 }
 
@@ -250,6 +261,12 @@ export interface AttemptRecord {
   version: number;
   created_at: Date;
 }
+
+const EXAM_COLUMNS = `exam_id, course_id, content_id, exam_name, course_name, time_limit_mins, is_proctored,
+  is_practice_exam, is_active, provider, external_id`;
+
+const ATTEMPT_COLUMNS = `id, attempt_code, exam_id, user_id, username, email, status, started_at, completed_at,
+  taking_as_proctored, is_sample_attempt, external_id, allowed_time_limit_mins, version, created_at`;
 
 export function examFromRecord(r: ExamRecord): Exam {
   return {
@@ -333,6 +350,7 @@ function attemptJson(a: StoredAttempt) {
     started_at: iso(a.startedAt),
     completed_at: iso(a.completedAt),
     expires_at: expiry(a),
+    sweep_at: isIncomplete(a.status) ? expiry(a) : null,
     taking_as_proctored: a.takingAsProctored,
     is_sample_attempt: a.isSampleAttempt,
     external_id: a.externalId,
@@ -343,28 +361,17 @@ function attemptJson(a: StoredAttempt) {
 }
 
 const ATTEMPT_RECORDSET = `id uuid, attempt_code text, exam_id text, user_id text, username text, email text,
-  status text, started_at timestamptz, completed_at timestamptz, expires_at timestamptz, taking_as_proctored boolean,
+  status text, started_at timestamptz, completed_at timestamptz, expires_at timestamptz, sweep_at timestamptz, taking_as_proctored boolean,
   is_sample_attempt boolean, external_id text, allowed_time_limit_mins integer, version integer, created_at timestamptz`;
 
 async function insertAttempts(sql: SqlRunner, rows: StoredAttempt[], now: Date): Promise<void> {
   await sql.query(
     `INSERT INTO attempts.attempt (id, attempt_code, exam_id, user_id, username, email, status, started_at,
-        completed_at, expires_at, taking_as_proctored, is_sample_attempt, external_id, allowed_time_limit_mins,
+        completed_at, expires_at, sweep_at, taking_as_proctored, is_sample_attempt, external_id, allowed_time_limit_mins,
         version, created_at, updated_at)
-     SELECT id, attempt_code, exam_id, user_id, username, email, status, started_at, completed_at, expires_at,
+     SELECT id, attempt_code, exam_id, user_id, username, email, status, started_at, completed_at, expires_at, sweep_at,
         taking_as_proctored, is_sample_attempt, external_id, allowed_time_limit_mins, version, created_at, $2
      FROM jsonb_to_recordset($1::jsonb) AS x(${ATTEMPT_RECORDSET})`,
-    [JSON.stringify(rows.map(attemptJson)), now],
-  );
-}
-
-async function updateAttempts(sql: SqlRunner, rows: StoredAttempt[], now: Date): Promise<void> {
-  await sql.query(
-    `UPDATE attempts.attempt a SET status = x.status, started_at = x.started_at, completed_at = x.completed_at,
-        expires_at = x.expires_at, taking_as_proctored = x.taking_as_proctored, external_id = x.external_id,
-        version = x.version, updated_at = $2
-     FROM jsonb_to_recordset($1::jsonb) AS x(${ATTEMPT_RECORDSET})
-     WHERE a.id = x.id`,
     [JSON.stringify(rows.map(attemptJson)), now],
   );
 }
@@ -392,42 +399,70 @@ async function insertHistory(sql: SqlRunner, rows: HistoryRow[]): Promise<void> 
   );
 }
 
-async function insertTransitions(sql: SqlRunner, rows: TransitionRow[]): Promise<void> {
-  await sql.query(
-    `INSERT INTO attempts.attempt_transition (attempt_id, version, from_status, to_status, requested_status,
-        cause_type, cause_id, cascade_from_attempt_id, reason, occurred_at)
-     SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(attempt_id uuid, version integer, from_status text,
-        to_status text, requested_status text, cause_type text, cause_id text, cascade_from_attempt_id uuid,
-        reason text, occurred_at timestamptz)`,
-    [
-      JSON.stringify(
-        rows.map((t) => ({
-          attempt_id: t.attemptId,
-          version: t.version,
-          from_status: t.fromStatus,
-          to_status: t.toStatus,
-          requested_status: t.requestedStatus,
-          cause_type: t.causeType,
-          cause_id: t.causeId,
-          cascade_from_attempt_id: t.cascadeFromAttemptId,
-          reason: t.reason,
-          occurred_at: t.occurredAt.toISOString(),
-        })),
-      ),
-    ],
-  );
+/**
+ * Attempt updates, transition rows, outbox rows, the per-key sequences and the relay's NOTIFY in one
+ * round trip: one data-modifying CTE per non-empty part (each touches its own table, so none needs to
+ * see another's rows). The text depends only on which parts are present, so it stays a prepared
+ * statement.
+ */
+async function writeChanges(
+  sql: SqlRunner,
+  c: { updates: StoredAttempt[]; transitions: TransitionRow[]; outbox: OutboxRow[]; sequences: { key: string; seq: string }[]; now: Date },
+): Promise<void> {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  const arg = (v: unknown): string => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  if (c.updates.length > 0) {
+    parts.push(`w_attempts AS (
+      UPDATE attempts.attempt a SET status = x.status, started_at = x.started_at, completed_at = x.completed_at,
+          expires_at = x.expires_at, sweep_at = x.sweep_at, taking_as_proctored = x.taking_as_proctored,
+          external_id = x.external_id, version = x.version, updated_at = ${arg(c.now)}
+       FROM jsonb_to_recordset(${arg(JSON.stringify(c.updates.map(attemptJson)))}::jsonb) AS x(${ATTEMPT_RECORDSET})
+      WHERE a.id = x.id)`);
+  }
+  if (c.transitions.length > 0) {
+    parts.push(`w_transitions AS (
+      INSERT INTO attempts.attempt_transition (attempt_id, version, from_status, to_status, requested_status,
+          cause_type, cause_id, cascade_from_attempt_id, reason, occurred_at)
+      SELECT attempt_id, version, from_status, to_status, requested_status, cause_type, cause_id,
+          cascade_from_attempt_id, reason, occurred_at
+        FROM jsonb_to_recordset(${arg(JSON.stringify(c.transitions.map(transitionJson)))}::jsonb) AS x(attempt_id uuid,
+          version integer, from_status text, to_status text, requested_status text, cause_type text, cause_id text,
+          cascade_from_attempt_id uuid, reason text, occurred_at timestamptz))`);
+  }
+  if (c.outbox.length > 0) {
+    parts.push(`w_outbox AS (
+      INSERT INTO attempts.outbox_message (event_id, topic, key, value, headers)
+      SELECT * FROM unnest(${arg(c.outbox.map((r) => r.eventId))}::text[], ${arg(c.outbox.map((r) => r.topic))}::text[],
+          ${arg(c.outbox.map((r) => r.key))}::text[], ${arg(c.outbox.map((r) => r.value))}::bytea[],
+          ${arg(c.outbox.map((r) => JSON.stringify(r.headers)))}::jsonb[]))`);
+  }
+  if (c.sequences.length > 0) {
+    parts.push(`w_keys AS (
+      UPDATE attempts.event_key k SET last_sequence = x.seq
+        FROM unnest(${arg(c.sequences.map((s) => s.key))}::text[], ${arg(c.sequences.map((s) => s.seq))}::bigint[]) AS x(key, seq)
+       WHERE k.key = x.key)`);
+  }
+  if (parts.length === 0) return;
+  // The relay wakes on commit (NOTIFY is delivered then); without outbox rows there is nothing to wake it for.
+  const last = c.outbox.length > 0 ? `SELECT pg_notify('attempts_outbox', '')` : 'SELECT 1';
+  await sql.query(`WITH ${parts.join(',\n')}\n${last}`, params);
 }
 
-async function insertOutbox(sql: SqlRunner, rows: OutboxRow[]): Promise<void> {
-  await sql.query(
-    `INSERT INTO attempts.outbox_message (event_id, topic, key, value, headers)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::jsonb[])`,
-    [
-      rows.map((r) => r.eventId),
-      rows.map((r) => r.topic),
-      rows.map((r) => r.key),
-      rows.map((r) => r.value),
-      rows.map((r) => JSON.stringify(r.headers)),
-    ],
-  );
+function transitionJson(t: TransitionRow) {
+  return {
+    attempt_id: t.attemptId,
+    version: t.version,
+    from_status: t.fromStatus,
+    to_status: t.toStatus,
+    requested_status: t.requestedStatus,
+    cause_type: t.causeType,
+    cause_id: t.causeId,
+    cascade_from_attempt_id: t.cascadeFromAttemptId,
+    reason: t.reason,
+    occurred_at: t.occurredAt.toISOString(),
+  };
 }

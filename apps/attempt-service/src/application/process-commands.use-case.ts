@@ -118,13 +118,8 @@ export class ProcessCommandsUseCase {
     await state.lockScopes(sql, scopes);
     await state.loadAttemptsOfUsers(sql, userIds);
     for (const u of userIds) for (const a of state.attemptsOfUser(u)) examIds.push(a.examId);
+    // The exams named, and every exam of their courses (a cascade or a rule may need a sibling).
     await state.loadExams(sql, examIds, courseIds);
-    const courses = new Set<string>(courseIds);
-    for (const id of examIds) {
-      const exam = state.exam(id);
-      if (exam) courses.add(exam.courseId);
-    }
-    await state.loadExams(sql, [], [...courses]);
 
     const results: ProcessedInput[] = inputs.map((input, i) => ({
       input,

@@ -31,6 +31,8 @@ export interface AttemptServiceConfig {
   relayBatchSize: number;
   relayMaxRequestBytes: number;
   consumerStallTimeoutMs: number;
+  fetchMinBytes: number;
+  fetchMaxWaitMs: number;
   relayIdlePollMs: number;
   sweeperEnabled: boolean;
   sweeperIntervalMs: number;
@@ -70,9 +72,11 @@ export function loadAttemptServiceConfig(env: NodeJS.ProcessEnv = process.env): 
     eventSource: eventSource(r),
     httpHost: r.string('HTTP_HOST', '0.0.0.0'),
     httpPort: r.int('HTTP_PORT', 3000, 0, 65535),
-    maxBatchSize: r.int('COMMAND_BATCH_SIZE', 500, 1, 5000),
+    maxBatchSize: r.int('COMMAND_BATCH_SIZE', 1000, 1, 5000),
     partitionsConsumedConcurrently: r.int('PARTITIONS_CONSUMED_CONCURRENTLY', 3, 1, 64),
     consumerStallTimeoutMs: r.int('CONSUMER_STALL_TIMEOUT_MS', 60000, 5000, 3600000),
+    fetchMinBytes: r.int('CONSUMER_FETCH_MIN_BYTES', 1, 1, 64 * 1024 * 1024),
+    fetchMaxWaitMs: r.int('CONSUMER_FETCH_MAX_WAIT_MS', 5000, 1, 60000),
     relayBatchSize: r.int('OUTBOX_RELAY_BATCH_SIZE', 1000, 1, 10000),
     relayMaxRequestBytes: r.int('OUTBOX_RELAY_MAX_REQUEST_BYTES', 900_000, 10_000, 100_000_000),
     relayIdlePollMs: r.int('OUTBOX_RELAY_IDLE_POLL_MS', 1000, 10, 60000),

@@ -6,24 +6,47 @@ import type { Logger } from '../../../../libs/platform/src/logging/logger';
 import { ProcessCommandsUseCase, type CommandInput, type ProcessedInput } from '../application/process-commands.use-case';
 import { AttemptServiceMetrics } from '../attempt-service.metrics';
 import { LOGGER } from '../runtime.tokens';
+import { GroupCommit } from './group-commit';
 
 export const ATTEMPT_COMMANDS = 'attempt-commands';
 
-/** Thin handler: parse, hand the batch to the use case, log one line per command with its outcome. */
+/** Most commands applied in one group transaction (slices of several partitions together). */
+export const MAX_GROUP_COMMANDS = 5000;
+
+/**
+ * Thin handler: parse, hand the batch to the use case (grouped with the slices other partitions
+ * hand in at the same moment, see GroupCommit), then log one `info` line per batch (counts by
+ * outcome) and one `debug` line per command; rejections of invalid input and dead letters stay at
+ * `info`/`warn`, one line each.
+ */
 @Controller()
 export class AttemptCommandsConsumer {
+  private readonly group: GroupCommit<CommandInput, ProcessedInput>;
+
   constructor(
     private readonly processCommands: ProcessCommandsUseCase,
     private readonly metrics: AttemptServiceMetrics,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.group = new GroupCommit((inputs) => this.processCommands.execute(inputs), MAX_GROUP_COMMANDS);
+  }
 
   @EventPattern(ATTEMPT_COMMANDS)
   async handle(@Payload() batch: InboundBatch): Promise<void> {
     const end = this.metrics.batchDuration.startTimer();
-    const results = await this.processCommands.execute(batch.messages.map(toCommandInput));
-    end();
-    results.forEach((r, i) => this.report(r, batch.messages[i]));
+    const results = await this.group.submit(batch.messages.map(toCommandInput));
+    const seconds = end();
+    const outcomes: Record<string, number> = {};
+    results.forEach((r, i) => {
+      outcomes[r.outcome.kind] = (outcomes[r.outcome.kind] ?? 0) + 1;
+      this.report(r, batch.messages[i]);
+    });
+    const first = batch.messages[0];
+    const last = batch.messages[batch.messages.length - 1];
+    this.logger.info(
+      { topic: batch.topic, partition: batch.partition, fromOffset: first?.offset, toOffset: last?.offset, commands: results.length, outcomes, ms: Math.round(seconds * 1000) },
+      'batch applied',
+    );
   }
 
   private report({ input, outcome }: ProcessedInput, m: InboundMessage): void {
@@ -31,7 +54,7 @@ export class AttemptCommandsConsumer {
     switch (input.kind) {
       case 'command':
         this.metrics.commands.inc({ type: input.command.type, outcome: outcome.kind });
-        this.logger.info(
+        this.logger.debug(
           { ...at, commandId: input.command.id, source: input.command.source, commandType: input.command.type, outcome: outcome.kind, ...(outcome.kind === 'rejected' ? { reason: outcome.reason } : {}) },
           'command processed',
         );

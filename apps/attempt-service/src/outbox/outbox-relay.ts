@@ -106,11 +106,12 @@ export class OutboxRelay {
   }
 
   private async publishBatch(): Promise<number> {
-    const { rows } = await this.o.pool.query<OutboxRecord>(
-      `SELECT id, topic, key, value, headers FROM attempts.outbox_message
-        WHERE published_at IS NULL ORDER BY id LIMIT $1`,
-      [this.o.batchSize],
-    );
+    const { rows } = await this.o.pool.query<OutboxRecord>({
+      name: 'outbox_relay_pending',
+      text: `SELECT id, topic, key, value, headers FROM attempts.outbox_message
+              WHERE published_at IS NULL ORDER BY id LIMIT $1`,
+      values: [this.o.batchSize],
+    });
     if (rows.length === 0) {
       this.o.metrics?.outboxBacklog.set(0);
       this.o.metrics?.outboxOldestAge.set(0);
@@ -140,9 +141,11 @@ export class OutboxRelay {
       await this.dropProducer();
       throw e;
     }
-    await this.o.pool.query(`UPDATE attempts.outbox_message SET published_at = now() WHERE id = ANY($1::bigint[])`, [
-      rows.map((r) => r.id),
-    ]);
+    await this.o.pool.query({
+      name: 'outbox_relay_published',
+      text: `UPDATE attempts.outbox_message SET published_at = now() WHERE id = ANY($1::bigint[])`,
+      values: [rows.map((r) => r.id)],
+    });
     for (const [topic, messages] of byTopic) this.o.metrics?.eventsPublished.inc({ topic }, messages.length);
   }
 

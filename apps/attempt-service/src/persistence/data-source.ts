@@ -1,5 +1,6 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { InitialSchema1764100000000 } from './migrations/1764100000000-initial-schema.migration';
+import { HotAttemptUpdates1764300000000 } from './migrations/1764300000000-hot-attempt-updates.migration';
 
 export const ATTEMPTS_SCHEMA = 'attempts';
 
@@ -15,7 +16,7 @@ export function attemptDataSourceOptions(
     synchronize: false,
     migrationsRun: false,
     migrationsTableName: 'attempt_service_migrations',
-    migrations: [InitialSchema1764100000000],
+    migrations: [InitialSchema1764100000000, HotAttemptUpdates1764300000000],
     entities: [],
     extra: { max: extra.poolSize ?? 10, application_name: 'attempt-service' },
   };

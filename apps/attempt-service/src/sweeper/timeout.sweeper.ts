@@ -26,14 +26,14 @@ export interface SweepResult {
 }
 
 /**
- * The selection matches the partial index `attempt_expiry_idx` (its predicate is this status list
- * written out as constants, so the planner can use it). The cut-off is the sweeper's clock, the
- * same clock the use case re-checks expiry with.
+ * The selection goes through the partial index `attempt_sweep_idx`: `sweep_at` is the expiry of an
+ * attempt that is started and incomplete, NULL otherwise (written with every attempt change). The
+ * status test is a safety net; the use case re-checks expiry, with the same clock, under the lock.
  */
 export const EXPIRED_ATTEMPTS_SQL = `SELECT id FROM attempts.attempt
-  WHERE expires_at IS NOT NULL AND expires_at < $1
+  WHERE sweep_at IS NOT NULL AND sweep_at < $1
     AND status IN (${INCOMPLETE_STATUSES.map((s) => `'${s}'`).join(',')})
-  ORDER BY expires_at LIMIT $2`;
+  ORDER BY sweep_at LIMIT $2`;
 
 /**
  * Times out expired attempts without anyone reading them (SPEC §2 "Timeouts"). Every timeout goes

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 
@@ -6,13 +7,31 @@ export interface SqlRunner {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
+/**
+ * Runs parameterised statements as named prepared statements: each connection parses and plans a
+ * statement text once and then only binds and executes it (the hot path issues the same dozen texts
+ * thousands of times). Statement texts must therefore be constant (values go in parameters) and name
+ * their columns: a prepared `SELECT *` fails once a migration adds a column under a running service.
+ */
 export class ClientRunner implements SqlRunner {
   constructor(private readonly client: PoolClient | Pool) {}
 
   async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
-    const res = await this.client.query(sql, params);
+    const res = params === undefined ? await this.client.query(sql) : await this.client.query({ name: statementName(sql), text: sql, values: params });
     return res.rows as T[];
   }
+}
+
+const statementNames = new Map<string, string>();
+
+/** A stable name per statement text (the same text always gets the same name on every connection). */
+export function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = `s_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
 }
 
 /** The pg pool behind a TypeORM DataSource (TypeORM runs migrations; the hot path uses set-based SQL). */

@@ -32,6 +32,18 @@ export interface KafkaBatchTransportOptions {
   maxBatchSize?: number;
   partitionsConsumedConcurrently?: number;
   sessionTimeoutMs?: number;
+  /**
+   * The broker answers a fetch once this many bytes are there or `fetchMaxWaitMs` has passed. Above 1,
+   * a quiet stream is taken in fewer, larger batches (fewer transactions and round trips per message)
+   * at the cost of up to `fetchMaxWaitMs` of latency. Defaults: 1 byte, 5,000 ms (kafkajs').
+   */
+  fetchMinBytes?: number;
+  fetchMaxWaitMs?: number;
+  /**
+   * Most bytes fetched per partition at once (default 1 MiB, ~3,000 commands). A fetch is decoded
+   * and held in memory until all its slices are handled, so this bounds the consumer's working set.
+   */
+  fetchMaxBytesPerPartition?: number;
   retryInitialMs?: number;
   retryMaxMs?: number;
   /** Called each time a batch failed with a fault and will be retried (for metrics). */
@@ -107,7 +119,9 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       sessionTimeout: o.sessionTimeoutMs ?? 30000,
       rebalanceTimeout: 60000,
       heartbeatInterval: 3000,
-      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxBytesPerPartition: o.fetchMaxBytesPerPartition ?? 1024 * 1024,
+      minBytes: o.fetchMinBytes ?? 1,
+      maxWaitTimeInMs: o.fetchMaxWaitMs ?? 5000,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10000 },
     });
     this.consumer = consumer;
