@@ -3,7 +3,11 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import { DLQ_HEADERS, DLQ_MAX_VALUE_BYTES, parseCommand } from '../../../../libs/contracts/src';
 import type { InboundBatch, InboundMessage } from '../../../../libs/platform/src/kafka/kafka-batch.transport';
 import type { Logger } from '../../../../libs/platform/src/logging/logger';
-import { ProcessCommandsUseCase, type CommandInput, type ProcessedInput } from '../application/process-commands.use-case';
+import {
+  ProcessCommandsUseCase,
+  type CommandInput,
+  type ProcessedInput,
+} from '../application/process-commands.use-case';
 import { AttemptServiceMetrics } from '../attempt-service.metrics';
 import { LOGGER } from '../runtime.tokens';
 import { GroupCommit } from './group-commit';
@@ -44,7 +48,15 @@ export class AttemptCommandsConsumer {
     const first = batch.messages[0];
     const last = batch.messages[batch.messages.length - 1];
     this.logger.info(
-      { topic: batch.topic, partition: batch.partition, fromOffset: first?.offset, toOffset: last?.offset, commands: results.length, outcomes, ms: Math.round(seconds * 1000) },
+      {
+        topic: batch.topic,
+        partition: batch.partition,
+        fromOffset: first?.offset,
+        toOffset: last?.offset,
+        commands: results.length,
+        outcomes,
+        ms: Math.round(seconds * 1000),
+      },
       'batch applied',
     );
   }
@@ -55,13 +67,23 @@ export class AttemptCommandsConsumer {
       case 'command':
         this.metrics.commands.inc({ type: input.command.type, outcome: outcome.kind });
         this.logger.debug(
-          { ...at, commandId: input.command.id, source: input.command.source, commandType: input.command.type, outcome: outcome.kind, ...(outcome.kind === 'rejected' ? { reason: outcome.reason } : {}) },
+          {
+            ...at,
+            commandId: input.command.id,
+            source: input.command.source,
+            commandType: input.command.type,
+            outcome: outcome.kind,
+            ...(outcome.kind === 'rejected' ? { reason: outcome.reason } : {}),
+          },
           'command processed',
         );
         return;
       case 'invalid':
         this.metrics.commands.inc({ type: 'invalid', outcome: outcome.kind });
-        this.logger.info({ ...at, commandId: input.id, source: input.source, outcome: outcome.kind, reason: input.reason }, 'command rejected');
+        this.logger.info(
+          { ...at, commandId: input.id, source: input.source, outcome: outcome.kind, reason: input.reason },
+          'command rejected',
+        );
         return;
       case 'unreadable':
         this.metrics.commands.inc({ type: 'unreadable', outcome: outcome.kind });
@@ -76,16 +98,12 @@ export class AttemptCommandsConsumer {
 /** PostgreSQL text and jsonb refuse U+0000; keys and headers are arbitrary bytes from publishers. */
 const storable = (text: string): string => text.split('\u0000').join('\uFFFD');
 
-export function toCommandInput(raw: InboundMessage): CommandInput {
-  const m: InboundMessage = {
-    ...raw,
-    key: raw.key === null ? null : storable(raw.key),
-    headers: Object.fromEntries(Object.entries(raw.headers).map(([k, v]) => [storable(k), storable(v)])),
-  };
+export function toCommandInput(m: InboundMessage): CommandInput {
+  const key = m.key === null ? null : storable(m.key);
   const parsed = parseCommand(m.value);
   switch (parsed.kind) {
     case 'ok':
-      return { kind: 'command', command: parsed.command, key: m.key };
+      return { kind: 'command', command: parsed.command, key };
     case 'rejected':
       return {
         kind: 'invalid',
@@ -95,19 +113,23 @@ export function toCommandInput(raw: InboundMessage): CommandInput {
         correlationId: parsed.correlationId,
         reason: parsed.reason,
         message: parsed.message,
-        key: m.key,
+        key,
       };
     case 'unreadable': {
-      const truncated = m.value !== null && m.value.length > DLQ_MAX_VALUE_BYTES;
+      // Only a dead letter keeps the headers (stored in the outbox until published).
+      const value =
+        m.value !== null && m.value.length > DLQ_MAX_VALUE_BYTES
+          ? m.value.subarray(0, DLQ_MAX_VALUE_BYTES)
+          : m.value;
       return {
         kind: 'unreadable',
         reason: parsed.reason,
         dlq: {
-          key: m.key,
-          value: truncated ? (m.value as Buffer).subarray(0, DLQ_MAX_VALUE_BYTES) : m.value,
+          key,
+          value,
           headers: {
-            ...m.headers,
-            ...(truncated ? { [DLQ_HEADERS.valueTruncated]: String(m.value?.length) } : {}),
+            ...Object.fromEntries(Object.entries(m.headers).map(([k, v]) => [storable(k), storable(v)])),
+            ...(value !== m.value ? { [DLQ_HEADERS.valueTruncated]: String(m.value?.length) } : {}),
             [DLQ_HEADERS.reason]: parsed.reason,
             [DLQ_HEADERS.sourceTopic]: m.topic,
             [DLQ_HEADERS.sourcePartition]: String(m.partition),
