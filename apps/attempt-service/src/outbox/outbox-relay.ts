@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Message, Producer } from 'kafkajs';
 import type { Logger } from '../../../../libs/platform/src/logging/logger';
+import { ClientRunner, type SqlRunner } from '../../../../libs/platform/src/database/sql-runner';
 import { backoffDelay, sleep } from '../../../../libs/platform/src/kafka/backoff';
 import type { AttemptServiceMetrics } from '../attempt-service.metrics';
 
@@ -50,8 +51,12 @@ export class OutboxRelay {
   private readonly abort = new AbortController();
   private lastHousekeeping = 0;
   private producer: Producer | null = null;
+  /** Prepared statements, like the use case's (the relay runs the same two texts all day). */
+  private readonly sql: SqlRunner;
 
-  constructor(private readonly o: OutboxRelayOptions) {}
+  constructor(private readonly o: OutboxRelayOptions) {
+    this.sql = new ClientRunner(o.pool);
+  }
 
   get isLeader(): boolean {
     return this.leader !== null;
@@ -106,19 +111,19 @@ export class OutboxRelay {
   }
 
   private async publishBatch(): Promise<number> {
-    const { rows } = await this.o.pool.query<OutboxRecord>({
-      name: 'outbox_relay_pending',
-      text: `SELECT id, topic, key, value, headers FROM attempts.outbox_message
-              WHERE published_at IS NULL ORDER BY id LIMIT $1`,
-      values: [this.o.batchSize],
-    });
+    const rows = await this.sql.query<OutboxRecord>(
+      `SELECT id, topic, key, value, headers FROM attempts.outbox_message
+        WHERE published_at IS NULL ORDER BY id LIMIT $1`,
+      [this.o.batchSize],
+    );
     if (rows.length === 0) {
       this.o.metrics?.outboxBacklog.set(0);
       this.o.metrics?.outboxOldestAge.set(0);
       return 0;
     }
     this.producer ??= await this.o.connectProducer();
-    for (const chunk of chunkByBytes(rows, this.o.maxRequestBytes)) await this.publishChunk(this.producer, chunk);
+    for (const chunk of chunkByBytes(rows, this.o.maxRequestBytes))
+      await this.publishChunk(this.producer, chunk);
     return rows.length;
   }
 
@@ -141,11 +146,10 @@ export class OutboxRelay {
       await this.dropProducer();
       throw e;
     }
-    await this.o.pool.query({
-      name: 'outbox_relay_published',
-      text: `UPDATE attempts.outbox_message SET published_at = now() WHERE id = ANY($1::bigint[])`,
-      values: [rows.map((r) => r.id)],
-    });
+    await this.sql.query(
+      `UPDATE attempts.outbox_message SET published_at = now() WHERE id = ANY($1::bigint[])`,
+      [rows.map((r) => r.id)],
+    );
     for (const [topic, messages] of byTopic) this.o.metrics?.eventsPublished.inc({ topic }, messages.length);
   }
 
@@ -174,7 +178,10 @@ export class OutboxRelay {
     );
     this.o.metrics?.outboxBacklog.set(Number(backlog.rows[0].n));
     this.o.metrics?.outboxOldestAge.set(backlog.rows[0].oldest ?? 0);
-    this.o.logger.info({ purgedOutbox: outbox.rowCount, purgedInbox: inbox.rowCount, retentionDays: days }, 'housekeeping done');
+    this.o.logger.info(
+      { purgedOutbox: outbox.rowCount, purgedInbox: inbox.rowCount, retentionDays: days },
+      'housekeeping done',
+    );
   }
 
   /**
@@ -238,7 +245,11 @@ export class OutboxRelay {
 }
 
 /** Rough size of a record on the wire: value, key, headers and per-record framing. */
-export function recordBytes(r: { key: string | null; value: Buffer; headers: Record<string, string> }): number {
+export function recordBytes(r: {
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+}): number {
   let n = 64 + r.value.length + (r.key === null ? 0 : Buffer.byteLength(r.key));
   for (const [k, v] of Object.entries(r.headers)) n += 8 + Buffer.byteLength(k) + Buffer.byteLength(v);
   return n;
@@ -247,10 +258,9 @@ export function recordBytes(r: { key: string | null; value: Buffer; headers: Rec
 /**
  * Splits rows, in order, into chunks of at most `maxBytes` (a row larger than that travels alone).
  */
-export function chunkByBytes<T extends { key: string | null; value: Buffer; headers: Record<string, string> }>(
-  rows: readonly T[],
-  maxBytes: number,
-): T[][] {
+export function chunkByBytes<
+  T extends { key: string | null; value: Buffer; headers: Record<string, string> },
+>(rows: readonly T[], maxBytes: number): T[][] {
   const chunks: T[][] = [];
   let current: T[] = [];
   let size = 0;
