@@ -3,6 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { dropDatabase } from '../../libs/platform/src/database/ensure-database';
 import { say } from './progress';
 
 const run = promisify(execFile);
@@ -83,28 +84,15 @@ export async function stopKafka(root: string, brokers: string): Promise<void> {
 
 // ---- PostgreSQL ----------------------------------------------------------------------------------
 
-function adminUrl(databaseUrl: string): { admin: string; name: string } {
-  const u = new URL(databaseUrl);
-  const name = decodeURIComponent(u.pathname.replace(/^\//, ''));
-  u.pathname = '/postgres';
-  return { admin: u.toString(), name };
-}
-
 /** Drops and re-creates the bench database, then runs both services' migrations (dist/scripts/migrate.js). */
 export async function resetDatabase(root: string, databaseUrl: string): Promise<void> {
-  const { admin, name } = adminUrl(databaseUrl);
+  const name = decodeURIComponent(new URL(databaseUrl).pathname.replace(/^\//, ''));
   if (!/^[a-z0-9_]*bench[a-z0-9_]*$/.test(name)) {
     throw new Error(
       `refusing to drop database "${name}": the bench only resets a database whose name contains "bench"`,
     );
   }
-  const client = new Client({ connectionString: admin });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
+  await dropDatabase(databaseUrl);
   await run(process.execPath, [join(root, 'dist/scripts/migrate.js')], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: databaseUrl },

@@ -1,10 +1,20 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Kafka, logLevel, type ITopicConfig } from 'kafkajs';
-import { Client } from 'pg';
+import { dropDatabase } from '../../libs/platform/src/database/ensure-database';
 
 /** The repository root (this file is test/faults/fault-infra.ts). */
 export const ROOT = resolve(__dirname, '..', '..');
@@ -40,7 +50,9 @@ export function runExitCleanups(): void {
     try {
       c.run();
     } catch (e) {
-      process.stderr.write(`[faults] cleanup ${c.name} failed: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.stderr.write(
+        `[faults] cleanup ${c.name} failed: ${e instanceof Error ? e.message : String(e)}\n`,
+      );
     }
   }
 }
@@ -120,7 +132,12 @@ export async function run(cmd: string, args: string[], o: RunOptions): Promise<v
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
         if (code === 0) resolveRun();
-        else reject(new Error(`${cmd} ${args.join(' ')} exited with ${code ?? signal}${o.logFile ? ` (log: ${o.logFile})` : ''}`));
+        else
+          reject(
+            new Error(
+              `${cmd} ${args.join(' ')} exited with ${code ?? signal}${o.logFile ? ` (log: ${o.logFile})` : ''}`,
+            ),
+          );
       });
     });
   } finally {
@@ -130,7 +147,10 @@ export async function run(cmd: string, args: string[], o: RunOptions): Promise<v
 
 export function tail(file: string, lines = 20): string {
   try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n');
   } catch {
     return '(no log)';
   }
@@ -152,9 +172,16 @@ function newest(dir: string): number {
 /** `npm run build` unless dist/ is newer than every source of apps/, libs/ and scripts/. */
 export async function buildIfStale(force: boolean): Promise<void> {
   const marker = join(ROOT, 'dist', '.tsbuildinfo.build');
-  const entries = ['dist/apps/attempt-service/src/main.js', 'dist/apps/notifier/src/main.js', 'dist/scripts/migrate.js'];
+  const entries = [
+    'dist/apps/attempt-service/src/main.js',
+    'dist/apps/notifier/src/main.js',
+    'dist/scripts/migrate.js',
+  ];
   const sources = Math.max(...['apps', 'libs', 'scripts'].map((d) => newest(join(ROOT, d))));
-  const fresh = existsSync(marker) && entries.every((e) => existsSync(join(ROOT, e))) && statSync(marker).mtimeMs >= sources;
+  const fresh =
+    existsSync(marker) &&
+    entries.every((e) => existsSync(join(ROOT, e))) &&
+    statSync(marker).mtimeMs >= sources;
   if (fresh && !force) {
     say('dist/ is up to date');
     return;
@@ -220,22 +247,31 @@ export async function createTopics(
       await admin.connect();
       const existing = new Set(await admin.listTopics());
       const missing = list.filter((t) => !existing.has(t.topic));
-      if (missing.length > 0) await admin.createTopics({ waitForLeaders: false, timeout: 30000, topics: missing });
+      if (missing.length > 0)
+        await admin.createTopics({ waitForLeaders: false, timeout: 30000, topics: missing });
       // Leaders elected for every partition (KRaft answers "does not host this topic-partition" until then).
       const meta = await admin.fetchTopicMetadata({ topics: list.map((t) => t.topic) });
-      const ready = meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      const ready = meta.topics.every(
+        (t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0),
+      );
       if (ready) return;
     } catch (e) {
       if (Date.now() > end) throw e;
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
-    if (Date.now() > end) throw new Error(`topics not ready after ${attempt} attempts: ${list.map((t) => t.topic).join(', ')}`);
+    if (Date.now() > end)
+      throw new Error(`topics not ready after ${attempt} attempts: ${list.map((t) => t.topic).join(', ')}`);
     await delay(500);
   }
 }
 
-function kafkaScript(args: string[], env: NodeJS.ProcessEnv, logFile: string, timeoutMs: number): Promise<void> {
+function kafkaScript(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+  timeoutMs: number,
+): Promise<void> {
   return run('bash', ['scripts/kafka.sh', ...args], { env: { ...process.env, ...env }, logFile, timeoutMs });
 }
 
@@ -253,7 +289,12 @@ export class OwnBroker {
     this.brokers = `127.0.0.1:${port}`;
     this.env = { KAFKA_PORT: String(port), KAFKA_STATE_DIR: stateDir, KAFKA_BROKERS: this.brokers };
     this.unregister = onExit(`kafka broker ${port}`, () => {
-      spawnSync('bash', ['scripts/kafka.sh', 'stop'], { cwd: ROOT, env: { ...process.env, ...this.env }, stdio: 'ignore', timeout: 30_000 });
+      spawnSync('bash', ['scripts/kafka.sh', 'stop'], {
+        cwd: ROOT,
+        env: { ...process.env, ...this.env },
+        stdio: 'ignore',
+        timeout: 30_000,
+      });
       rmSync(this.stateDir, { recursive: true, force: true });
     });
   }
@@ -297,7 +338,12 @@ export class OwnCluster {
     this.brokers = ports.map((p) => `127.0.0.1:${p}`).join(',');
     this.env = { KAFKA_CLUSTER_PORTS: ports.join(' '), KAFKA_CLUSTER_DIR: dir };
     this.unregister = onExit('kafka cluster', () => {
-      spawnSync('bash', ['scripts/kafka.sh', 'cluster-stop'], { cwd: ROOT, env: { ...process.env, ...this.env }, stdio: 'ignore', timeout: 90_000 });
+      spawnSync('bash', ['scripts/kafka.sh', 'cluster-stop'], {
+        cwd: ROOT,
+        env: { ...process.env, ...this.env },
+        stdio: 'ignore',
+        timeout: 90_000,
+      });
       rmSync(this.dir, { recursive: true, force: true });
     });
   }
@@ -332,14 +378,8 @@ export function withDatabase(serverUrl: string, name: string): string {
 /** Drops (only a `proctoring_fault_*` database) and re-creates it, then runs both services' migrations. */
 export async function resetFaultDatabase(serverUrl: string, name: string, logFile: string): Promise<string> {
   if (!/^proctoring_fault_[a-z0-9_]+$/.test(name)) throw new Error(`refusing to reset database "${name}"`);
-  const admin = new Client({ connectionString: withDatabase(serverUrl, 'postgres'), connectionTimeoutMillis: 5000 });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
   const url = withDatabase(serverUrl, name);
+  await dropDatabase(url);
   await run(process.execPath, [join(ROOT, 'dist/scripts/migrate.js')], {
     env: { ...process.env, DATABASE_URL: url },
     logFile,
@@ -377,13 +417,17 @@ export class ThrowawayPostgres {
     this.data = join(dir, 'data');
     this.url = `postgres://postgres@127.0.0.1:${port}/postgres`;
     this.unregister = onExit(`postgres ${port}`, () => {
-      spawnSync(...this.asOwner(join(this.bin, 'pg_ctl'), ['-D', this.data, '-m', 'immediate', 'stop']), { stdio: 'ignore', timeout: 30_000 });
+      spawnSync(...this.asOwner(join(this.bin, 'pg_ctl'), ['-D', this.data, '-m', 'immediate', 'stop']), {
+        stdio: 'ignore',
+        timeout: 30_000,
+      });
       rmSync(this.dir, { recursive: true, force: true });
     });
   }
 
   private asOwner(cmd: string, args: string[]): [string, string[]] {
-    if (typeof process.getuid === 'function' && process.getuid() === 0) return ['runuser', ['-u', 'postgres', '--', cmd, ...args]];
+    if (typeof process.getuid === 'function' && process.getuid() === 0)
+      return ['runuser', ['-u', 'postgres', '--', cmd, ...args]];
     return [cmd, args];
   }
 
@@ -396,14 +440,27 @@ export class ThrowawayPostgres {
     rmSync(this.dir, { recursive: true, force: true });
     mkdirSync(this.dir, { recursive: true });
     chmodSync(this.dir, 0o777);
-    if (typeof process.getuid === 'function' && process.getuid() === 0) spawnSync('chown', ['postgres', this.dir]);
-    const [cmd, argv] = this.asOwner(join(this.bin, 'initdb'), ['-D', this.data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+    if (typeof process.getuid === 'function' && process.getuid() === 0)
+      spawnSync('chown', ['postgres', this.dir]);
+    const [cmd, argv] = this.asOwner(join(this.bin, 'initdb'), [
+      '-D',
+      this.data,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--no-sync',
+    ]);
     await run(cmd, argv, { logFile: join(this.dir, 'initdb.log'), timeoutMs: 120_000 });
   }
 
   async start(): Promise<void> {
     const opts = `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c max_connections=200 -c fsync=off`;
-    await this.ctl(['-D', this.data, '-l', join(this.dir, 'postgres.log'), '-o', opts, '-w', '-t', '60', 'start'], 90_000);
+    await this.ctl(
+      ['-D', this.data, '-l', join(this.dir, 'postgres.log'), '-o', opts, '-w', '-t', '60', 'start'],
+      90_000,
+    );
   }
 
   /** `fast` disconnects clients and shuts down cleanly; `immediate` is a crash (recovery on start). */
@@ -443,7 +500,11 @@ export class ServiceProcess {
   ) {
     const fd = openSync(logFile, 'a');
     try {
-      this.child = spawn(process.execPath, [join(ROOT, script)], { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
+      this.child = spawn(process.execPath, [join(ROOT, script)], {
+        cwd: ROOT,
+        env,
+        stdio: ['ignore', fd, fd],
+      });
     } finally {
       closeSync(fd);
     }
@@ -475,9 +536,14 @@ export class ServiceProcess {
   async waitLive(timeoutMs = 120_000): Promise<void> {
     const end = Date.now() + timeoutMs;
     while (Date.now() < end) {
-      if (!this.alive) throw new Error(`${this.name} exited (${JSON.stringify(this.exitInfo)}) before it was live:\n${tail(this.logFile)}`);
+      if (!this.alive)
+        throw new Error(
+          `${this.name} exited (${JSON.stringify(this.exitInfo)}) before it was live:\n${tail(this.logFile)}`,
+        );
       try {
-        const res = await fetch(`http://127.0.0.1:${this.httpPort}/health/live`, { signal: AbortSignal.timeout(2000) });
+        const res = await fetch(`http://127.0.0.1:${this.httpPort}/health/live`, {
+          signal: AbortSignal.timeout(2000),
+        });
         if (res.ok) return;
       } catch {
         // not listening yet

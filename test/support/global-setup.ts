@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { Client } from 'pg';
-import { ensureDatabase, quoteIdent } from '../../libs/platform/src/database/ensure-database';
+import { dropDatabase, ensureDatabase } from '../../libs/platform/src/database/ensure-database';
 import { attemptDataSourceOptions } from '../../apps/attempt-service/src/persistence/data-source';
-import { migrateNotifierSchema, notifierDataSourceOptions } from '../../apps/notifier/src/persistence/data-source';
+import {
+  migrateNotifierSchema,
+  notifierDataSourceOptions,
+} from '../../apps/notifier/src/persistence/data-source';
 import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from './test-env';
 
 /**
@@ -21,8 +23,14 @@ export default async function globalSetup(): Promise<void> {
     execFileSync('bash', ['scripts/kafka.sh', 'start'], { cwd: root, env, stdio: 'inherit' });
     process.env.PROCTORING_TEST_STARTED_KAFKA = '1';
   } else {
-    execFileSync('node', ['-r', 'ts-node/register/transpile-only', 'scripts/kafka-admin.ts', 'topics'], { cwd: root, env, stdio: 'inherit' });
+    execFileSync('node', ['-r', 'ts-node/register/transpile-only', 'scripts/kafka-admin.ts', 'topics'], {
+      cwd: root,
+      env,
+      stdio: 'inherit',
+    });
   }
+  if (!/test/.test(new URL(TEST_DATABASE_URL).pathname))
+    throw new Error(`refusing to drop ${TEST_DATABASE_URL}: the test database's name must contain "test"`);
   await dropDatabase(TEST_DATABASE_URL);
   await ensureDatabase(TEST_DATABASE_URL);
   const attempts = new DataSource(attemptDataSourceOptions(TEST_DATABASE_URL));
@@ -41,20 +49,5 @@ function spawnOk(cwd: string, args: string[], env: NodeJS.ProcessEnv): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** Drops the test database (only one whose name says "test"), disconnecting whoever is still on it. */
-async function dropDatabase(databaseUrl: string): Promise<void> {
-  const name = decodeURIComponent(new URL(databaseUrl).pathname.replace(/^\//, ''));
-  if (!/test/.test(name)) throw new Error(`refusing to drop ${name}: the test database's name must contain "test"`);
-  const admin = new URL(databaseUrl);
-  admin.pathname = '/postgres';
-  const client = new Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
-  } finally {
-    await client.end();
   }
 }
