@@ -1,4 +1,5 @@
 import { STATUSES } from '../../libs/domain/src';
+import { rng } from '../support/prng';
 
 /**
  * Deterministic (seeded) command streams for the fault scenarios: a catalog of exams registered
@@ -15,17 +16,7 @@ export interface OutMessage {
   headers?: Record<string, string | Buffer>;
 }
 
-/** A seeded PRNG (mulberry32): the same seed gives the same workload. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 export const pick = <T>(rand: () => number, list: readonly T[]): T => list[Math.floor(rand() * list.length)];
 
@@ -65,7 +56,13 @@ export interface Catalog {
   registrations: OutMessage[];
 }
 
-const EXAM_KINDS: { kind: ExamKind; provider: string | null; proctored: boolean; practice: boolean; active: boolean }[] = [
+const EXAM_KINDS: {
+  kind: ExamKind;
+  provider: string | null;
+  proctored: boolean;
+  practice: boolean;
+  active: boolean;
+}[] = [
   { kind: 'final', provider: null, proctored: true, practice: false, active: true },
   { kind: 'mid', provider: 'software_secure', proctored: true, practice: false, active: true },
   { kind: 'quiz', provider: 'proctortrack', proctored: true, practice: false, active: true },
@@ -74,7 +71,13 @@ const EXAM_KINDS: { kind: ExamKind; provider: string | null; proctored: boolean;
   { kind: 'retired', provider: null, proctored: true, practice: false, active: false },
 ];
 
-const COURSE_NAMES = ['Fault Tolerance 101', 'Física Cuántica — Ñandú', '分布式系统', 'Ünïcödé & <Escapes> "101"', 'Résilience'];
+const COURSE_NAMES = [
+  'Fault Tolerance 101',
+  'Física Cuántica — Ñandú',
+  '分布式系统',
+  'Ünïcödé & <Escapes> "101"',
+  'Résilience',
+];
 
 export function examCatalog(tag: string, courseCount: number): Catalog {
   const courses: Catalog['courses'] = [];
@@ -85,7 +88,12 @@ export function examCatalog(tag: string, courseCount: number): Catalog {
     const courseId = `course-v1:Faults+C${i}+${tag}`;
     const exams: ExamSpec[] = [];
     EXAM_KINDS.forEach((k, j) => {
-      const spec: ExamSpec = { examId: `${tag}-c${i}-${k.kind}`, courseId, contentId: `block-v1:c${i}+type@sequential+block@${j}-${k.kind}`, kind: k.kind };
+      const spec: ExamSpec = {
+        examId: `${tag}-c${i}-${k.kind}`,
+        courseId,
+        contentId: `block-v1:c${i}+type@sequential+block@${j}-${k.kind}`,
+        kind: k.kind,
+      };
       exams.push(spec);
       const data = {
         examId: spec.examId,
@@ -112,7 +120,15 @@ export function examCatalog(tag: string, courseCount: number): Catalog {
         courseId,
         envelope(
           'RegisterExam',
-          { examId: `${tag}-c${i}-conflict`, courseId, contentId: exams[0].contentId, examName: 'conflict', timeLimitMins: 60, isProctored: true, isPracticeExam: false },
+          {
+            examId: `${tag}-c${i}-conflict`,
+            courseId,
+            contentId: exams[0].contentId,
+            examName: 'conflict',
+            timeLimitMins: 60,
+            isProctored: true,
+            isPracticeExam: false,
+          },
           id(),
         ),
       ),
@@ -122,7 +138,16 @@ export function examCatalog(tag: string, courseCount: number): Catalog {
         courseId,
         envelope(
           'RegisterExam',
-          { examId: `${tag}-c${i}-nowhere`, courseId, contentId: 'block-nowhere', examName: 'nowhere', timeLimitMins: 60, isProctored: true, isPracticeExam: false, provider: 'no_such_provider' },
+          {
+            examId: `${tag}-c${i}-nowhere`,
+            courseId,
+            contentId: 'block-nowhere',
+            examName: 'nowhere',
+            timeLimitMins: 60,
+            isProctored: true,
+            isPracticeExam: false,
+            provider: 'no_such_provider',
+          },
           id(),
         ),
       ),
@@ -152,7 +177,17 @@ const NEXT: Record<string, string[]> = {
   eligible: ['created', 'started'],
 };
 
-const BAD_STATUSES = ['Verified', 'VERIFIED', 'verified ', 'timed-out', 'passed', 'deleted', '💥', 'submitted\u200b', 'x'.repeat(64)];
+const BAD_STATUSES = [
+  'Verified',
+  'VERIFIED',
+  'verified ',
+  'timed-out',
+  'passed',
+  'deleted',
+  '💥',
+  'submitted\u200b',
+  'x'.repeat(64),
+];
 
 export interface LearnerOptions {
   tag: string;
@@ -194,7 +229,8 @@ export function learnerScripts(o: LearnerOptions): OutMessage[][] {
     let n = 0;
     const nextId = () => `${o.tag}-${j}-${++n}`;
     const target = Math.max(2, Math.round(per * (0.5 + rand())));
-    const send = (type: string, data: unknown, id = nextId(), source = SOURCE) => out.push(message(userId, envelope(type, data, id, source)));
+    const send = (type: string, data: unknown, id = nextId(), source = SOURCE) =>
+      out.push(message(userId, envelope(type, data, id, source)));
     const create = (exam: ExamSpec) => {
       send('CreateAttempt', {
         examId: exam.examId,
@@ -206,11 +242,17 @@ export function learnerScripts(o: LearnerOptions): OutMessage[][] {
       });
       if (!guess.has(exam.examId)) guess.set(exam.examId, 'created');
     };
-    const update = (examId: string, toStatus: string) => send('UpdateAttemptStatus', { examId, userId, toStatus });
+    const update = (examId: string, toStatus: string) =>
+      send('UpdateAttemptStatus', { examId, userId, toStatus });
     const ctx: LearnerContext = { userId, exams, nextId, sent: out, rand };
 
     // Every learner starts with an attempt, most at a proctored exam.
-    create(pick(rand, exams.filter((e) => e.kind !== 'timed' && e.kind !== 'retired')));
+    create(
+      pick(
+        rand,
+        exams.filter((e) => e.kind !== 'timed' && e.kind !== 'retired'),
+      ),
+    );
     while (out.length < target) {
       if (o.extra && rand() < (o.extraRate ?? 0)) {
         const m = o.extra(ctx);
@@ -223,8 +265,16 @@ export function learnerScripts(o: LearnerOptions): OutMessage[][] {
         // A repeat of an earlier command: the same id and source, same or different payload.
         const earlier = pick(rand, out);
         const body = parseBody(earlier.value);
-        if (body && rand() < 0.5 && typeof body.data === 'object' && body.data !== null && 'toStatus' in body.data) {
-          out.push(message(userId, { ...body, data: { ...(body.data as object), toStatus: pick(rand, STATUSES) } }));
+        if (
+          body &&
+          rand() < 0.5 &&
+          typeof body.data === 'object' &&
+          body.data !== null &&
+          'toStatus' in body.data
+        ) {
+          out.push(
+            message(userId, { ...body, data: { ...(body.data as object), toStatus: pick(rand, STATUSES) } }),
+          );
         } else {
           out.push({ ...earlier });
         }
@@ -232,16 +282,30 @@ export function learnerScripts(o: LearnerOptions): OutMessage[][] {
         // The same id from another publisher: a different command.
         const body = parseBody(pick(rand, out).value);
         const id = typeof body?.id === 'string' ? body.id : nextId();
-        send('UpdateAttemptStatus', { examId: pick(rand, exams).examId, userId, toStatus: pick(rand, STATUSES) }, id, OTHER_SOURCE);
+        send(
+          'UpdateAttemptStatus',
+          { examId: pick(rand, exams).examId, userId, toStatus: pick(rand, STATUSES) },
+          id,
+          OTHER_SOURCE,
+        );
       } else if (r < 0.085) {
         // Invalid messages with a readable id: INVALID_MESSAGE.
         const v = Math.floor(rand() * 4);
-        if (v === 0) send('CreateAttempt', { examId: exams[0].examId, userId, user: { username: user.username }, takingAsProctored: true });
+        if (v === 0)
+          send('CreateAttempt', {
+            examId: exams[0].examId,
+            userId,
+            user: { username: user.username },
+            takingAsProctored: true,
+          });
         else if (v === 1) send('UpdateAttemptStatus', { examId: exams[0].examId, userId, toStatus: 42 });
         else if (v === 2) send('RemoveAttempt', { userId });
         else send('CreateAttempt', { examId: exams[0].examId, userId, user, takingAsProctored: 'yes' });
       } else if (r < 0.095) {
-        send(pick(rand, ['CancelAttempt', 'createattempt', 'UpdateAttemptStatus.v2']), { examId: exams[0].examId, userId });
+        send(pick(rand, ['CancelAttempt', 'createattempt', 'UpdateAttemptStatus.v2']), {
+          examId: exams[0].examId,
+          userId,
+        });
       } else if (r < 0.1) {
         // No readable id: dead-lettered.
         out.push(
