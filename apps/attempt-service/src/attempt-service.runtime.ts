@@ -72,6 +72,7 @@ export async function createAttemptServiceRuntime(
     stallTimeoutMs: config.consumerStallTimeoutMs,
     fetchMinBytes: config.fetchMinBytes,
     fetchMaxWaitMs: config.fetchMaxWaitMs,
+    commitIntervalMs: config.commitIntervalMs,
   });
   const sweeper = new TimeoutSweeper({
     pool,

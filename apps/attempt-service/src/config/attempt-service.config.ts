@@ -33,6 +33,8 @@ export interface AttemptServiceConfig {
   consumerStallTimeoutMs: number;
   fetchMinBytes: number;
   fetchMaxWaitMs: number;
+  /** Handled offsets are committed together at most this often (0: after every slice). */
+  commitIntervalMs: number;
   relayIdlePollMs: number;
   sweeperEnabled: boolean;
   sweeperIntervalMs: number;
@@ -77,6 +79,7 @@ export function loadAttemptServiceConfig(env: NodeJS.ProcessEnv = process.env): 
     consumerStallTimeoutMs: r.int('CONSUMER_STALL_TIMEOUT_MS', 60000, 5000, 3600000),
     fetchMinBytes: r.int('CONSUMER_FETCH_MIN_BYTES', 1, 1, 64 * 1024 * 1024),
     fetchMaxWaitMs: r.int('CONSUMER_FETCH_MAX_WAIT_MS', 5000, 1, 60000),
+    commitIntervalMs: r.int('CONSUMER_COMMIT_INTERVAL_MS', 1000, 0, 60000),
     relayBatchSize: r.int('OUTBOX_RELAY_BATCH_SIZE', 1000, 1, 10000),
     relayMaxRequestBytes: r.int('OUTBOX_RELAY_MAX_REQUEST_BYTES', 900_000, 10_000, 100_000_000),
     relayIdlePollMs: r.int('OUTBOX_RELAY_IDLE_POLL_MS', 1000, 10, 60000),

@@ -17,12 +17,18 @@ const EVENTS = {
   HEARTBEAT: 'consumer.heartbeat',
   CRASH: 'consumer.crash',
   STOP: 'consumer.stop',
+  REBALANCING: 'consumer.rebalancing',
 };
+
+type Offset = { topic: string; partition: number; offset: string };
 
 class ScriptedConsumer extends EventEmitter {
   readonly events = EVENTS;
   disconnected = false;
   eachBatch: ((p: EachBatchPayload) => Promise<void>) | null = null;
+  /** Every commit request, in order; `failCommits` of them are refused first. */
+  readonly commits: Offset[][] = [];
+  failCommits = 0;
   constructor(
     readonly hangOnDisconnect: boolean,
     readonly hangOnCommit: boolean,
@@ -36,7 +42,15 @@ class ScriptedConsumer extends EventEmitter {
     setImmediate(() => this.emit(EVENTS.GROUP_JOIN, {}));
     return Promise.resolve();
   };
-  commitOffsets = () => (this.hangOnCommit ? new Promise<void>(() => undefined) : Promise.resolve());
+  commitOffsets = (offsets: Offset[]) => {
+    if (this.hangOnCommit) return new Promise<void>(() => undefined);
+    if (this.failCommits > 0) {
+      this.failCommits--;
+      return Promise.reject(new Error('The coordinator is loading'));
+    }
+    this.commits.push(offsets);
+    return Promise.resolve();
+  };
   disconnect = () => {
     this.disconnected = true;
     return this.hangOnDisconnect ? new Promise<void>(() => undefined) : Promise.resolve();
@@ -50,7 +64,9 @@ class ScriptedConsumer extends EventEmitter {
   }
 }
 
-function harness(o: { hangOnDisconnect?: boolean; hangOnCommit?: boolean; stallTimeoutMs?: number } = {}) {
+function harness(
+  o: { hangOnDisconnect?: boolean; hangOnCommit?: boolean; stallTimeoutMs?: number; commitIntervalMs?: number } = {},
+) {
   const consumers: ScriptedConsumer[] = [];
   const kafka = {
     consumer: () => {
@@ -73,6 +89,7 @@ function harness(o: { hangOnDisconnect?: boolean; hangOnCommit?: boolean; stallT
     logger: createLogger('test', 'silent'),
     stallTimeoutMs: o.stallTimeoutMs ?? 300,
     commitTimeoutMs: 200,
+    commitIntervalMs: o.commitIntervalMs,
     retryInitialMs: 10,
     retryMaxMs: 20,
     onRestart: (r) => restarts.push(r),
@@ -81,17 +98,21 @@ function harness(o: { hangOnDisconnect?: boolean; hangOnCommit?: boolean; stallT
   return { transport, consumers, restarts, states };
 }
 
-const oneMessage = {
-  batch: {
-    topic: 't',
-    partition: 0,
-    messages: [{ offset: '0', key: null, value: Buffer.from('x'), headers: {}, timestamp: '0' }],
-  },
-  isRunning: () => true,
-  isStale: () => false,
-  heartbeat: () => Promise.resolve(),
-  resolveOffset: () => undefined,
-} as unknown as EachBatchPayload;
+function batchOf(partition: number, offsets: string[]): EachBatchPayload {
+  return {
+    batch: {
+      topic: 't',
+      partition,
+      messages: offsets.map((offset) => ({ offset, key: null, value: Buffer.from('x'), headers: {}, timestamp: '0' })),
+    },
+    isRunning: () => true,
+    isStale: () => false,
+    heartbeat: () => Promise.resolve(),
+    resolveOffset: () => undefined,
+  } as unknown as EachBatchPayload;
+}
+
+const oneMessage = batchOf(0, ['0']);
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -103,27 +124,71 @@ async function until(cond: () => boolean, ms = 3000): Promise<void> {
   }
 }
 
-describe('KafkaBatchTransport: a consumer that stops consuming is replaced', () => {
-  const started: KafkaBatchTransport[] = [];
-  afterEach(async () => {
-    for (const t of started.splice(0)) await t.close();
+const started: KafkaBatchTransport[] = [];
+afterEach(async () => {
+  for (const t of started.splice(0)) await t.close();
+});
+
+async function listen(h: ReturnType<typeof harness>, handler: (b: unknown) => Promise<void> = () => Promise.resolve()) {
+  h.transport.addHandler('p', handler, true);
+  started.push(h.transport);
+  await new Promise<void>(
+    (resolve, reject) =>
+      void h.transport.listen((e?: unknown) => (e instanceof Error ? reject(e) : e ? reject(new Error('listen failed')) : resolve())),
+  );
+  await until(() => h.transport.consumerState === 'joined');
+}
+
+describe('KafkaBatchTransport: offset commits', () => {
+  it('by default commits each handled slice before the next fetch', async () => {
+    const h = harness({ stallTimeoutMs: 60_000 });
+    await listen(h);
+    await h.consumers[0].eachBatch?.(batchOf(0, ['4', '5']));
+    expect(h.consumers[0].commits).toEqual([[{ topic: 't', partition: 0, offset: '6' }]]);
+    await h.consumers[0].eachBatch?.(batchOf(1, ['9']));
+    expect(h.consumers[0].commits).toHaveLength(2);
   });
 
-  async function listen(
-    h: ReturnType<typeof harness>,
-    handler: (b: unknown) => Promise<void> = () => Promise.resolve(),
-  ) {
-    h.transport.addHandler('p', handler, true);
-    started.push(h.transport);
-    await new Promise<void>(
-      (resolve, reject) =>
-        void h.transport.listen((e?: unknown) =>
-          e instanceof Error ? reject(e) : e ? reject(new Error('listen failed')) : resolve(),
-        ),
+  it('with an interval, commits the partitions handled meanwhile together, once per interval, and the rest on close', async () => {
+    const h = harness({ stallTimeoutMs: 60_000, commitIntervalMs: 300 });
+    await listen(h);
+    const c = h.consumers[0];
+    await Promise.all([c.eachBatch?.(batchOf(0, ['1', '2'])), c.eachBatch?.(batchOf(1, ['7'])), c.eachBatch?.(batchOf(2, ['3']))]);
+    await c.eachBatch?.(batchOf(0, ['3']));
+    // the batches returned without waiting for a commit; one request carries the newest offset of each
+    await until(() => c.commits.length === 1);
+    expect(c.commits[0]).toEqual(
+      expect.arrayContaining([
+        { topic: 't', partition: 0, offset: '4' },
+        { topic: 't', partition: 1, offset: '8' },
+        { topic: 't', partition: 2, offset: '4' },
+      ]),
     );
-    await until(() => h.transport.consumerState === 'joined');
-  }
+    expect(c.commits[0]).toHaveLength(3);
+    const firstAt = Date.now();
+    await c.eachBatch?.(batchOf(1, ['8']));
+    await until(() => c.commits.length === 2);
+    expect(Date.now() - firstAt).toBeGreaterThanOrEqual(250);
+    expect(c.commits[1]).toEqual([{ topic: 't', partition: 1, offset: '9' }]);
+    // handled just before a graceful stop: committed by close(), not left for redelivery
+    await c.eachBatch?.(batchOf(2, ['4']));
+    await h.transport.close();
+    expect(c.commits[2]).toEqual([{ topic: 't', partition: 2, offset: '5' }]);
+  });
 
+  it('keeps the offsets of a refused commit for the next one', async () => {
+    const h = harness({ stallTimeoutMs: 60_000, commitIntervalMs: 50 });
+    await listen(h);
+    const c = h.consumers[0];
+    c.failCommits = 1;
+    await c.eachBatch?.(batchOf(0, ['1']));
+    await until(() => c.commits.length === 1);
+    expect(c.commits[0]).toEqual([{ topic: 't', partition: 0, offset: '2' }]);
+    expect(h.consumers).toHaveLength(1);
+  });
+});
+
+describe('KafkaBatchTransport: a consumer that stops consuming is replaced', () => {
   it('replaces a consumer that shows no sign of life, and says so in its state', async () => {
     const h = harness();
     await listen(h);

@@ -56,6 +56,13 @@ export interface KafkaBatchTransportOptions {
   stallTimeoutMs?: number;
   /** An offset commit still pending after this long abandons the consumer (default 20 s). */
   commitTimeoutMs?: number;
+  /**
+   * 0 (default): offsets are committed after every handled slice, before the next fetch. Above 0:
+   * handled offsets are collected and committed together at most once per this many milliseconds
+   * (one request for every partition, off the fetch path), and always before a graceful stop. Only
+   * for handlers that make redelivery harmless (an inbox): a crash redelivers up to this much more.
+   */
+  commitIntervalMs?: number;
   /** Called when the watchdog (or a crash kafkajs does not restart) replaces the consumer (for metrics). */
   onRestart?: (reason: string) => void;
 }
@@ -87,6 +94,11 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   private handlersInFlight = 0;
   /** Incremented per consumer started; batches of an abandoned consumer stop at their next step. */
   private generation = 0;
+  /** Handled but not yet committed offsets (the next offset to read), per topic and partition. */
+  private readonly uncommitted = new Map<string, { topic: string; partition: number; offset: string }>();
+  private commitTimer: NodeJS.Timeout | null = null;
+  private lastCommitAt = 0;
+  private committing: Promise<boolean> = Promise.resolve(true);
 
   constructor(private readonly options: KafkaBatchTransportOptions) {
     super();
@@ -147,6 +159,10 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
         this.replaceConsumer(`crashed: ${e.payload.error.message}`),
       );
     });
+    // Partitions may move: hand over what was handled so far (the old generation may still commit).
+    consumer.on(consumer.events.REBALANCING, () => {
+      if (mine()) void this.commitHandled();
+    });
     consumer.on(consumer.events.STOP, () => {
       if (mine() && !this.restarting) this.setState('stopped');
     });
@@ -179,19 +195,15 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       if (!done || !mine()) return; // shutting down, partition revoked or consumer replaced: redelivered later
       const last = slice[slice.length - 1];
       resolveOffset(last.offset);
-      this.alive('committing');
-      const consumer = this.consumer;
-      if (!consumer) return;
-      const commit = consumer.commitOffsets([
-        { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-      ]);
-      const committed = await settlesWithin(commit, this.commitTimeoutMs());
-      if (!committed) {
-        // kafkajs can wait forever on a commit to a coordinator that was killed; the work is done
-        // and idempotent, so a new member re-reading these messages costs nothing but time.
-        commit.catch(() => undefined);
-        if (!this.closing && mine()) void this.replaceConsumer(`offset commit did not finish within ${this.commitTimeoutMs()} ms`);
-        return;
+      this.uncommitted.set(`${batch.topic}\u0000${batch.partition}`, {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: (BigInt(last.offset) + 1n).toString(),
+      });
+      if ((this.options.commitIntervalMs ?? 0) > 0) this.scheduleCommit();
+      else {
+        this.alive('committing');
+        if (!(await this.commitHandled()) || !mine()) return;
       }
       this.alive('heartbeat');
       await heartbeat();
@@ -255,6 +267,49 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     this.watchdogTimer.unref();
   }
 
+  /** Commits the collected offsets once `commitIntervalMs` has passed since the last commit. */
+  private scheduleCommit(): void {
+    if (this.commitTimer || this.closing) return;
+    const delay = Math.max(0, this.lastCommitAt + (this.options.commitIntervalMs ?? 0) - Date.now());
+    this.commitTimer = setTimeout(() => {
+      this.commitTimer = null;
+      void this.commitHandled();
+    }, delay);
+  }
+
+  /**
+   * Commits every collected offset in one request (commits run one at a time). Resolves false when
+   * the commit failed or hung: a failed commit's offsets are kept for the next one (a newer offset
+   * of the same partition replaces them); a hung one abandons the consumer (see `watchdog`).
+   */
+  private commitHandled(): Promise<boolean> {
+    this.committing = this.committing.then(async () => {
+      const consumer = this.consumer;
+      if (this.uncommitted.size === 0 || !consumer) return true;
+      const offsets = [...this.uncommitted.values()];
+      this.uncommitted.clear();
+      this.lastCommitAt = Date.now();
+      const commit = consumer.commitOffsets(offsets);
+      try {
+        if (await settlesWithin(commit, this.commitTimeoutMs())) return true;
+      } catch (e) {
+        this.options.logger.warn({ err: e, offsets }, 'offset commit failed; retrying with the next commit');
+        for (const o of offsets) {
+          const k = `${o.topic}\u0000${o.partition}`;
+          if (!this.uncommitted.has(k)) this.uncommitted.set(k, o);
+        }
+        if ((this.options.commitIntervalMs ?? 0) > 0) this.scheduleCommit();
+        return false;
+      }
+      // kafkajs can wait forever on a commit to a coordinator that was killed; the work is done
+      // and idempotent, so a new member re-reading these messages costs nothing but time.
+      commit.catch(() => undefined);
+      if (!this.closing) void this.replaceConsumer(`offset commit did not finish within ${this.commitTimeoutMs()} ms`);
+      return false;
+    });
+    return this.committing;
+  }
+
   private commitTimeoutMs(): number {
     return this.options.commitTimeoutMs ?? 20000;
   }
@@ -311,6 +366,9 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
     this.abort.abort();
     await this.restarting;
+    if (this.commitTimer) clearTimeout(this.commitTimer);
+    this.commitTimer = null;
+    await this.commitHandled();
     // kafkajs waits for the in-flight eachBatch to return before leaving the group.
     await this.consumer?.disconnect();
     this.consumer = null;
