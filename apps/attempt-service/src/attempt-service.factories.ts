@@ -6,6 +6,7 @@ import { EventFactory } from './application/event-factory';
 import { ProcessCommandsUseCase } from './application/process-commands.use-case';
 import type { AttemptServiceMetrics } from './attempt-service.metrics';
 import type { AttemptServiceConfig } from './config/attempt-service.config';
+import { OutboxHandoff } from './outbox/outbox-handoff';
 import { OutboxRelay } from './outbox/outbox-relay';
 
 /**
@@ -13,19 +14,33 @@ import { OutboxRelay } from './outbox/outbox-relay';
  * transport, so the command line starts quickly): the one use case every change goes through, and
  * the outbox relay.
  */
-export function createProcessCommands(config: AttemptServiceConfig, pool: Pool): { events: EventFactory; processCommands: ProcessCommandsUseCase } {
+export function createProcessCommands(
+  config: AttemptServiceConfig,
+  pool: Pool,
+  handoff?: OutboxHandoff,
+): { events: EventFactory; processCommands: ProcessCommandsUseCase } {
   const events = new EventFactory(config.topics, config.eventSource);
   const processCommands = new ProcessCommandsUseCase({
     pool,
     events,
     providers: config.providers,
     dlqTopic: config.topics.commandsDlq,
+    handoff,
   });
   return { events, processCommands };
 }
 
-export function createOutboxRelay(config: AttemptServiceConfig, pool: Pool, kafka: Kafka, logger: Logger, metrics?: AttemptServiceMetrics): OutboxRelay {
+/** The relay; pass the same `handoff` as to `createProcessCommands` so it need not read back what this process wrote. */
+export function createOutboxRelay(
+  config: AttemptServiceConfig,
+  pool: Pool,
+  kafka: Kafka,
+  logger: Logger,
+  metrics?: AttemptServiceMetrics,
+  handoff?: OutboxHandoff,
+): OutboxRelay {
   return new OutboxRelay({
+    handoff,
     pool,
     connectProducer: () => connectIdempotentProducer(kafka),
     logger: logger.child({ component: 'outbox-relay' }),

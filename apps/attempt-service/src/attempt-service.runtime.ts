@@ -15,6 +15,7 @@ import { ConsumerLagMonitor } from './http/consumer-lag.monitor';
 import { KafkaAdminClient } from '../../../libs/platform/src/kafka/kafka-admin.client';
 import { ReadinessProbe } from './http/readiness.probe';
 import { ATTEMPT_COMMANDS } from './messaging/attempt-commands.consumer';
+import { OutboxHandoff } from './outbox/outbox-handoff';
 import type { OutboxRelay } from './outbox/outbox-relay';
 import { AttemptReadRepository } from './persistence/attempt-read.repository';
 import { attemptDataSourceOptions } from './persistence/data-source';
@@ -58,8 +59,10 @@ export async function createAttemptServiceRuntime(
   const pool = poolOf(dataSource);
   const kafka = createKafka(config.kafka, logger);
   const metrics = new AttemptServiceMetrics();
-  const { events, processCommands } = createProcessCommands(config, pool);
-  const relay = createOutboxRelay(config, pool, kafka, logger, metrics);
+  // Outbox rows committed here go to this process's relay in memory (when it leads) as well as to the table.
+  const handoff = new OutboxHandoff();
+  const { events, processCommands } = createProcessCommands(config, pool, handoff);
+  const relay = createOutboxRelay(config, pool, kafka, logger, metrics, handoff);
   const transport = new KafkaBatchTransport({
     kafka,
     groupId: config.groupId,

@@ -67,23 +67,15 @@ export class BatchState {
   // ---- loading -------------------------------------------------------------------------------
 
   /**
-   * Locks the per-key rows (sorted, so concurrent batches lock in one order), creating the missing
-   * ones. Learners come back, so the usual case is one `SELECT … FOR UPDATE`; keys seen for the first
-   * time are inserted (an insert holds its row until commit), and a key another transaction created
-   * meanwhile is locked by a second `SELECT` (a new statement sees it).
+   * Takes the locks of the per-key rows, creating the missing ones. `locked` are the rows the caller
+   * already locked (the use case locks them in the statement that claims the command ids, sorted, so
+   * concurrent batches lock in one order); keys seen for the first time are inserted (an insert holds
+   * its row until commit), and a key another transaction created meanwhile is locked by a `SELECT …
+   * FOR UPDATE` (a new statement sees it).
    */
-  async lockScopes(sql: SqlRunner, scopes: string[]): Promise<void> {
-    const sorted = [...new Set(scopes)].sort();
-    if (sorted.length === 0) return;
-    const lock = async (keys: string[]) => {
-      const rows = await sql.query<{ key: string; last_sequence: string }>(
-        `SELECT key, last_sequence FROM attempts.event_key WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE`,
-        [keys],
-      );
-      for (const r of rows) this.sequences.set(r.key, BigInt(r.last_sequence));
-    };
-    await lock(sorted);
-    const missing = sorted.filter((k) => !this.sequences.has(k));
+  async lockScopes(sql: SqlRunner, scopes: string[], locked: { key: string; last_sequence: string }[]): Promise<void> {
+    for (const r of locked) this.sequences.set(r.key, BigInt(r.last_sequence));
+    const missing = [...new Set(scopes)].filter((k) => !this.sequences.has(k)).sort();
     if (missing.length === 0) return;
     const created = await sql.query<{ key: string }>(
       `INSERT INTO attempts.event_key (key) SELECT k FROM unnest($1::text[]) AS k ORDER BY k ON CONFLICT DO NOTHING RETURNING key`,
@@ -91,30 +83,37 @@ export class BatchState {
     );
     for (const r of created) this.sequences.set(r.key, 0n);
     const raced = missing.filter((k) => !this.sequences.has(k));
-    if (raced.length > 0) await lock(raced);
-  }
-
-  /** Loads the given exams and every exam of their courses and of the given courses (one statement). */
-  async loadExams(sql: SqlRunner, examIds: string[], courseIds: string[]): Promise<void> {
-    if (examIds.length === 0 && courseIds.length === 0) return;
-    const rows = await sql.query<ExamRecord>(
-      `SELECT ${EXAM_COLUMNS} FROM attempts.exam
-        WHERE course_id = ANY($2::text[])
-           OR course_id IN (SELECT course_id FROM attempts.exam WHERE exam_id = ANY($1::text[]))`,
-      [[...new Set(examIds)], [...new Set(courseIds)]],
+    if (raced.length === 0) return;
+    const rows = await sql.query<{ key: string; last_sequence: string }>(
+      `SELECT key, last_sequence FROM attempts.event_key WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE`,
+      [raced],
     );
-    for (const r of rows) if (!this.exams.has(r.exam_id)) this.exams.set(r.exam_id, { exam: examFromRecord(r), dirty: false });
+    for (const r of rows) this.sequences.set(r.key, BigInt(r.last_sequence));
   }
 
-  async loadAttemptsOfUsers(sql: SqlRunner, userIds: string[]): Promise<void> {
-    if (userIds.length === 0) return;
-    const rows = await sql.query<AttemptRecord>(`SELECT ${ATTEMPT_COLUMNS} FROM attempts.attempt WHERE user_id = ANY($1::text[])`, [
-      [...new Set(userIds)],
-    ]);
-    for (const r of rows) {
+  /**
+   * Loads the learners' attempts, and in the same statement the exams named, the exams of those
+   * attempts, and every exam of their courses and of the given courses (a cascade or a rule may need a
+   * sibling). Must run after the learners' rows are locked: a statement's snapshot is taken when it
+   * starts, so this one sees every change committed under those locks.
+   */
+  async loadAttemptsAndExams(sql: SqlRunner, userIds: string[], examIds: string[], courseIds: string[]): Promise<void> {
+    if (userIds.length === 0 && examIds.length === 0 && courseIds.length === 0) return;
+    const [row] = await sql.query<{ attempts: AttemptJsonRecord[]; exams: ExamRecord[] }>(
+      `WITH a AS (SELECT ${ATTEMPT_COLUMNS} FROM attempts.attempt WHERE user_id = ANY($1::text[]))
+       SELECT (SELECT coalesce(json_agg(a), '[]'::json) FROM a) AS attempts,
+              (SELECT coalesce(json_agg(e), '[]'::json) FROM (
+                 SELECT ${EXAM_COLUMNS} FROM attempts.exam
+                  WHERE course_id = ANY($3::text[])
+                     OR course_id IN (SELECT course_id FROM attempts.exam
+                                       WHERE exam_id = ANY($2::text[]) OR exam_id IN (SELECT exam_id FROM a))) e) AS exams`,
+      [[...new Set(userIds)], [...new Set(examIds)], [...new Set(courseIds)]],
+    );
+    for (const r of row.attempts) {
       if (this.attempts.has(r.id)) continue;
-      this.track({ attempt: attemptFromRecord(r), inDb: true, dirty: false, deleted: false });
+      this.track({ attempt: attemptFromJson(r), inDb: true, dirty: false, deleted: false });
     }
+    for (const r of row.exams) if (!this.exams.has(r.exam_id)) this.exams.set(r.exam_id, { exam: examFromRecord(r), dirty: false });
   }
 
   // ---- reading -------------------------------------------------------------------------------
@@ -206,7 +205,8 @@ export class BatchState {
 
   // ---- flushing ------------------------------------------------------------------------------
 
-  async flush(sql: SqlRunner, now: Date): Promise<void> {
+  /** Writes the batch's changes; returns its outbox rows with the ids the database gave them. */
+  async flush(sql: SqlRunner, now: Date): Promise<(OutboxRow & { id: string })[]> {
     for (const { exam, dirty } of this.exams.values()) if (dirty) await upsertExam(sql, exam, now);
 
     const entries = [...this.attempts.values()];
@@ -218,12 +218,18 @@ export class BatchState {
     // The rest (the usual whole of a status-change batch) is one statement of writable CTEs.
     const toUpdate = entries.filter((e) => e.inDb && e.dirty && !e.deleted).map((e) => e.attempt);
     const scopes = [...this.touchedScopes];
-    await writeChanges(sql, {
+    const ids = await writeChanges(sql, {
       updates: toUpdate,
       transitions: this.transitions,
       outbox: this.outbox,
       sequences: scopes.map((key) => ({ key, seq: String(this.sequences.get(key)) })),
       now,
+    });
+    const idOf = new Map(ids.map((r) => [r.event_id, r.id]));
+    return this.outbox.map((r) => {
+      const id = idOf.get(r.eventId);
+      if (id === undefined) throw new Error(`outbox row ${r.eventId} was not written`);
+      return { ...r, id };
     });
   }
 }
@@ -282,6 +288,24 @@ export function examFromRecord(r: ExamRecord): Exam {
     provider: r.provider,
     externalId: r.external_id,
   };
+}
+
+/** An attempt row as `json_agg` renders it: timestamps as ISO 8601 text. */
+type AttemptJsonRecord = Omit<AttemptRecord, 'started_at' | 'completed_at' | 'created_at'> & {
+  started_at: string | null;
+  completed_at: string | null;
+  created_at: string;
+};
+
+const dateOf = (s: string | null) => (s === null ? null : new Date(s));
+
+function attemptFromJson(r: AttemptJsonRecord): StoredAttempt {
+  return attemptFromRecord({
+    ...r,
+    started_at: dateOf(r.started_at),
+    completed_at: dateOf(r.completed_at),
+    created_at: new Date(r.created_at),
+  });
 }
 
 export function attemptFromRecord(r: AttemptRecord): StoredAttempt {
@@ -403,12 +427,12 @@ async function insertHistory(sql: SqlRunner, rows: HistoryRow[]): Promise<void> 
  * Attempt updates, transition rows, outbox rows, the per-key sequences and the relay's NOTIFY in one
  * round trip: one data-modifying CTE per non-empty part (each touches its own table, so none needs to
  * see another's rows). The text depends only on which parts are present, so it stays a prepared
- * statement.
+ * statement. Returns the ids given to the outbox rows.
  */
 async function writeChanges(
   sql: SqlRunner,
   c: { updates: StoredAttempt[]; transitions: TransitionRow[]; outbox: OutboxRow[]; sequences: { key: string; seq: string }[]; now: Date },
-): Promise<void> {
+): Promise<{ id: string; event_id: string }[]> {
   const parts: string[] = [];
   const params: unknown[] = [];
   const arg = (v: unknown): string => {
@@ -438,7 +462,8 @@ async function writeChanges(
       INSERT INTO attempts.outbox_message (event_id, topic, key, value, headers)
       SELECT * FROM unnest(${arg(c.outbox.map((r) => r.eventId))}::text[], ${arg(c.outbox.map((r) => r.topic))}::text[],
           ${arg(c.outbox.map((r) => r.key))}::text[], ${arg(c.outbox.map((r) => r.value))}::bytea[],
-          ${arg(c.outbox.map((r) => JSON.stringify(r.headers)))}::jsonb[]))`);
+          ${arg(c.outbox.map((r) => JSON.stringify(r.headers)))}::jsonb[])
+      RETURNING id, event_id)`);
   }
   if (c.sequences.length > 0) {
     parts.push(`w_keys AS (
@@ -446,10 +471,17 @@ async function writeChanges(
         FROM unnest(${arg(c.sequences.map((s) => s.key))}::text[], ${arg(c.sequences.map((s) => s.seq))}::bigint[]) AS x(key, seq)
        WHERE k.key = x.key)`);
   }
-  if (parts.length === 0) return;
+  if (parts.length === 0) return [];
+  if (c.outbox.length === 0) {
+    await sql.query(`WITH ${parts.join(',\n')}\nSELECT 1`, params);
+    return [];
+  }
   // The relay wakes on commit (NOTIFY is delivered then); without outbox rows there is nothing to wake it for.
-  const last = c.outbox.length > 0 ? `SELECT pg_notify('attempts_outbox', '')` : 'SELECT 1';
-  await sql.query(`WITH ${parts.join(',\n')}\n${last}`, params);
+  parts.push(`w_notify AS MATERIALIZED (SELECT pg_notify('attempts_outbox', ''))`);
+  return sql.query<{ id: string; event_id: string }>(
+    `WITH ${parts.join(',\n')}\nSELECT o.id, o.event_id FROM w_outbox o, w_notify`,
+    params,
+  );
 }
 
 function transitionJson(t: TransitionRow) {

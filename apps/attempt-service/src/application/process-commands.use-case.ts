@@ -16,6 +16,7 @@ import {
 } from '../../../../libs/domain/src';
 import { inTransaction, isInputDbError, type SqlRunner } from '../../../../libs/platform/src/database/sql-runner';
 import { BatchState, type StoredAttempt } from './batch-state';
+import type { OutboxHandoff, OutboxRecord } from '../outbox/outbox-handoff';
 import { keyScope, type Cause, type EventFactory } from './event-factory';
 
 /** One unit of work for the processor, in the order it was received. */
@@ -58,6 +59,8 @@ export interface ProcessorDeps {
   dlqTopic: string;
   clock?: () => Date;
   newId?: () => string;
+  /** Where committed outbox rows are handed to this process's relay (see OutboxHandoff). */
+  handoff?: OutboxHandoff;
 }
 
 /**
@@ -80,7 +83,7 @@ export class ProcessCommandsUseCase {
   async execute(inputs: CommandInput[]): Promise<ProcessedInput[]> {
     if (inputs.length === 0) return [];
     try {
-      return await inTransaction(this.deps.pool, (sql) => this.run(sql, inputs));
+      return await this.commit(inputs);
     } catch (e) {
       if (!isInputDbError(e)) throw e;
       if (inputs.length > 1) {
@@ -88,25 +91,36 @@ export class ProcessCommandsUseCase {
         for (const input of inputs) out.push(...(await this.execute([input])));
         return out;
       }
-      return inTransaction(this.deps.pool, (sql) => this.run(sql, [asRefused(inputs[0])]));
+      return this.commit([asRefused(inputs[0])]);
     }
   }
 
-  private async run(sql: SqlRunner, inputs: CommandInput[]): Promise<ProcessedInput[]> {
+  /** One transaction; once it has committed, its outbox rows go to the relay's handoff. */
+  private async commit(inputs: CommandInput[]): Promise<ProcessedInput[]> {
+    const { results, outbox } = await inTransaction(this.deps.pool, (sql) => this.run(sql, inputs));
+    this.deps.handoff?.offer(outbox);
+    return results;
+  }
+
+  private async run(sql: SqlRunner, inputs: CommandInput[]): Promise<{ results: ProcessedInput[]; outbox: OutboxRecord[] }> {
     const now = this.clock();
     const state = new BatchState();
-    const live = await this.claim(sql, inputs);
-
     // Which learner (or course) each input touches, so their rows are locked before they are read.
-    const resolved = await this.resolveAttemptUsers(sql, inputs.filter((_, i) => live[i]));
+    // An attempt's learner never changes, so it is resolved before anything is locked.
+    const resolved = await this.resolveAttemptUsers(sql, inputs);
     const scopes: string[] = [];
+    for (const input of inputs) {
+      const scope = this.scopeOf(input, resolved);
+      if (scope) scopes.push(scope);
+    }
+    const { live, locked } = await this.claimAndLock(sql, inputs, scopes);
+    await state.lockScopes(sql, scopes, locked);
+
     const userIds: string[] = [];
     const examIds: string[] = [];
     const courseIds: string[] = [];
     inputs.forEach((input, i) => {
       if (!live[i]) return;
-      const scope = this.scopeOf(input, resolved);
-      if (scope) scopes.push(scope);
       const user = this.userOf(input, resolved);
       if (user) userIds.push(user);
       if (input.kind === 'command') {
@@ -115,22 +129,28 @@ export class ProcessCommandsUseCase {
         if (input.command.type === 'RegisterExam') courseIds.push(input.command.data.courseId);
       }
     });
-    await state.lockScopes(sql, scopes);
-    await state.loadAttemptsOfUsers(sql, userIds);
-    for (const u of userIds) for (const a of state.attemptsOfUser(u)) examIds.push(a.examId);
-    // The exams named, and every exam of their courses (a cascade or a rule may need a sibling).
-    await state.loadExams(sql, examIds, courseIds);
+    await state.loadAttemptsAndExams(sql, userIds, examIds, courseIds);
 
     const results: ProcessedInput[] = inputs.map((input, i) => ({
       input,
       outcome: live[i] ? this.apply(state, input, resolved, now) : { kind: 'duplicate' },
     }));
-    await state.flush(sql, now);
-    return results;
+    const outbox = await state.flush(sql, now);
+    return { results, outbox };
   }
 
-  /** Claims every readable command id in the inbox; false for a repeat (earlier, or earlier in this batch). */
-  private async claim(sql: SqlRunner, inputs: CommandInput[]): Promise<boolean[]> {
+  /**
+   * Claims every readable command id in the inbox (false for a repeat, earlier or earlier in this
+   * batch) and, in the same statement, locks the `event_key` rows of the given scopes in key order.
+   * The lock waits until the claim is done (it reads the claim's count), so a batch blocked on a
+   * command id another transaction is claiming holds no key lock meanwhile. A repeat's scope is
+   * locked too; that costs nothing but the lock.
+   */
+  private async claimAndLock(
+    sql: SqlRunner,
+    inputs: CommandInput[],
+    scopes: string[],
+  ): Promise<{ live: boolean[]; locked: { key: string; last_sequence: string }[] }> {
     const seen = new Set<string>();
     const first: boolean[] = [];
     const sources: string[] = [];
@@ -149,17 +169,32 @@ export class ProcessCommandsUseCase {
         ids.push(ref.id);
       }
     }
-    if (ids.length === 0) return first;
-    const rows = await sql.query<{ source: string; command_id: string }>(
-      `INSERT INTO attempts.processed_command (source, command_id)
-       SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING RETURNING source, command_id`,
-      [sources, ids],
+    const keys = [...new Set(scopes)].sort();
+    if (ids.length === 0 && keys.length === 0) return { live: first, locked: [] };
+    const rows = await sql.query<{ source: string | null; command_id: string | null; key: string | null; last_sequence: string | null }>(
+      `WITH claimed AS (
+         INSERT INTO attempts.processed_command (source, command_id)
+         SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING RETURNING source, command_id),
+       locked AS (
+         SELECT key, last_sequence FROM attempts.event_key
+          WHERE key = ANY($3::text[]) AND (SELECT count(*) FROM claimed) >= 0
+          ORDER BY key FOR UPDATE)
+       SELECT source, command_id, NULL::text AS key, NULL::bigint AS last_sequence FROM claimed
+       UNION ALL
+       SELECT NULL, NULL, key, last_sequence FROM locked`,
+      [sources, ids, keys],
     );
-    const claimed = new Set(rows.map((r) => `${r.source}\u0000${r.command_id}`));
-    return inputs.map((input, i) => {
+    const claimed = new Set<string>();
+    const locked: { key: string; last_sequence: string }[] = [];
+    for (const r of rows) {
+      if (r.key !== null && r.last_sequence !== null) locked.push({ key: r.key, last_sequence: r.last_sequence });
+      else claimed.add(`${r.source}\u0000${r.command_id}`);
+    }
+    const live = inputs.map((input, i) => {
       const ref = idOf(input);
       return !ref || (first[i] && claimed.has(`${ref.source}\u0000${ref.id}`));
     });
+    return { live, locked };
   }
 
   /** Learners of the attempts named only by attemptId or attemptCode. */

@@ -4,6 +4,7 @@ import type { Logger } from '../../../../libs/platform/src/logging/logger';
 import { ClientRunner, type SqlRunner } from '../../../../libs/platform/src/database/sql-runner';
 import { backoffDelay, sleep } from '../../../../libs/platform/src/kafka/backoff';
 import type { AttemptServiceMetrics } from '../attempt-service.metrics';
+import type { OutboxHandoff, OutboxRecord } from './outbox-handoff';
 
 export interface OutboxRelayOptions {
   pool: Pool;
@@ -21,14 +22,8 @@ export interface OutboxRelayOptions {
   idlePollMs: number;
   retentionDays: number;
   housekeepingIntervalMs: number;
-}
-
-interface OutboxRecord {
-  id: string;
-  topic: string;
-  key: string | null;
-  value: Buffer;
-  headers: Record<string, string>;
+  /** Rows this process committed, so their values need not be read back (see OutboxHandoff). */
+  handoff?: OutboxHandoff;
 }
 
 /** Session-level advisory lock: at most one relay publishes at a time, across all instances. */
@@ -111,20 +106,39 @@ export class OutboxRelay {
   }
 
   private async publishBatch(): Promise<number> {
-    const rows = await this.sql.query<OutboxRecord>(
-      `SELECT id, topic, key, value, headers FROM attempts.outbox_message
-        WHERE published_at IS NULL ORDER BY id LIMIT $1`,
+    const pending = await this.sql.query<{ id: string }>(
+      `SELECT id FROM attempts.outbox_message WHERE published_at IS NULL ORDER BY id LIMIT $1`,
       [this.o.batchSize],
     );
-    if (rows.length === 0) {
+    if (pending.length === 0) {
+      this.o.handoff?.clear();
       this.o.metrics?.outboxBacklog.set(0);
       this.o.metrics?.outboxOldestAge.set(0);
       return 0;
     }
+    this.o.handoff?.forgetBelow(pending[0].id);
+    const rows = await this.recordsOf(pending.map((r) => r.id));
     this.producer ??= await this.o.connectProducer();
     for (const chunk of chunkByBytes(rows, this.o.maxRequestBytes))
       await this.publishChunk(this.producer, chunk);
     return rows.length;
+  }
+
+  /** The rows of `ids`, in that order: from the handoff where it holds them, else from the table. */
+  private async recordsOf(ids: string[]): Promise<OutboxRecord[]> {
+    const held = ids.map((id) => this.o.handoff?.get(id));
+    const missing = ids.filter((_, i) => held[i] === undefined);
+    if (missing.length === 0) return held as OutboxRecord[];
+    const read = await this.sql.query<OutboxRecord>(
+      `SELECT id, topic, key, value, headers FROM attempts.outbox_message WHERE id = ANY($1::bigint[])`,
+      [missing],
+    );
+    const byId = new Map(read.map((r) => [r.id, r]));
+    return ids.map((id, i) => {
+      const r = held[i] ?? byId.get(id);
+      if (!r) throw new Error(`outbox row ${id} disappeared before it was published`);
+      return r;
+    });
   }
 
   /** Sends one chunk in one produce request, then marks its rows published. */
@@ -150,6 +164,7 @@ export class OutboxRelay {
       `UPDATE attempts.outbox_message SET published_at = now() WHERE id = ANY($1::bigint[])`,
       [rows.map((r) => r.id)],
     );
+    this.o.handoff?.forget(rows.map((r) => r.id));
     for (const [topic, messages] of byTopic) this.o.metrics?.eventsPublished.inc({ topic }, messages.length);
   }
 
@@ -206,6 +221,7 @@ export class OutboxRelay {
       });
       await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
       this.leader = client;
+      this.o.handoff?.setAccepting(true);
       this.o.logger.info('outbox relay is the leader');
       return true;
     } catch (e) {
@@ -218,6 +234,7 @@ export class OutboxRelay {
     const client = this.leader;
     if (!client) return;
     this.leader = null;
+    this.o.handoff?.setAccepting(false);
     // Destroy the session: that drops the advisory lock and the LISTEN with it, even mid-failure.
     client.removeAllListeners('notification');
     client.release(true);

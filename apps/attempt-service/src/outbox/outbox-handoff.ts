@@ -1,0 +1,68 @@
+/** An outbox row as the relay publishes it. */
+export interface OutboxRecord {
+  id: string;
+  topic: string;
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/**
+ * Outbox rows this process committed and its relay has not published yet, kept so that the relay
+ * does not read their values back from PostgreSQL. It changes nothing about what is published or in
+ * which order: the relay still takes the ids of unpublished rows from the table, in id order, and
+ * reads any row not found here (written by another instance, or committed before this relay led).
+ * Only the relay's leader accepts rows; losing leadership drops them all.
+ */
+export class OutboxHandoff {
+  private readonly rows = new Map<string, OutboxRecord>();
+  private accepting = false;
+
+  constructor(private readonly maxRows = 50_000) {}
+
+  get size(): number {
+    return this.rows.size;
+  }
+
+  /** Called by the relay when it becomes (true) or stops being (false) the leader. */
+  setAccepting(on: boolean): void {
+    this.accepting = on;
+    if (!on) this.rows.clear();
+  }
+
+  /** Rows of a committed transaction. Ignored unless this process leads, or when it is full. */
+  offer(rows: readonly OutboxRecord[]): void {
+    if (!this.accepting || this.rows.size + rows.length > this.maxRows) return;
+    for (const r of rows) this.rows.set(r.id, r);
+  }
+
+  get(id: string): OutboxRecord | undefined {
+    return this.rows.get(id);
+  }
+
+  forget(ids: readonly string[]): void {
+    for (const id of ids) this.rows.delete(id);
+  }
+
+  /**
+   * `id` is the lowest unpublished id in the table, so every held row below it is published (a row is
+   * offered only once committed). Rows are held roughly in id order: this stops at the first one at
+   * or above `id`.
+   */
+  forgetBelow(id: string): void {
+    for (const held of this.rows.keys()) {
+      if (compareIds(held, id) >= 0) return;
+      this.rows.delete(held);
+    }
+  }
+
+  /** Nothing is pending in the table: whatever is still held was published elsewhere or never will be. */
+  clear(): void {
+    this.rows.clear();
+  }
+}
+
+/** Orders bigint ids given as decimal text. */
+export function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
