@@ -458,11 +458,23 @@ async function writeChanges(
           cascade_from_attempt_id uuid, reason text, occurred_at timestamptz))`);
   }
   if (c.outbox.length > 0) {
+    // The values travel as one binary parameter, cut by offset: a bytea[] parameter would be sent as
+    // text, every value hex-encoded at twice its size (by the client, and decoded by the server).
+    const starts: number[] = [];
+    const lengths: number[] = [];
+    let at = 1;
+    for (const r of c.outbox) {
+      starts.push(at);
+      lengths.push(r.value.length);
+      at += r.value.length;
+    }
+    const values = Buffer.concat(c.outbox.map((r) => r.value), at - 1);
     parts.push(`w_outbox AS (
       INSERT INTO attempts.outbox_message (event_id, topic, key, value, headers)
-      SELECT * FROM unnest(${arg(c.outbox.map((r) => r.eventId))}::text[], ${arg(c.outbox.map((r) => r.topic))}::text[],
-          ${arg(c.outbox.map((r) => r.key))}::text[], ${arg(c.outbox.map((r) => r.value))}::bytea[],
-          ${arg(c.outbox.map((r) => JSON.stringify(r.headers)))}::jsonb[])
+      SELECT x.event_id, x.topic, x.key, substring(${arg(values)}::bytea FROM x.start FOR x.len), x.headers
+        FROM unnest(${arg(c.outbox.map((r) => r.eventId))}::text[], ${arg(c.outbox.map((r) => r.topic))}::text[],
+          ${arg(c.outbox.map((r) => r.key))}::text[], ${arg(starts)}::int[], ${arg(lengths)}::int[],
+          ${arg(c.outbox.map((r) => JSON.stringify(r.headers)))}::jsonb[]) AS x(event_id, topic, key, start, len, headers)
       RETURNING id, event_id)`);
   }
   if (c.sequences.length > 0) {
