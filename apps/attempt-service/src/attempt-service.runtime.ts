@@ -76,6 +76,7 @@ export async function createAttemptServiceRuntime(
     fetchMinBytes: config.fetchMinBytes,
     fetchMaxWaitMs: config.fetchMaxWaitMs,
     commitIntervalMs: config.commitIntervalMs,
+    fetchMaxBytesPerPartition: config.fetchMaxBytesPerPartition,
   });
   const sweeper = new TimeoutSweeper({
     pool,

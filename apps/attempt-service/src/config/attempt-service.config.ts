@@ -33,6 +33,8 @@ export interface AttemptServiceConfig {
   consumerStallTimeoutMs: number;
   fetchMinBytes: number;
   fetchMaxWaitMs: number;
+  /** Most bytes fetched per partition at once (bounds the decoded commands held in memory). */
+  fetchMaxBytesPerPartition: number;
   /** Handled offsets are committed together at most this often (0: after every slice). */
   commitIntervalMs: number;
   relayIdlePollMs: number;
@@ -80,6 +82,7 @@ export function loadAttemptServiceConfig(env: NodeJS.ProcessEnv = process.env): 
     fetchMinBytes: r.int('CONSUMER_FETCH_MIN_BYTES', 1, 1, 64 * 1024 * 1024),
     fetchMaxWaitMs: r.int('CONSUMER_FETCH_MAX_WAIT_MS', 5000, 1, 60000),
     commitIntervalMs: r.int('CONSUMER_COMMIT_INTERVAL_MS', 1000, 0, 60000),
+    fetchMaxBytesPerPartition: r.int('CONSUMER_FETCH_MAX_BYTES_PER_PARTITION', 512 * 1024, 16 * 1024, 64 * 1024 * 1024),
     relayBatchSize: r.int('OUTBOX_RELAY_BATCH_SIZE', 1000, 1, 10000),
     relayMaxRequestBytes: r.int('OUTBOX_RELAY_MAX_REQUEST_BYTES', 900_000, 10_000, 100_000_000),
     relayIdlePollMs: r.int('OUTBOX_RELAY_IDLE_POLL_MS', 1000, 10, 60000),
