@@ -65,6 +65,7 @@ export class EventFactory {
       type === 'CredentialRequirementUpdated' || type === 'CredentialRequirementRemoved'
         ? this.topics.credentialEvents
         : this.topics.attemptEvents;
+    // (JSON.stringify leaves out properties that are undefined, such as a missing subject)
     const event = {
       specversion: '1.0',
       id: randomUUID(),
@@ -72,7 +73,7 @@ export class EventFactory {
       type,
       time: o.now.toISOString(),
       datacontenttype: DATA_CONTENT_TYPE,
-      ...(o.subject ? { subject: o.subject } : {}),
+      subject: o.subject || undefined,
       causationid: o.cause.id,
       correlationid: o.cause.correlationId,
       sequence: state.nextSequence(o.scope).toString(),
@@ -117,7 +118,7 @@ export class EventFactory {
         requestedStatus: change.requested,
         statusAlias: statusAlias(change.to),
         version: after.version,
-        ...(cascadeFromAttemptId ? { cascadeFromAttemptId } : {}),
+        cascadeFromAttemptId: cascadeFromAttemptId || undefined,
       },
       { key: after.userId, scope: userScope(after.userId), subject: after.id, cause, now },
     );

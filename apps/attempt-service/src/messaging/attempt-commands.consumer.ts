@@ -41,10 +41,21 @@ export class AttemptCommandsConsumer {
     const results = await this.group.submit(batch.messages.map(toCommandInput));
     const seconds = end();
     const outcomes: Record<string, number> = {};
+    // one metric update per (type, outcome) rather than per command
+    const counted = new Map<string, { type: string; outcome: string; n: number }>();
+    const debug = this.logger.isLevelEnabled('debug');
     results.forEach((r, i) => {
       outcomes[r.outcome.kind] = (outcomes[r.outcome.kind] ?? 0) + 1;
-      this.report(r, batch.messages[i]);
+      const type = r.input.kind === 'command' ? r.input.command.type : r.input.kind;
+      if (r.input.kind !== 'timeout') {
+        const k = `${type}\u0000${r.outcome.kind}`;
+        const c = counted.get(k);
+        if (c) c.n++;
+        else counted.set(k, { type, outcome: r.outcome.kind, n: 1 });
+      }
+      if (r.input.kind !== 'command' || debug) this.report(r, batch.messages[i]);
     });
+    for (const { type, outcome, n } of counted.values()) this.metrics.commands.inc({ type, outcome }, n);
     const first = batch.messages[0];
     const last = batch.messages[batch.messages.length - 1];
     this.logger.info(
@@ -65,7 +76,6 @@ export class AttemptCommandsConsumer {
     const at = { topic: m.topic, partition: m.partition, offset: m.offset };
     switch (input.kind) {
       case 'command':
-        this.metrics.commands.inc({ type: input.command.type, outcome: outcome.kind });
         this.logger.debug(
           {
             ...at,
@@ -79,14 +89,12 @@ export class AttemptCommandsConsumer {
         );
         return;
       case 'invalid':
-        this.metrics.commands.inc({ type: 'invalid', outcome: outcome.kind });
         this.logger.info(
           { ...at, commandId: input.id, source: input.source, outcome: outcome.kind, reason: input.reason },
           'command rejected',
         );
         return;
       case 'unreadable':
-        this.metrics.commands.inc({ type: 'unreadable', outcome: outcome.kind });
         this.logger.warn({ ...at, reason: input.reason }, 'unreadable message dead-lettered');
         return;
       case 'timeout':

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type LogEntry, type logCreator, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type ICustomPartitioner, type LogEntry, type logCreator, type Producer } from 'kafkajs';
 import type { KafkaSettings } from '../config/kafka.config';
 import type { Logger } from '../logging/logger';
 
@@ -41,9 +41,34 @@ export async function connectIdempotentProducer(kafka: Kafka): Promise<Producer>
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: memoisedPartitioner(Partitioners.DefaultPartitioner),
     retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5000 },
   });
   await producer.connect();
   return producer;
+}
+
+/**
+ * The given partitioner, remembering the partition of each keyed message per topic and partition
+ * count (a keyed message's partition depends on nothing else: murmur2 of the key modulo the count),
+ * so a learner's events do not hash the same key again and again. Unkeyed messages, and messages
+ * that name their partition, go to the partitioner every time. Forgets everything once it holds `maxKeys` keys.
+ */
+export function memoisedPartitioner(create: ICustomPartitioner, maxKeys = 100_000): ICustomPartitioner {
+  return () => {
+    const partition = create();
+    const known = new Map<string, number>();
+    return (args) => {
+      const key = args.message.key;
+      if (key === null || key === undefined || args.message.partition !== undefined) return partition(args);
+      const k = `${args.topic}\u0000${args.partitionMetadata.length}\u0000${typeof key === 'string' ? key : key.toString('latin1')}`;
+      let p = known.get(k);
+      if (p === undefined) {
+        p = partition(args);
+        if (known.size >= maxKeys) known.clear();
+        known.set(k, p);
+      }
+      return p;
+    };
+  };
 }

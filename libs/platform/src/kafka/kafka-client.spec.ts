@@ -1,0 +1,38 @@
+import { Partitioners, type PartitionerArgs } from 'kafkajs';
+import { memoisedPartitioner } from './kafka-client';
+
+const metadata = (n: number) =>
+  Array.from({ length: n }, (_, partitionId) => ({ partitionId, leader: 1, partitionErrorCode: 0, replicas: [1], isr: [1] }));
+
+const args = (key: string | Buffer | null, partitions: number, topic = 't', partition?: number): PartitionerArgs => ({
+  topic,
+  partitionMetadata: metadata(partitions),
+  message: { key, value: 'v', ...(partition === undefined ? {} : { partition }) },
+});
+
+describe('memoisedPartitioner: the default partitioner, remembered per key', () => {
+  it('puts every key where the default (murmur2) partitioner puts it, for any partition count, twice over', () => {
+    const plain = Partitioners.DefaultPartitioner();
+    const memo = memoisedPartitioner(Partitioners.DefaultPartitioner, 50)();
+    const keys = Array.from({ length: 300 }, (_, i) => `learner-${(i * 7919) % 100_003}`);
+    for (const round of [1, 2])
+      for (const n of [1, 3, 7, 12])
+        for (const k of keys) expect([round, n, k, memo(args(k, n))]).toEqual([round, n, k, plain(args(k, n))]);
+  });
+
+  it('tells Buffer keys apart byte for byte, and keeps topics apart', () => {
+    const plain = Partitioners.DefaultPartitioner();
+    const memo = memoisedPartitioner(Partitioners.DefaultPartitioner)();
+    for (const k of [Buffer.from([0xff, 0x00]), Buffer.from([0xfe, 0x00]), Buffer.from('é')])
+      expect(memo(args(k, 12, 'a'))).toBe(plain(args(k, 12, 'a')));
+    expect(memo(args('u1', 12, 'b'))).toBe(plain(args('u1', 12, 'b')));
+  });
+
+  it('leaves a message that names its partition, and an unkeyed one, to the partitioner', () => {
+    const memo = memoisedPartitioner(Partitioners.DefaultPartitioner)();
+    const natural = memo(args('u1', 12));
+    expect(memo(args('u1', 12, 't', (natural + 1) % 12))).toBe((natural + 1) % 12);
+    const unkeyed = new Set(Array.from({ length: 50 }, () => memo(args(null, 12))));
+    expect(unkeyed.size).toBeGreaterThan(1);
+  });
+});
