@@ -16,14 +16,19 @@ describe('OutboxHandoff: committed rows handed to the leading relay', () => {
     expect(h.size).toBe(0);
   });
 
-  it('refuses a transaction that would take it past its bound (the relay then reads those rows)', () => {
-    const h = new OutboxHandoff(3);
+  it('refuses a transaction whose values would take it past its bound in bytes (the relay then reads those rows)', () => {
+    const h = new OutboxHandoff(10); // rec values are 2 bytes each ("v1")
     h.setAccepting(true);
     h.offer([rec('1'), rec('2')]);
-    h.offer([rec('3'), rec('4')]);
-    expect([h.get('3'), h.get('4')]).toEqual([undefined, undefined]);
-    h.offer([rec('3')]);
-    expect(h.size).toBe(3);
+    h.offer([rec('3'), rec('4'), rec('5'), rec('6')]);
+    expect([h.get('3'), h.get('6')]).toEqual([undefined, undefined]);
+    h.offer([rec('3'), rec('4'), rec('5')]);
+    expect([h.size, h.heldBytes]).toEqual([5, 10]);
+    h.forget(['1', '2']);
+    h.forgetBelow('4');
+    expect([h.size, h.heldBytes]).toEqual([2, 4]);
+    h.offer([{ ...rec('9'), value: Buffer.alloc(7) }]);
+    expect(h.get('9')).toBeUndefined();
   });
 
   it('forgets published rows, and every row below the lowest unpublished id', () => {

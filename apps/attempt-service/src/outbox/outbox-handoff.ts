@@ -12,28 +12,38 @@ export interface OutboxRecord {
  * does not read their values back from PostgreSQL. It changes nothing about what is published or in
  * which order: the relay still takes the ids of unpublished rows from the table, in id order, and
  * reads any row not found here (written by another instance, or committed before this relay led).
- * Only the relay's leader accepts rows; losing leadership drops them all.
+ * Only the relay's leader accepts rows; losing leadership drops them all. It is bounded in bytes: while
+ * the relay cannot publish (a broker outage) the backlog stays in the table, not in memory.
  */
 export class OutboxHandoff {
   private readonly rows = new Map<string, OutboxRecord>();
   private accepting = false;
+  private bytes = 0;
 
-  constructor(private readonly maxRows = 50_000) {}
+  /** `maxBytes`: values held at most (default 16 MiB, about 12,000 status events). */
+  constructor(private readonly maxBytes = 16 * 1024 * 1024) {}
 
   get size(): number {
     return this.rows.size;
   }
 
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
   /** Called by the relay when it becomes (true) or stops being (false) the leader. */
   setAccepting(on: boolean): void {
     this.accepting = on;
-    if (!on) this.rows.clear();
+    if (!on) this.clear();
   }
 
-  /** Rows of a committed transaction. Ignored unless this process leads, or when it is full. */
+  /** Rows of a committed transaction: all of them, or none when they would not fit (or this process does not lead). */
   offer(rows: readonly OutboxRecord[]): void {
-    if (!this.accepting || this.rows.size + rows.length > this.maxRows) return;
-    for (const r of rows) this.rows.set(r.id, r);
+    if (!this.accepting) return;
+    let n = 0;
+    for (const r of rows) n += r.value.length;
+    if (this.bytes + n > this.maxBytes) return;
+    for (const r of rows) this.hold(r);
   }
 
   get(id: string): OutboxRecord | undefined {
@@ -41,7 +51,20 @@ export class OutboxHandoff {
   }
 
   forget(ids: readonly string[]): void {
-    for (const id of ids) this.rows.delete(id);
+    for (const id of ids) this.drop(id);
+  }
+
+  private hold(r: OutboxRecord): void {
+    this.drop(r.id);
+    this.rows.set(r.id, r);
+    this.bytes += r.value.length;
+  }
+
+  private drop(id: string): void {
+    const r = this.rows.get(id);
+    if (!r) return;
+    this.rows.delete(id);
+    this.bytes -= r.value.length;
   }
 
   /**
@@ -52,13 +75,14 @@ export class OutboxHandoff {
   forgetBelow(id: string): void {
     for (const held of this.rows.keys()) {
       if (compareIds(held, id) >= 0) return;
-      this.rows.delete(held);
+      this.drop(held);
     }
   }
 
   /** Nothing is pending in the table: whatever is still held was published elsewhere or never will be. */
   clear(): void {
     this.rows.clear();
+    this.bytes = 0;
   }
 }
 
