@@ -51,13 +51,18 @@ class ScriptedConsumer extends EventEmitter {
     this.commits.push(offsets);
     return Promise.resolve();
   };
+  disconnects = 0;
   disconnect = () => {
     this.disconnected = true;
+    this.disconnects++;
     return this.hangOnDisconnect ? new Promise<void>(() => undefined) : Promise.resolve();
   };
   /** Emits a fetch, as a healthy kafkajs consumer does at least every maxWaitTime. */
   fetch(): void {
     this.emit(EVENTS.FETCH_START, {});
+  }
+  rejoin(): void {
+    this.emit(EVENTS.GROUP_JOIN, {});
   }
   crash(restart: boolean): void {
     this.emit(EVENTS.CRASH, { payload: { error: new Error('boom'), restart } });
@@ -176,6 +181,20 @@ describe('KafkaBatchTransport: offset commits', () => {
     expect(c.commits[2]).toEqual([{ topic: 't', partition: 2, offset: '5' }]);
   });
 
+  it('holds commits while kafkajs restarts a crashed consumer, and sends them once it has rejoined', async () => {
+    const h = harness({ stallTimeoutMs: 60_000, commitIntervalMs: 100 });
+    await listen(h);
+    const c = h.consumers[0];
+    await c.eachBatch?.(batchOf(0, ['1']));
+    c.crash(true); // kafkajs restarts it itself; the coordinator may still be loading
+    await tick(300);
+    expect(c.commits).toEqual([]);
+    c.rejoin();
+    await until(() => c.commits.length === 1);
+    expect(c.commits[0]).toEqual([{ topic: 't', partition: 0, offset: '2' }]);
+    expect(h.consumers).toHaveLength(1);
+  });
+
   it('keeps the offsets of a refused commit for the next one', async () => {
     const h = harness({ stallTimeoutMs: 60_000, commitIntervalMs: 50 });
     await listen(h);
@@ -231,6 +250,20 @@ describe('KafkaBatchTransport: a consumer that stops consuming is replaced', () 
     expect(handled).toHaveLength(1);
     await until(() => h.consumers.length === 2);
     expect(h.restarts[0]).toMatch(/offset commit did not finish/);
+  });
+
+  it('makes an abandoned consumer that kafkajs brings back leave again, without handing it anything', async () => {
+    const h = harness();
+    const handled: unknown[] = [];
+    await listen(h, (b) => {
+      handled.push(b);
+      return Promise.resolve();
+    });
+    await until(() => h.consumers.length === 2);
+    expect(h.consumers[0].disconnects).toBe(1);
+    await h.consumers[0].eachBatch?.(oneMessage);
+    expect(handled).toEqual([]);
+    expect(h.consumers[0].disconnects).toBe(2);
   });
 
   it('starts a new consumer even when the stalled one never finishes disconnecting', async () => {

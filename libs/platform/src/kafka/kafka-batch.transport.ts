@@ -98,6 +98,12 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   private readonly uncommitted = new Map<string, { topic: string; partition: number; offset: string }>();
   private commitTimer: NodeJS.Timeout | null = null;
   private lastCommitAt = 0;
+  /**
+   * The current consumer is a member of the group (joined, not crashed): commits wait for this. A
+   * commit sent while kafkajs restarts a crashed consumer can hang on a coordinator that is still
+   * loading (seen in the fault suite's broker kill -9), and would then abandon a consumer for nothing.
+   */
+  private member = false;
   private committing: Promise<boolean> = Promise.resolve(true);
 
   constructor(private readonly options: KafkaBatchTransportOptions) {
@@ -140,8 +146,10 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     const mine = () => generation === this.generation;
     consumer.on(consumer.events.GROUP_JOIN, () => {
       if (!mine()) return;
+      this.member = true;
       this.alive('fetching');
       this.setState('joined');
+      if (this.uncommitted.size > 0 && (o.commitIntervalMs ?? 0) > 0) this.scheduleCommit();
     });
     for (const sign of [consumer.events.FETCH_START, consumer.events.FETCH, consumer.events.HEARTBEAT]) {
       consumer.on(sign, () => {
@@ -150,6 +158,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     }
     consumer.on(consumer.events.CRASH, (e) => {
       if (!mine()) return;
+      this.member = false;
       this.options.logger.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
       if (e.payload.restart) return; // kafkajs starts it again itself
       // kafkajs gives up on errors it does not deem retriable; for this service any broker-side error
@@ -173,8 +182,18 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 3,
-      eachBatch: (payload) => this.onBatch(payload, mine),
+      eachBatch: (payload) => (mine() ? this.onBatch(payload, mine) : this.stopAbandoned(consumer)),
     });
+  }
+
+  /**
+   * An abandoned consumer that kafkajs brought back (a restart scheduled before it was abandoned) is
+   * a group member that would hold its partitions without handling them: make it leave again.
+   */
+  private stopAbandoned(consumer: Consumer): Promise<void> {
+    this.options.logger.warn('an abandoned consumer is consuming again; disconnecting it');
+    void consumer.disconnect().catch(() => undefined);
+    return Promise.resolve();
   }
 
   private async onBatch(payload: EachBatchPayload, mine: () => boolean): Promise<void> {
@@ -285,7 +304,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   private commitHandled(): Promise<boolean> {
     this.committing = this.committing.then(async () => {
       const consumer = this.consumer;
-      if (this.uncommitted.size === 0 || !consumer) return true;
+      if (this.uncommitted.size === 0 || !consumer || !this.member) return true; // kept for the next one
       const offsets = [...this.uncommitted.values()];
       this.uncommitted.clear();
       this.lastCommitAt = Date.now();
@@ -325,6 +344,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       this.options.onRestart?.(reason);
       const old = this.consumer;
       this.consumer = null;
+      this.member = false;
       this.generation++; // the old consumer's batches stop at their next step and commit nothing
       if (old) {
         const gone = await Promise.race([
