@@ -76,7 +76,7 @@ export function loadAttemptServiceConfig(env: NodeJS.ProcessEnv = process.env): 
     eventSource: eventSource(r),
     httpHost: r.string('HTTP_HOST', '0.0.0.0'),
     httpPort: r.int('HTTP_PORT', 3000, 0, 65535),
-    maxBatchSize: r.int('COMMAND_BATCH_SIZE', 500, 1, 5000),
+    maxBatchSize: r.int('COMMAND_BATCH_SIZE', 250, 1, 5000),
     partitionsConsumedConcurrently: r.int('PARTITIONS_CONSUMED_CONCURRENTLY', 3, 1, 64),
     consumerStallTimeoutMs: r.int('CONSUMER_STALL_TIMEOUT_MS', 60000, 5000, 3600000),
     fetchMinBytes: r.int('CONSUMER_FETCH_MIN_BYTES', 1, 1, 64 * 1024 * 1024),

@@ -20,8 +20,8 @@ export class OutboxHandoff {
   private accepting = false;
   private bytes = 0;
 
-  /** `maxBytes`: values held at most (default 16 MiB, about 12,000 status events). */
-  constructor(private readonly maxBytes = 16 * 1024 * 1024) {}
+  /** `maxBytes`: values held at most (default 8 MiB, about two groups of status events at saturation). */
+  constructor(private readonly maxBytes = 8 * 1024 * 1024) {}
 
   get size(): number {
     return this.rows.size;
