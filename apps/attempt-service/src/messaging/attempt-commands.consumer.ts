@@ -40,22 +40,22 @@ export class AttemptCommandsConsumer {
     const end = this.metrics.batchDuration.startTimer();
     const results = await this.group.submit(batch.messages.map(toCommandInput));
     const seconds = end();
-    const outcomes: Record<string, number> = {};
-    // one metric update per (type, outcome) rather than per command
+    // Counted per (type, outcome) for the metric (one update each, not one per command) and the log line.
     const counted = new Map<string, { type: string; outcome: string; n: number }>();
     const debug = this.logger.isLevelEnabled('debug');
     results.forEach((r, i) => {
-      outcomes[r.outcome.kind] = (outcomes[r.outcome.kind] ?? 0) + 1;
       const type = r.input.kind === 'command' ? r.input.command.type : r.input.kind;
-      if (r.input.kind !== 'timeout') {
-        const k = `${type}\u0000${r.outcome.kind}`;
-        const c = counted.get(k);
-        if (c) c.n++;
-        else counted.set(k, { type, outcome: r.outcome.kind, n: 1 });
-      }
+      const k = `${type}\u0000${r.outcome.kind}`;
+      const c = counted.get(k);
+      if (c) c.n++;
+      else counted.set(k, { type, outcome: r.outcome.kind, n: 1 });
       if (r.input.kind !== 'command' || debug) this.report(r, batch.messages[i]);
     });
-    for (const { type, outcome, n } of counted.values()) this.metrics.commands.inc({ type, outcome }, n);
+    const outcomes: Record<string, number> = {};
+    for (const { type, outcome, n } of counted.values()) {
+      this.metrics.commands.inc({ type, outcome }, n);
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + n;
+    }
     const first = batch.messages[0];
     const last = batch.messages[batch.messages.length - 1];
     this.logger.info(

@@ -149,7 +149,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       this.member = true;
       this.alive('fetching');
       this.setState('joined');
-      if (this.uncommitted.size > 0 && (o.commitIntervalMs ?? 0) > 0) this.scheduleCommit();
+      if (this.uncommitted.size > 0 && this.commitsBatched()) this.scheduleCommit();
     });
     for (const sign of [consumer.events.FETCH_START, consumer.events.FETCH, consumer.events.HEARTBEAT]) {
       consumer.on(sign, () => {
@@ -214,12 +214,8 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       if (!done || !mine()) return; // shutting down, partition revoked or consumer replaced: redelivered later
       const last = slice[slice.length - 1];
       resolveOffset(last.offset);
-      this.uncommitted.set(`${batch.topic}\u0000${batch.partition}`, {
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: (BigInt(last.offset) + 1n).toString(),
-      });
-      if ((this.options.commitIntervalMs ?? 0) > 0) this.scheduleCommit();
+      this.keepForCommit({ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() });
+      if (this.commitsBatched()) this.scheduleCommit();
       else {
         this.alive('committing');
         if (!(await this.commitHandled()) || !mine()) return;
@@ -286,6 +282,16 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     this.watchdogTimer.unref();
   }
 
+  private commitsBatched(): boolean {
+    return (this.options.commitIntervalMs ?? 0) > 0;
+  }
+
+  /** Records a partition's next offset for the next commit; `replace` false keeps a newer one already there. */
+  private keepForCommit(o: { topic: string; partition: number; offset: string }, replace = true): void {
+    const k = `${o.topic}\u0000${o.partition}`;
+    if (replace || !this.uncommitted.has(k)) this.uncommitted.set(k, o);
+  }
+
   /** Commits the collected offsets once `commitIntervalMs` has passed since the last commit. */
   private scheduleCommit(): void {
     if (this.commitTimer || this.closing) return;
@@ -313,11 +319,8 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
         if (await settlesWithin(commit, this.commitTimeoutMs())) return true;
       } catch (e) {
         this.options.logger.warn({ err: e, offsets }, 'offset commit failed; retrying with the next commit');
-        for (const o of offsets) {
-          const k = `${o.topic}\u0000${o.partition}`;
-          if (!this.uncommitted.has(k)) this.uncommitted.set(k, o);
-        }
-        if ((this.options.commitIntervalMs ?? 0) > 0) this.scheduleCommit();
+        for (const o of offsets) this.keepForCommit(o, false);
+        if (this.commitsBatched()) this.scheduleCommit();
         return false;
       }
       // kafkajs can wait forever on a commit to a coordinator that was killed; the work is done
