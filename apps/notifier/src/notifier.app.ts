@@ -1,11 +1,12 @@
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
-import { Partitioners, type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { ensureDatabase } from '../../../libs/platform/src/database/ensure-database';
 import { KafkaBatchTransport } from '../../../libs/platform/src/kafka/kafka-batch.transport';
 import { KafkaAdminClient } from '../../../libs/platform/src/kafka/kafka-admin.client';
 import { createKafka } from '../../../libs/platform/src/kafka/kafka-client';
+import { javaCompatiblePartitioner } from '../../../libs/platform/src/kafka/murmur2.partitioner';
 import type { Logger } from '../../../libs/platform/src/logging/logger';
 import type { NotifierConfig } from './config/notifier.config';
 import type { EmailSender } from './email/email-sender.port';
@@ -42,7 +43,7 @@ export async function createNotifierApp(
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: javaCompatiblePartitioner,
   });
   try {
     await producer.connect();

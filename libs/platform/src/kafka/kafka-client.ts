@@ -1,6 +1,7 @@
-import { Kafka, logLevel, Partitioners, type ICustomPartitioner, type LogEntry, type logCreator, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type ICustomPartitioner, type LogEntry, type logCreator, type Producer } from 'kafkajs';
 import type { KafkaSettings } from '../config/kafka.config';
 import type { Logger } from '../logging/logger';
+import { javaCompatiblePartitioner } from './murmur2.partitioner';
 
 /** Routes kafkajs's own log lines into pino (warnings and errors only, unless LOG_LEVEL is debug). */
 export function kafkaLogCreator(logger: Logger): logCreator {
@@ -33,15 +34,16 @@ export function createKafka(settings: KafkaSettings, logger: Logger, clientId = 
 
 /**
  * An idempotent producer (acks=all, one request in flight, so order per partition is kept), using
- * the Java client's murmur2 partitioner so keys land where other clients put them. Its retries are
- * bounded so a long broker outage surfaces as an error the caller handles (and then replaces it).
+ * the Java client's murmur2 partitioning (in linear time, see murmur2.partitioner.ts) so keys land
+ * where other clients put them. Its retries are bounded so a long broker outage surfaces as an
+ * error the caller handles (and then replaces it).
  */
 export async function connectIdempotentProducer(kafka: Kafka): Promise<Producer> {
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    createPartitioner: memoisedPartitioner(Partitioners.DefaultPartitioner),
+    createPartitioner: memoisedPartitioner(javaCompatiblePartitioner),
     retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5000 },
   });
   await producer.connect();
