@@ -2,10 +2,11 @@
  * Broker chores for scripts/kafka.sh and the test set-up:
  *   ping    exit 0 when a broker answers on KAFKA_BROKERS
  *   wait    wait until one does (KAFKA_READY_TIMEOUT_MS, default 90 s)
- *   topics  create the project's topics if missing (partitions KAFKA_TOPIC_PARTITIONS, default 3)
+ *   topics  create the project's topics if missing (partitions KAFKA_TOPIC_PARTITIONS, default 3); the
+ *           inbound (commands) topic gets INBOUND_TOPIC_CONFIG, also when it already exists
  */
-import { Kafka, logLevel } from 'kafkajs';
-import { TOPICS } from '../libs/contracts/src/topics';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+import { INBOUND_TOPIC_CONFIG, inboundTopicConfigEntries, TOPICS } from '../libs/contracts/src/topics';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((s) => s.trim());
 const kafka = new Kafka({ clientId: 'proctoring-admin', brokers, connectionTimeout: 1000, retry: { retries: 0 }, logLevel: logLevel.NOTHING });
@@ -18,6 +19,11 @@ export function projectTopics(env: NodeJS.ProcessEnv = process.env): string[] {
     env.TOPIC_COMMANDS_DLQ ?? TOPICS.commandsDlq,
     env.TOPIC_NOTIFIER_DLQ ?? TOPICS.notifierDlq,
   ];
+}
+
+/** The topics the attempt-service consumes: they get INBOUND_TOPIC_CONFIG (SPEC §8.5). */
+export function inboundTopics(env: NodeJS.ProcessEnv = process.env): string[] {
+  return [env.TOPIC_COMMANDS ?? TOPICS.commands];
 }
 
 async function ping(): Promise<boolean> {
@@ -48,12 +54,27 @@ async function createTopics(): Promise<void> {
     const existing = new Set(await admin.listTopics());
     const partitions = Number(process.env.KAFKA_TOPIC_PARTITIONS ?? 3);
     const replicationFactor = Number(process.env.KAFKA_TOPIC_REPLICATION_FACTOR ?? 1);
+    const inbound = inboundTopics();
     const missing = projectTopics().filter((t) => !existing.has(t));
     if (missing.length > 0) {
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: partitions,
+          replicationFactor,
+          configEntries: inbound.includes(topic) ? inboundTopicConfigEntries() : [],
+        })),
       });
+    }
+    // A topic made before these bounds existed gets them now (uncompressed, 1 MiB per record batch).
+    const older = inbound.filter((t) => existing.has(t));
+    if (older.length > 0) {
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: older.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configEntries: inboundTopicConfigEntries() })),
+      });
+      process.stderr.write(`[kafka] ${older.join(', ')}: ${JSON.stringify(INBOUND_TOPIC_CONFIG)}\n`);
     }
     // Create the group coordinator's topic now rather than on the first consumer's join.
     await admin.describeGroups(['proctoring-warmup']).catch(() => undefined);

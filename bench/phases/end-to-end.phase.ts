@@ -99,7 +99,7 @@ export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
   const cfg = ctx.cfg.endToEnd;
   const learners: LearnerSet = { count: cfg.learners, exams: cfg.exams, runId: ctx.runId };
   const topics = {
-    commands: await ctx.topic('proctoring.attempt.commands.v1'),
+    commands: await ctx.topic('proctoring.attempt.commands.v1', { inbound: true }),
     attemptEvents: await ctx.topic('proctoring.attempt.events.v1'),
     credentialEvents: await ctx.topic('proctoring.credential.events.v1'),
     commandsDlq: await ctx.topic('proctoring.attempt.commands.v1.dlq'),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { Client } from 'pg';
 import type { BenchConfig } from '../bench.config';
+import { inboundTopicConfigEntries } from '../../libs/contracts/src/topics';
 import { createTopics } from './kafka-tools';
 import { listeningPid, type PidSource } from './machine';
 import { ServiceProcess } from './service-process';
@@ -128,10 +129,13 @@ export class BenchContext {
     return { ...processes, bench: process.pid, postgres: this.postgresBackends, broker: this.brokerPid };
   }
 
-  /** A topic name unique to this run, created with the bench's partition count. */
-  async topic(base: string): Promise<string> {
+  /**
+   * A topic name unique to this run, created with the bench's partition count (and, for a topic the
+   * attempt-service consumes, the inbound topic configuration production uses).
+   */
+  async topic(base: string, o: { inbound?: boolean } = {}): Promise<string> {
     const name = `${base}.bench-${this.runId}`;
-    await createTopics(this.admin, [name], this.cfg.partitions);
+    await createTopics(this.admin, [name], this.cfg.partitions, o.inbound ? inboundTopicConfigEntries() : []);
     this.topics.push(name);
     return name;
   }

@@ -1,12 +1,12 @@
 import {
   Kafka,
   logLevel,
-  Partitioners,
   type Admin,
   type LogEntry,
   type Message,
   type Producer,
 } from 'kafkajs';
+import { javaCompatiblePartitioner } from '../../libs/platform/src/kafka/murmur2.partitioner';
 import { sleep } from './progress';
 import type { ServiceProcess } from './service-process';
 
@@ -26,23 +26,28 @@ export function benchKafka(brokers: string[], clientId = 'bench'): Kafka {
   });
 }
 
-/** A plain producer (acks=all, murmur2 partitioner like the services and the Java client). */
+/** A plain producer (acks=all, the Java client's murmur2 partitioning, in linear time, like the services). */
 export async function connectProducer(kafka: Kafka): Promise<Producer> {
   const producer = kafka.producer({
     allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: javaCompatiblePartitioner,
   });
   await producer.connect();
   return producer;
 }
 
-export async function createTopics(admin: Admin, topics: string[], partitions: number): Promise<void> {
+export async function createTopics(
+  admin: Admin,
+  topics: string[],
+  partitions: number,
+  configEntries: { name: string; value: string }[] = [],
+): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((t) => !existing.has(t));
   if (missing.length === 0) return;
   await admin.createTopics({
     waitForLeaders: true,
-    topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+    topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1, configEntries })),
   });
 }
 

@@ -138,9 +138,16 @@ export class Harness {
     });
   }
 
-  /** Publishes raw message values (for invalid input). */
-  /** Publishes raw values in one request (gzip: compressed, so values may add up beyond the broker's limit). */
-  async sendRaw(messages: { key: string | null; value: string }[], o: { gzip?: boolean } = {}): Promise<void> {
+  /** Publishes raw messages (for invalid input) in one request (gzip: compressed). */
+  async sendRaw(
+    messages: {
+      key: string | Buffer | null;
+      value: string | Buffer;
+      headers?: Record<string, string | Buffer | (string | Buffer)[]>;
+      partition?: number;
+    }[],
+    o: { gzip?: boolean } = {},
+  ): Promise<void> {
     await this.producer.send({
       topic: this.topics.commands,
       acks: -1,

@@ -600,9 +600,10 @@ describe('attempt-service commands and events (SPEC §2, §3)', () => {
       await register({ examId: exam(), courseId });
       const bigs = Array.from({ length: 30 }, (_, i) => ({ key: userId, value: `${i}:${'y'.repeat(100 * 1024)}` }));
       const after = createAttempt({ examId: exam(), userId });
-      // compressed, the burst is one small record batch: the service reads all of it in one fetch and
-      // writes 3 MB of dead letters in one commit, which the relay must split into requests the broker takes
-      await h.sendRaw([...bigs, { key: userId, value: JSON.stringify(after) }], { gzip: true });
+      // 3 MB of dead letters on one key, published in requests the commands topic takes (1 MiB each,
+      // uncompressed): the relay must split what piles up into requests the broker takes
+      for (let i = 0; i < bigs.length; i += 8) await h.sendRaw(bigs.slice(i, i + 8));
+      await h.sendRaw([{ key: userId, value: JSON.stringify(after) }]);
       const r = await h.settle(after.id);
       expect(types(r)).toEqual(['AttemptCreated', 'CommandProcessed']);
       const dead = await expectEventually(() => {

@@ -14,6 +14,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Kafka, logLevel, type ITopicConfig } from 'kafkajs';
+import { inboundTopicConfigEntries } from '../../libs/contracts/src/topics';
 import { dropDatabase } from '../../libs/platform/src/database/ensure-database';
 
 /** The repository root (this file is test/faults/fault-infra.ts). */
@@ -231,14 +232,17 @@ export async function liveBrokers(brokers: string): Promise<number> {
 
 export async function createTopics(
   brokers: string,
-  topics: { topic: string; partitions: number }[],
+  topics: { topic: string; partitions: number; inbound?: boolean }[],
   replicationFactor: number,
 ): Promise<void> {
   const list: ITopicConfig[] = topics.map((t) => ({
     topic: t.topic,
     numPartitions: t.partitions,
     replicationFactor,
-    configEntries: replicationFactor > 1 ? [{ name: 'min.insync.replicas', value: '2' }] : [],
+    configEntries: [
+      ...(replicationFactor > 1 ? [{ name: 'min.insync.replicas', value: '2' }] : []),
+      ...(t.inbound ? inboundTopicConfigEntries() : []),
+    ],
   }));
   const end = Date.now() + 90_000;
   for (let attempt = 1; ; attempt++) {

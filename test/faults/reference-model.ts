@@ -102,13 +102,25 @@ export class ReferenceModel {
   ) {}
 
   /**
-   * Applies one message value as the consumer would see it; returns its outcome. The Kafka key plays
-   * no part (SPEC §3: the service never relies on it; whatever bytes it holds, the outcome is the same).
+   * Applies one message value as the consumer would see it; returns its outcome. The Kafka key's
+   * content plays no part (SPEC §3: the service never relies on it); only whether the key or the
+   * headers were over their bounds (SPEC §8.5: then a readable command is dead-lettered and rejected
+   * INVALID_MESSAGE, an unreadable one only dead-lettered).
    */
-  accept(value: Buffer | string | null): RefOutcome {
+  accept(value: Buffer | string | null, o: { overBound?: boolean } = {}): RefOutcome {
     const bytes = value === null ? null : Buffer.isBuffer(value) ? value : Buffer.from(value, 'utf8');
     const parsed = parseCommand(bytes);
     const now = this.clock();
+    if (o.overBound && parsed.kind !== 'unreadable') {
+      const id = parsed.kind === 'ok' ? parsed.command.id : parsed.id;
+      const source = parsed.kind === 'ok' ? parsed.command.source : parsed.source;
+      const type = parsed.kind === 'ok' ? parsed.command.type : parsed.type;
+      if (!this.claim(source, id)) return this.duplicate();
+      this.deadLetters.push({ valueHash: hashValue(bytes), reason: 'over bound' });
+      this.outcome(id, describe('CommandRejected', id, '', '', `${type}:INVALID_MESSAGE`));
+      this.counts.rejected++;
+      return { kind: 'rejected', commandType: type, reason: 'INVALID_MESSAGE' };
+    }
     switch (parsed.kind) {
       case 'unreadable':
         this.deadLetters.push({ valueHash: hashValue(bytes), reason: parsed.reason });

@@ -1,17 +1,18 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import type { Pool } from 'pg';
 import { parseCommand } from '../../libs/contracts/src';
 import { parseProvidersConfig, type ProvidersConfig } from '../../libs/domain/src';
+import { javaCompatiblePartitioner } from '../../libs/platform/src/kafka/murmur2.partitioner';
 import { startSendGridStub, type SendGridStub } from '../support/sendgrid-stub';
 import { clientKafka, createTopics, freePort, resetFaultDatabase, ROOT, say, ServiceProcess, tail } from './fault-infra';
 import { faultPool, groupLag, ledgerRows, readAll, snapshot, tryQuery } from './observer';
 import { hashValue, ReferenceModel } from './reference-model';
 import { summarizeDetails } from './report';
 import { judge, type Verdict } from './verdict';
-import type { OutMessage } from './workload';
+import { overBound, type OutMessage } from './workload';
 
 /** A fault the scenario injected: a short label for the table, the details for the notes. */
 export interface Fault {
@@ -115,7 +116,7 @@ export class World {
     await createTopics(
       o.brokers,
       [
-        { topic: topics.commands, partitions: o.commandPartitions ?? 6 },
+        { topic: topics.commands, partitions: o.commandPartitions ?? 6, inbound: true },
         { topic: topics.attemptEvents, partitions: events },
         { topic: topics.credentialEvents, partitions: events },
         { topic: topics.commandsDlq, partitions: events },
@@ -258,7 +259,7 @@ export class World {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: javaCompatiblePartitioner,
       retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 3000 },
     });
     await p.connect();
@@ -308,7 +309,8 @@ export class World {
           await delay(Math.min(5000, 250 * 2 ** Math.min(failures, 5)));
         }
       }
-      for (const m of chunk) this.ref.accept(m.value === null ? null : Buffer.isBuffer(m.value) ? m.value : Buffer.from(m.value, 'utf8'));
+      for (const m of chunk)
+        this.ref.accept(m.value === null ? null : Buffer.isBuffer(m.value) ? m.value : Buffer.from(m.value, 'utf8'), { overBound: overBound(m) });
       i += chunk.length;
       this.published += chunk.length;
       if (Date.now() - lastReport > 5000) {
@@ -413,11 +415,20 @@ export class World {
     ]);
     // What must be dead-lettered is what is on the commands topic (a publisher retry may have put an
     // unreadable message there twice; the service cannot tell the two apart).
+    // Since SPEC §8.5 a readable command whose key or headers are over bound is dead-lettered too, once
+    // per (source, id): a repeat is a duplicate, acknowledged with no effect.
     const expectedDlq: { coord: string; hash: string }[] = [];
+    const overBoundIds = new Set<string>();
     for (const m of messages) {
-      if (m.topic === this.topics.commands && parseCommand(m.value).kind === 'unreadable') {
-        expectedDlq.push({ coord: `${m.topic}/${m.partition}/${m.offset}`, hash: hashValue(m.value) });
+      if (m.topic !== this.topics.commands) continue;
+      const parsed = parseCommand(m.value);
+      let expected = parsed.kind === 'unreadable';
+      if (!expected && overBound(m)) {
+        const id = parsed.kind === 'ok' ? `${parsed.command.source}\u0000${parsed.command.id}` : parsed.kind === 'rejected' ? `${parsed.source}\u0000${parsed.id}` : '';
+        expected = !overBoundIds.has(id);
+        overBoundIds.add(id);
       }
+      if (expected) expectedDlq.push({ coord: `${m.topic}/${m.partition}/${m.offset}`, hash: hashValue(m.value) });
     }
     const db = await snapshot(this.pool);
     const email = this.stub

@@ -1,9 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { OwnBroker, OwnCluster, ThrowawayPostgres } from './fault-infra';
 import { adminKafka, say } from './fault-infra';
+import { emailProblems, leakedInLogs, PROMPT_ANSWER_MS, replayAttacks } from './hostile-attacks';
 import { hostileKeysAndHeaders, hostilePayloads, learnerHostile } from './hostile-input';
 import { runScenario, type ScenarioResult, type World, type WorldOptions } from './scenario-kit';
-import { examCatalog, interleave, learnerScripts, rng, type OutMessage } from './workload';
+import { envelope, examCatalog, interleave, learnerScripts, message, rng, type OutMessage } from './workload';
 
 /** Sizes of one run: the full suite (the issue's figures) or the reduced CI one. */
 export interface Profile {
@@ -16,6 +17,7 @@ export interface Profile {
   brokerLoss: { learners: number; commands: number };
   hostile: { payloads: number; learners: number; commands: number };
   hostileKeys: { probes: number; learners: number; commands: number };
+  attacks: { learners: number; commands: number };
 }
 
 export const PROFILES: Record<'full' | 'ci', Profile> = {
@@ -29,6 +31,7 @@ export const PROFILES: Record<'full' | 'ci', Profile> = {
     brokerLoss: { learners: 300, commands: 3000 },
     hostile: { payloads: 10_000, learners: 200, commands: 2000 },
     hostileKeys: { probes: 24, learners: 40, commands: 300 },
+    attacks: { learners: 60, commands: 600 },
   },
   ci: {
     name: 'ci',
@@ -40,6 +43,7 @@ export const PROFILES: Record<'full' | 'ci', Profile> = {
     brokerLoss: { learners: 100, commands: 1000 },
     hostile: { payloads: 2500, learners: 50, commands: 500 },
     hostileKeys: { probes: 12, learners: 20, commands: 150 },
+    attacks: { learners: 30, commands: 300 },
   },
 };
 
@@ -383,7 +387,53 @@ const hostileKeys: ScenarioDef = {
   },
 };
 
-export const SCENARIOS: ScenarioDef[] = [crash, notifierCrash, brokerOutage, databaseOutage, rebalance, brokerLoss, hostile, hostileKeys];
+const attacks: ScenarioDef = {
+  id: 's7c-attacks',
+  number: '7c',
+  title: `issue #17's attacks one by one (1 MB header, compressed expansion, 200 KB key, forged dlq-*, hostile addresses, bidi names, email-shaped ids, empty status) during a workload; the next command answered within ${PROMPT_ANSWER_MS / 1000} s`,
+  run: async (infra, p) => {
+    const broker = await infra.broker();
+    const { learners, commands } = p.attacks;
+    return runScenario(base(infra, 's7c-attacks', attacks.title, broker.brokers), async (w) => {
+      const tag = `s7c${infra.runTag}`;
+      const catalog = examCatalog(tag, 2);
+      const exam = catalog.courses[0].exams.find((e) => e.kind === 'final');
+      if (!exam) throw new Error('no final exam in the catalog');
+      // An exam whose name carries a right-to-left override, and a learner who gets its status email.
+      const bidiExam = `${tag}-bidi`;
+      const bidiUser = `${tag}-bidi-learner`;
+      const bidi: OutMessage[] = [
+        message(exam.courseId, envelope('RegisterExam', { examId: bidiExam, courseId: exam.courseId, contentId: `block-${bidiExam}`, examName: 'Passed \u202Edeliaf\u202C exam', courseName: 'Bidi 101', timeLimitMins: 60, isProctored: true, isPracticeExam: false }, `${tag}-bidi-1`)),
+      ];
+      const bidiLearner: OutMessage[] = [
+        message(bidiUser, envelope('CreateAttempt', { examId: bidiExam, userId: bidiUser, user: { username: 'bidi', email: `${bidiUser}@learners.example.com` }, takingAsProctored: true }, `${tag}-bidi-2`)),
+        message(bidiUser, envelope('UpdateAttemptStatus', { examId: bidiExam, userId: bidiUser, toStatus: 'started' }, `${tag}-bidi-3`)),
+        message(bidiUser, envelope('UpdateAttemptStatus', { examId: bidiExam, userId: bidiUser, toStatus: 'submitted' }, `${tag}-bidi-4`)),
+      ];
+      const stream = interleave([...learnerScripts({ tag, catalog, learners, commands, seed: 721 }), bidiLearner], 722);
+      await w.startAttemptService({ LOG_LEVEL: 'info' });
+      await w.startStub(1, 5);
+      await w.startNotifier({ LOG_LEVEL: 'info' });
+      await w.publishExams([...catalog.registrations, ...bidi]);
+      await concurrently(w, w.publish(stream, { ratePerSec: 150 }), () => replayAttacks(w, tag, exam));
+      await w.settle({ timeoutMs: 240_000, stallMs: 60_000 });
+      for (const svc of [...w.liveServices(), ...w.notifiers.filter((n) => n.alive)]) {
+        const res = await fetch(`http://127.0.0.1:${svc.httpPort}/health/ready`).catch(() => null);
+        if (res?.status !== 200) w.problem(`${svc.name} not ready after the attacks (${res?.status ?? 'no answer'}): ${(await res?.text()) ?? ''}`);
+      }
+      await waitFor(() => (w.stub?.requests ?? []).some((r) => JSON.stringify(r.body ?? {}).includes(bidiUser)), 30_000);
+      for (const e of emailProblems(w.stub?.requests ?? [], bidiUser)) w.problem(`7c: ${e}`);
+      for (const line of leakedInLogs(w.logDir).slice(0, 5)) w.problem(`7c: an email-shaped value in a log: ${line}`);
+    });
+  },
+};
+
+async function waitFor(ok: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok() && Date.now() < end) await delay(200);
+}
+
+export const SCENARIOS: ScenarioDef[] = [crash, notifierCrash, brokerOutage, databaseOutage, rebalance, brokerLoss, hostile, hostileKeys, attacks];
 
 /** The scenarios of the reduced CI run. */
-export const CI_SCENARIOS = ['1', '3', '7', '7b'];
+export const CI_SCENARIOS = ['1', '3', '7', '7b', '7c'];

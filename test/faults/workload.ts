@@ -1,4 +1,5 @@
 import { STATUSES } from '../../libs/domain/src';
+import { MESSAGE_BOUNDS } from '../../libs/contracts/src/topics';
 import { rng } from '../support/prng';
 
 /**
@@ -33,6 +34,15 @@ export function envelope(type: string, data: unknown, id: string, source = SOURC
     datacontenttype: 'application/json',
     data,
   };
+}
+
+/** Whether a message's key or headers are over SPEC §8.5's bounds (counted as the broker carries them). */
+export function overBound(m: OutMessage): boolean {
+  const bytes = (v: string | Buffer) => (Buffer.isBuffer(v) ? v.length : Buffer.byteLength(v));
+  if (m.key !== null && bytes(m.key) > MESSAGE_BOUNDS.keyBytes) return true;
+  const headers = Object.entries(m.headers ?? {});
+  const headerBytes = headers.reduce((n, [k, v]) => n + Buffer.byteLength(k) + bytes(v), 0);
+  return headers.length > MESSAGE_BOUNDS.headerCount || headerBytes > MESSAGE_BOUNDS.headerBytes;
 }
 
 export function message(key: string | null, body: unknown): OutMessage {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { TEST_KAFKA_BROKERS } from './test-env';
+import { inboundTopicConfigEntries } from '../../libs/contracts/src/topics';
 import { expectEventually } from './expect-eventually';
 
 export interface TestTopics {
@@ -30,7 +31,12 @@ export async function createTestTopics(tag: string, partitions = 3, brokers = TE
   try {
     await admin.createTopics({
       waitForLeaders: true,
-      topics: Object.values(topics).map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+      topics: Object.values(topics).map((topic) => ({
+        topic,
+        numPartitions: partitions,
+        replicationFactor: 1,
+        configEntries: topic === topics.commands ? inboundTopicConfigEntries() : [],
+      })),
     });
   } finally {
     await admin.disconnect();

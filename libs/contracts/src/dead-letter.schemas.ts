@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { eventEnvelopeProperties, SPEC_VERSION } from './envelope.schema';
 import { DateTime, Id, Nullable, StringConst, Text, Uuid } from './field.schemas';
-import { DATA_CONTENT_TYPE, DLQ_HEADERS, DLQ_MAX_VALUE_BYTES } from './topics';
+import { DATA_CONTENT_TYPE, DLQ_HEADERS, DLQ_MAX_VALUE_BYTES, MESSAGE_BOUNDS } from './topics';
 
 /*
  * The two dead-letter topics. They are for operators (and `redrive`), not for integration, but
@@ -22,6 +22,18 @@ export const CommandDeadLetterHeadersSchema = Type.Object(
         description: `Only when the value was longer than ${DLQ_MAX_VALUE_BYTES} bytes: its original length. The value holds its first ${DLQ_MAX_VALUE_BYTES} bytes; the whole message is at the source coordinates.`,
       }),
     ),
+    [DLQ_HEADERS.keyCut]: Type.Optional(
+      Type.String({
+        pattern: '^[0-9]+$',
+        description: `Only when the key was longer than ${MESSAGE_BOUNDS.keyBytes} bytes: its original length. The dead letter then has no key.`,
+      }),
+    ),
+    [DLQ_HEADERS.headersCut]: Type.Optional(
+      Type.String({
+        pattern: '^[0-9]+ headers, [0-9]+ bytes$',
+        description: `Only when the headers were over their bound (more than ${MESSAGE_BOUNDS.headerCount}, or more than ${MESSAGE_BOUNDS.headerBytes} bytes of names and values): what was received. None of the sender's headers are kept then.`,
+      }),
+    ),
   },
   { title: 'CommandDeadLetterHeaders', description: 'Kafka headers (UTF-8 strings) of a dead-lettered command.' },
 );
@@ -29,7 +41,7 @@ export const CommandDeadLetterHeadersSchema = Type.Object(
 /** Value of a message on `proctoring.attempt.commands.v1.dlq`: the original bytes (cut only above DLQ_MAX_VALUE_BYTES). */
 export const UnreadableCommandSchema = Type.String({
   title: 'UnreadableCommand',
-  description: `The original message value, byte for byte (shown here as a string; it may be empty, not UTF-8 or not JSON), cut to its first ${DLQ_MAX_VALUE_BYTES} bytes if longer (then dlq-value-truncated gives the original length). Key and headers are kept, with the dlq-* headers added.`,
+  description: `The original message value, byte for byte (shown here as a string; it may be empty, not UTF-8 or not JSON), cut to its first ${DLQ_MAX_VALUE_BYTES} bytes if longer (then dlq-value-truncated gives the original length). Key and headers are kept when within their bounds (else left off, named by dlq-key-cut / dlq-headers-cut); headers a sender set under the dlq- prefix are dropped and ours added, so a dead letter always fits the broker's 1 MiB.`,
 });
 
 /** The CloudEvents `type` of a message on `proctoring.notifier.dlq.v1`. */

@@ -18,6 +18,37 @@ export const CONSUMER_GROUPS = {
 /** Largest accepted message value, in bytes (UTF-8). Anything larger is unreadable and dead-lettered. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 
+/**
+ * Bounds on the other parts of an inbound message, checked before any work (SPEC §8.5). A message
+ * over any of them is dead-lettered with that part cut (and named in a `dlq-*-cut` header); its key
+ * never reaches a partitioner and is never reused for its outcome.
+ */
+export const MESSAGE_BOUNDS = {
+  /** Largest Kafka key, in bytes. */
+  keyBytes: 1024,
+  /** Most headers (a header repeated under one name counts once per value). */
+  headerCount: 32,
+  /** Largest total of header names and values, in bytes. */
+  headerBytes: 16 * 1024,
+  /** Largest value, in bytes. */
+  valueBytes: MAX_MESSAGE_BYTES,
+} as const;
+
+/**
+ * Topic configuration of every topic the attempt-service consumes (commands, and the review topics of
+ * v2): stored uncompressed (a producer's compressed batch is re-written, so a small compressed batch
+ * cannot expand inside a consumer) and at most 1 MiB per record batch.
+ */
+export const INBOUND_TOPIC_CONFIG: Readonly<Record<string, string>> = {
+  'compression.type': 'uncompressed',
+  'max.message.bytes': String(1024 * 1024),
+};
+
+/** `INBOUND_TOPIC_CONFIG` as the `configEntries` of a kafkajs `createTopics` request. */
+export function inboundTopicConfigEntries(): { name: string; value: string }[] {
+  return Object.entries(INBOUND_TOPIC_CONFIG).map(([name, value]) => ({ name, value }));
+}
+
 /** Kafka `content-type` header of every message: CloudEvents 1.0 in structured mode, JSON. */
 export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json';
 
@@ -39,11 +70,22 @@ export const DLQ_HEADERS = {
    * whole message stays readable at the source coordinates for the topic's retention).
    */
   valueTruncated: 'dlq-value-truncated',
+  /** Present only when the key was over MESSAGE_BOUNDS.keyBytes: its original length in bytes (the key was left off). */
+  keyCut: 'dlq-key-cut',
+  /**
+   * Present only when the headers were over MESSAGE_BOUNDS (count or bytes): `<count> headers, <bytes>
+   * bytes` as received. None of the sender's headers are kept then.
+   */
+  headersCut: 'dlq-headers-cut',
 } as const;
+
+/** Headers a sender sets under this prefix never reach a dead letter: the prefix is ours. */
+export const DLQ_HEADER_PREFIX = 'dlq-';
 
 /**
  * Largest value copied to the commands DLQ. The broker refuses records above its `message.max.bytes`
  * (1 MiB by default), so a copy of a message close to that size, plus the DLQ headers, could never
  * be published; anything beyond this many bytes is cut off (and flagged with `dlq-value-truncated`).
+ * With the key (≤ 1 KiB) and headers (≤ 16 KiB, else left off) bounded too, a dead letter always fits.
  */
 export const DLQ_MAX_VALUE_BYTES = 512 * 1024;

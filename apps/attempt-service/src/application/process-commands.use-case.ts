@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import type { Command, CommandOfType, RejectionReason } from '../../../../libs/contracts/src';
+import { DLQ_HEADER_PREFIX, type Command, type CommandOfType, type RejectionReason } from '../../../../libs/contracts/src';
 import {
   changeStatus,
   createAttempt,
@@ -19,6 +19,13 @@ import { BatchState, type StoredAttempt } from './batch-state';
 import type { OutboxHandoff, OutboxRecord } from '../outbox/outbox-handoff';
 import { keyScope, type Cause, type EventFactory } from './event-factory';
 
+/** A copy of a message for the commands DLQ: key, value and headers already bounded by the consumer. */
+export interface DeadLetter {
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
 /** One unit of work for the processor, in the order it was received. */
 export type CommandInput =
   | { kind: 'command'; command: Command; key: string | null }
@@ -31,8 +38,10 @@ export type CommandInput =
       reason: 'INVALID_MESSAGE' | 'UNKNOWN_COMMAND_TYPE';
       message: string;
       key: string | null;
+      /** Set when the message was also over a bound (SPEC §8.5): dead-lettered, then rejected. */
+      dlq?: DeadLetter;
     }
-  | { kind: 'unreadable'; reason: string; dlq: { key: string | null; value: Buffer | null; headers: Record<string, string> } }
+  | { kind: 'unreadable'; reason: string; dlq: DeadLetter }
   | { kind: 'timeout'; attemptId: string; sweepId: string };
 
 export type Outcome =
@@ -274,15 +283,10 @@ export class ProcessCommandsUseCase {
   private apply(state: BatchState, input: CommandInput, resolved: Map<string, string>, now: Date): Outcome {
     switch (input.kind) {
       case 'unreadable':
-        state.outbox.push({
-          eventId: this.newId(),
-          topic: this.deps.dlqTopic,
-          key: input.dlq.key,
-          value: input.dlq.value ?? Buffer.alloc(0),
-          headers: input.dlq.headers,
-        });
+        this.deadLetter(state, input.dlq);
         return { kind: 'dead-lettered', reason: input.reason };
       case 'invalid': {
+        if (input.dlq) this.deadLetter(state, input.dlq);
         const outcome = reject(input.reason, input.message);
         const cause: Cause = { type: 'command', id: input.id, correlationId: input.correlationId };
         const key = input.key ?? input.id;
@@ -321,6 +325,16 @@ export class ProcessCommandsUseCase {
         return outcome;
       }
     }
+  }
+
+  private deadLetter(state: BatchState, dlq: DeadLetter): void {
+    state.outbox.push({
+      eventId: this.newId(),
+      topic: this.deps.dlqTopic,
+      key: dlq.key,
+      value: dlq.value ?? Buffer.alloc(0),
+      headers: dlq.headers,
+    });
   }
 
   private applyCommand(state: BatchState, c: Command, cause: Cause, now: Date): Outcome {
@@ -568,15 +582,18 @@ function asRefused(input: CommandInput): CommandInput {
         key: null,
       };
     case 'invalid':
-      return { ...input, reason: 'INVALID_MESSAGE', message, key: null };
-    case 'unreadable': {
-      // keep only our own dlq-* headers: a publisher's header may be what the database refused
-      const ours = Object.entries(input.dlq.headers).filter(([k]) => k.startsWith('dlq-'));
-      return { ...input, dlq: { key: null, value: input.dlq.value, headers: Object.fromEntries(ours) } };
-    }
+      return { ...input, reason: 'INVALID_MESSAGE', message, key: null, dlq: input.dlq && refusedDeadLetter(input.dlq) };
+    case 'unreadable':
+      return { ...input, dlq: refusedDeadLetter(input.dlq) };
     case 'timeout':
       throw new Error('a sweeper timeout was refused by the database');
   }
+}
+
+/** Keeps only our own dlq-* headers and no key: a publisher's key or header may be what the database refused. */
+function refusedDeadLetter(dlq: DeadLetter): DeadLetter {
+  const ours = Object.entries(dlq.headers).filter(([k]) => k.startsWith(DLQ_HEADER_PREFIX));
+  return { key: null, value: dlq.value, headers: Object.fromEntries(ours) };
 }
 
 function sameExam(a: Exam, b: Exam): boolean {

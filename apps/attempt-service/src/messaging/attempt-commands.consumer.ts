@@ -1,11 +1,20 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { DLQ_HEADERS, DLQ_MAX_VALUE_BYTES, parseCommand } from '../../../../libs/contracts/src';
+import {
+  commandKey,
+  DLQ_HEADER_PREFIX,
+  DLQ_HEADERS,
+  DLQ_MAX_VALUE_BYTES,
+  MESSAGE_BOUNDS,
+  parseCommand,
+  type ParsedCommand,
+} from '../../../../libs/contracts/src';
 import type { InboundBatch, InboundMessage } from '../../../../libs/platform/src/kafka/kafka-batch.transport';
 import type { Logger } from '../../../../libs/platform/src/logging/logger';
 import {
   ProcessCommandsUseCase,
   type CommandInput,
+  type DeadLetter,
   type ProcessedInput,
 } from '../application/process-commands.use-case';
 import { AttemptServiceMetrics } from '../attempt-service.metrics';
@@ -106,46 +115,104 @@ export class AttemptCommandsConsumer {
 /** PostgreSQL text and jsonb refuse U+0000; keys and headers are arbitrary bytes from publishers. */
 const storable = (text: string): string => text.split('\u0000').join('\uFFFD');
 
+/** Which parts of a message are over MESSAGE_BOUNDS, with the reason each gives. */
+function overBounds(m: InboundMessage): { key: boolean; headers: boolean; reasons: string[] } {
+  const { keyBytes, headerCount, headerBytes } = m.size;
+  const key = keyBytes > MESSAGE_BOUNDS.keyBytes;
+  const headers = headerCount > MESSAGE_BOUNDS.headerCount || headerBytes > MESSAGE_BOUNDS.headerBytes;
+  const reasons: string[] = [];
+  if (key) reasons.push(`key larger than ${MESSAGE_BOUNDS.keyBytes} bytes`);
+  if (headers)
+    reasons.push(
+      `headers over bound (${headerCount} headers, ${headerBytes} bytes; at most ${MESSAGE_BOUNDS.headerCount} and ${MESSAGE_BOUNDS.headerBytes})`,
+    );
+  return { key, headers, reasons };
+}
+
+/**
+ * What the consumer hands the use case for one message. Every part is bounded first (SPEC §8.5):
+ * a message with a key, headers or value over its bound is dead-lettered with that part cut, and —
+ * when its value is within bound and its id and source can be read — also rejected INVALID_MESSAGE,
+ * keyed as its data says, never by the oversized key. Only what is within bounds is parsed.
+ */
 export function toCommandInput(m: InboundMessage): CommandInput {
-  const key = m.key === null ? null : storable(m.key);
+  const over = overBounds(m);
+  const key = over.key || m.key === null ? null : storable(m.key);
   const parsed = parseCommand(m.value);
+  if (over.reasons.length > 0) return overBound(m, over, key, parsed);
   switch (parsed.kind) {
     case 'ok':
       return { kind: 'command', command: parsed.command, key };
     case 'rejected':
+      return { ...rejectedInput(parsed), key };
+    case 'unreadable':
+      return { kind: 'unreadable', reason: parsed.reason, dlq: deadLetter(m, over, parsed.reason) };
+  }
+}
+
+function overBound(
+  m: InboundMessage,
+  over: ReturnType<typeof overBounds>,
+  key: string | null,
+  parsed: ParsedCommand,
+): CommandInput {
+  const reasons = parsed.kind === 'unreadable' ? [...over.reasons, parsed.reason] : over.reasons;
+  const reason = reasons.join('; ');
+  const dlq = deadLetter(m, over, reason);
+  switch (parsed.kind) {
+    case 'ok': {
+      const c = parsed.command;
       return {
         kind: 'invalid',
-        id: parsed.id,
-        source: parsed.source,
-        type: parsed.type,
-        correlationId: parsed.correlationId,
-        reason: parsed.reason,
-        message: parsed.message,
-        key,
-      };
-    case 'unreadable': {
-      // Only a dead letter keeps the headers (stored in the outbox until published).
-      const value =
-        m.value !== null && m.value.length > DLQ_MAX_VALUE_BYTES
-          ? m.value.subarray(0, DLQ_MAX_VALUE_BYTES)
-          : m.value;
-      return {
-        kind: 'unreadable',
-        reason: parsed.reason,
-        dlq: {
-          key,
-          value,
-          headers: {
-            ...Object.fromEntries(Object.entries(m.headers).map(([k, v]) => [storable(k), storable(v)])),
-            ...(value !== m.value ? { [DLQ_HEADERS.valueTruncated]: String(m.value?.length) } : {}),
-            [DLQ_HEADERS.reason]: parsed.reason,
-            [DLQ_HEADERS.sourceTopic]: m.topic,
-            [DLQ_HEADERS.sourcePartition]: String(m.partition),
-            [DLQ_HEADERS.sourceOffset]: m.offset,
-            [DLQ_HEADERS.failedAt]: new Date().toISOString(),
-          },
-        },
+        id: c.id,
+        source: c.source,
+        type: c.type,
+        correlationId: c.correlationid ?? c.id,
+        reason: 'INVALID_MESSAGE',
+        message: reason,
+        key: commandKey(c) ?? key,
+        dlq,
       };
     }
+    case 'rejected':
+      return { ...rejectedInput(parsed), reason: 'INVALID_MESSAGE', message: reason, key, dlq };
+    case 'unreadable':
+      return { kind: 'unreadable', reason, dlq };
   }
+}
+
+function rejectedInput(p: Extract<ParsedCommand, { kind: 'rejected' }>): Omit<Extract<CommandInput, { kind: 'invalid' }>, 'key'> {
+  return {
+    kind: 'invalid',
+    id: p.id,
+    source: p.source,
+    type: p.type,
+    correlationId: p.correlationId,
+    reason: p.reason,
+    message: p.message,
+  };
+}
+
+/**
+ * The dead letter of a message: its value (cut above DLQ_MAX_VALUE_BYTES), its key and headers when
+ * within bounds (else left off and named in `dlq-key-cut` / `dlq-headers-cut`), without any header a
+ * sender set under our `dlq-` prefix, plus ours. Key ≤ 1 KiB + headers ≤ 16 KiB + value ≤ 512 KiB
+ * always fit the broker's 1 MiB.
+ */
+function deadLetter(m: InboundMessage, over: { key: boolean; headers: boolean }, reason: string): DeadLetter {
+  const value =
+    m.value !== null && m.value.length > DLQ_MAX_VALUE_BYTES ? m.value.subarray(0, DLQ_MAX_VALUE_BYTES) : m.value;
+  const headers: Record<string, string> = {};
+  if (!over.headers)
+    for (const [k, v] of Object.entries(m.headers))
+      if (!k.toLowerCase().startsWith(DLQ_HEADER_PREFIX)) headers[storable(k)] = storable(v);
+  if (value !== m.value) headers[DLQ_HEADERS.valueTruncated] = String(m.size.valueBytes);
+  if (over.key) headers[DLQ_HEADERS.keyCut] = String(m.size.keyBytes);
+  if (over.headers) headers[DLQ_HEADERS.headersCut] = `${m.size.headerCount} headers, ${m.size.headerBytes} bytes`;
+  headers[DLQ_HEADERS.reason] = reason;
+  headers[DLQ_HEADERS.sourceTopic] = m.topic;
+  headers[DLQ_HEADERS.sourcePartition] = String(m.partition);
+  headers[DLQ_HEADERS.sourceOffset] = m.offset;
+  headers[DLQ_HEADERS.failedAt] = new Date().toISOString();
+  return { key: over.key || m.key === null ? null : storable(m.key), value, headers };
 }

@@ -10,8 +10,20 @@ export interface InboundMessage {
   offset: string;
   key: string | null;
   value: Buffer | null;
+  /** The first value of each header, as UTF-8 text. */
   headers: Record<string, string>;
   timestamp: string;
+  /** Sizes as received, so a consumer can bound every part before any work (SPEC §8.5). */
+  size: InboundSize;
+}
+
+export interface InboundSize {
+  keyBytes: number;
+  /** Header values received (a header repeated under one name counts once per value). */
+  headerCount: number;
+  /** Header names and values, in bytes. */
+  headerBytes: number;
+  valueBytes: number;
 }
 
 /** A slice of one partition's fetched batch, handed to the `@EventPattern(topic)` handler at once. */
@@ -423,11 +435,17 @@ function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
   return Promise.race([p.then(() => true), timeout]).finally(() => clearTimeout(timer));
 }
 
-function toInbound(topic: string, partition: number, m: KafkaMessage): InboundMessage {
+export function toInbound(topic: string, partition: number, m: KafkaMessage): InboundMessage {
   const headers: Record<string, string> = {};
+  let headerCount = 0;
+  let headerBytes = 0;
   for (const [k, v] of Object.entries(m.headers ?? {})) {
     if (v === undefined) continue;
-    headers[k] = Array.isArray(v) ? String(v[0]) : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+    const values = Array.isArray(v) ? v : [v];
+    headerCount += values.length;
+    for (const one of values) headerBytes += Buffer.byteLength(k) + byteLength(one);
+    const first = values[0];
+    headers[k] = Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
   }
   return {
     topic,
@@ -437,5 +455,11 @@ function toInbound(topic: string, partition: number, m: KafkaMessage): InboundMe
     value: m.value,
     headers,
     timestamp: m.timestamp,
+    size: { keyBytes: m.key?.length ?? 0, headerCount, headerBytes, valueBytes: m.value?.length ?? 0 },
   };
+}
+
+function byteLength(v: Buffer | string | undefined): number {
+  if (v === undefined) return 0;
+  return Buffer.isBuffer(v) ? v.length : Buffer.byteLength(v);
 }
