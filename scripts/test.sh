@@ -27,7 +27,7 @@ trap stop_kafka EXIT
 
 step "integration tests (real Kafka and PostgreSQL)"
 npx jest --selectProjects integration --runInBand
-step "reduced fault suite (scenarios 1, 3, 7, 7b: kill -9, broker outage, hostile input)"
+step "reduced fault suite (scenarios 1, 3, 7, 7b, 7c: kill -9, broker outage, hostile input, attacks)"
 npm run --silent faults:ci -- --no-build
 step "benchmark smoke run (figures printed, not asserted)"
 npm run --silent bench:smoke -- --build=never

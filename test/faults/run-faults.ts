@@ -1,6 +1,6 @@
 /**
  * The fault-tolerance suite: `npm run faults` (full, writes docs/reliability.md) and
- * `npm run faults:ci` (reduced: scenarios 1, 3, 7 and 7b, smaller counts).
+ * `npm run faults:ci` (reduced: scenarios 1, 3, 7, 7b and 7c, smaller counts).
  *
  *   node -r ts-node/register/transpile-only test/faults/run-faults.ts [--ci] [--only=1,3,7] [--no-build] [--no-report]
  *
