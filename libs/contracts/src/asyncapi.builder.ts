@@ -1,6 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import { COMMAND_SCHEMAS, COMMAND_TYPES, type CommandType } from './command.schemas';
-import { EVENT_SCHEMAS, EVENT_TYPES, eventTopic, type EventType } from './event.schemas';
+import { EVENT_SCHEMAS, EVENT_TYPES, eventTopics, type EventType } from './event.schemas';
 import { toPlainSchema } from './field.schemas';
 import { EMAIL_DELIVERY_FAILED, EmailDeliveryFailedSchema } from './dead-letter.schemas';
 import {
@@ -100,9 +100,42 @@ const ref = (path: string) => ({ $ref: path });
 const schemaRef = (name: string) => ref(`#/components/schemas/${name}`);
 const messageRef = (name: string) => ref(`#/components/messages/${name}`);
 
-const CLOUDEVENT_HEADERS = {
+/** `application/cloudevents+json`, with parameters (e.g. `; charset=utf-8`) and in any case. */
+const STRUCTURED_CONTENT_TYPE = {
+  type: 'string',
+  pattern: '^[Aa][Pp][Pp][Ll][Ii][Cc][Aa][Tt][Ii][Oo][Nn]/[Cc][Ll][Oo][Uu][Dd][Ee][Vv][Ee][Nn][Tt][Ss]\\+[Jj][Ss][Oo][Nn][ \\t]*(;.*)?$',
+  description: 'Structured mode: application/cloudevents+json; parameters such as charset=utf-8 are accepted and ignored.',
+};
+
+/** Headers of a command: structured mode, or binary mode (Kafka protocol binding of CloudEvents). */
+const COMMAND_HEADERS = {
   type: 'object',
-  properties: { 'content-type': { type: 'string', const: CLOUDEVENTS_CONTENT_TYPE } },
+  description:
+    'Structured mode: `content-type: application/cloudevents+json` (parameters ignored) and the whole CloudEvent as the value. Binary mode: the attributes as `ce_<attribute>` headers (`ce_specversion`, `ce_id`, `ce_source`, `ce_type`, optional `ce_time`, `ce_subject`, `ce_correlationid`), `content-type: application/json` (parameters ignored) as `datacontenttype`, and `data` as the value. A message with `ce_specversion` and a content-type that is not a structured CloudEvents type is read in binary mode; any other message in structured mode. At most 32 headers and 16 KiB of header names and values.',
+  properties: {
+    'content-type': {
+      oneOf: [STRUCTURED_CONTENT_TYPE, { type: 'string', pattern: '^[Aa][Pp][Pp][Ll][Ii][Cc][Aa][Tt][Ii][Oo][Nn]/[Jj][Ss][Oo][Nn][ \\t]*(;.*)?$', description: 'Binary mode: application/json.' }],
+    },
+    ce_specversion: { type: 'string', const: '1.0', description: 'Binary mode only.' },
+    ce_id: { type: 'string', description: 'Binary mode only: the command id.' },
+    ce_source: { type: 'string', description: 'Binary mode only: the publisher.' },
+    ce_type: { type: 'string', description: 'Binary mode only: the command type.' },
+    ce_time: { type: 'string', format: 'date-time', description: 'Binary mode only, optional.' },
+    ce_correlationid: { type: 'string', description: 'Binary mode only, optional.' },
+  },
+};
+
+/** Headers of an event (always structured mode). */
+const EVENT_HEADERS = {
+  type: 'object',
+  properties: {
+    'content-type': { type: 'string', const: CLOUDEVENTS_CONTENT_TYPE },
+    'ce-type': {
+      type: 'string',
+      description:
+        'The event type, repeated from the payload so a consumer can skip types it ignores without parsing the value. Informational (the payload is authoritative); not the binary-mode `ce_type` attribute.',
+    },
+  },
 };
 
 const COMMAND_KEYS: Record<CommandType, string> = {
@@ -120,6 +153,7 @@ const EVENT_KEYS: Record<EventType, string> = {
   CommandRejected: "userId (RegisterExam: courseId); when neither is readable, the key the command arrived with, else its id",
   CredentialRequirementUpdated: 'userId',
   CredentialRequirementRemoved: 'userId',
+  EventDropped: 'the key of the message it replaces',
 };
 
 const EVENT_SUMMARIES: Record<EventType, string> = {
@@ -130,6 +164,7 @@ const EVENT_SUMMARIES: Record<EventType, string> = {
   CommandRejected: 'A command was rejected.',
   CredentialRequirementUpdated: "A learner's credit requirement status changed.",
   CredentialRequirementRemoved: "A learner's credit requirement status was removed.",
+  EventDropped: 'A message the broker refused as too large was replaced by this marker (same id, key and sequence).',
 };
 
 const COMMAND_SUMMARIES: Record<CommandType, string> = {
@@ -143,7 +178,7 @@ function kafkaKey(description: string) {
   return { kafka: { key: { type: 'string', description }, bindingVersion: KAFKA_BINDING_VERSION } };
 }
 
-function cloudEventMessage(name: string, summary: string, schema: TSchema, key: string, example: unknown): Json {
+function cloudEventMessage(name: string, summary: string, schema: TSchema, key: string, example: unknown, headers: Json): Json {
   return {
     name,
     title: name,
@@ -151,7 +186,7 @@ function cloudEventMessage(name: string, summary: string, schema: TSchema, key: 
     description: (schema as { description?: string }).description,
     contentType: CLOUDEVENTS_CONTENT_TYPE,
     correlationId: { description: 'CloudEvents extension `correlationid`.', location: '$message.payload#/correlationid' },
-    headers: CLOUDEVENT_HEADERS,
+    headers,
     payload: schemaRef(name),
     bindings: kafkaKey(key),
     examples: [{ name: `${name}Example`, summary, headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE }, payload: example }],
@@ -170,16 +205,16 @@ function consumerGroup(groupId: string) {
 
 /** The AsyncAPI document, as plain data (deterministic: every map is built in a fixed order). */
 export function buildAsyncApiDocument(): Json {
-  const attemptEventTypes = EVENT_TYPES.filter((t) => eventTopic(t) === TOPICS.attemptEvents);
-  const credentialEventTypes = EVENT_TYPES.filter((t) => eventTopic(t) === TOPICS.credentialEvents);
+  const attemptEventTypes = EVENT_TYPES.filter((t) => eventTopics(t).includes(TOPICS.attemptEvents));
+  const credentialEventTypes = EVENT_TYPES.filter((t) => eventTopics(t).includes(TOPICS.credentialEvents));
   const schemas = allSchemas();
 
   const messages: Json = {};
   for (const t of COMMAND_TYPES) {
-    messages[t] = cloudEventMessage(t, COMMAND_SUMMARIES[t], COMMAND_SCHEMAS[t], COMMAND_KEYS[t], COMMAND_EXAMPLES[t]);
+    messages[t] = cloudEventMessage(t, COMMAND_SUMMARIES[t], COMMAND_SCHEMAS[t], COMMAND_KEYS[t], COMMAND_EXAMPLES[t], COMMAND_HEADERS);
   }
   for (const t of EVENT_TYPES) {
-    messages[t] = cloudEventMessage(t, EVENT_SUMMARIES[t], EVENT_SCHEMAS[t], EVENT_KEYS[t], EVENT_EXAMPLES[t]);
+    messages[t] = cloudEventMessage(t, EVENT_SUMMARIES[t], EVENT_SCHEMAS[t], EVENT_KEYS[t], EVENT_EXAMPLES[t], EVENT_HEADERS);
   }
   messages.UnreadableCommand = {
     name: 'UnreadableCommand',
@@ -207,6 +242,7 @@ export function buildAsyncApiDocument(): Json {
       EmailDeliveryFailedSchema,
       'userId',
       EMAIL_DELIVERY_FAILED_EXAMPLE,
+      EVENT_HEADERS,
     ),
     description:
       'A CloudEvent like every other message: subject is the attempt id, causationid the AttemptStatusChanged event id, correlationid copied from that event. It carries no e-mail address and no e-mail content. Its id is stable per failure: a re-publish after a crash keeps it.',
@@ -244,7 +280,7 @@ export function buildAsyncApiDocument(): Json {
       description: [
         "Wire contract v1 of the proctoring attempt services: the exam-attempt status engine of Open edX's edx-proctoring, rebuilt on Kafka.",
         '',
-        'Every command and event (and every failed e-mail on the notifier DLQ) is a CloudEvents 1.0 document in structured JSON mode (`content-type: application/cloudevents+json`). (`source`, `id`) is the idempotency key of a command. Unknown fields are ignored; optional command fields may be absent or null. Fields may be added within v1; none are renamed or removed.',
+        'Every command and event (and every failed e-mail on the notifier DLQ) is a CloudEvents 1.0 document in structured JSON mode (`content-type: application/cloudevents+json`); commands may also arrive in binary mode (`ce_*` headers, data as the value). (`source`, `id`) is the idempotency key of a command. Unknown fields are ignored; optional command fields may be absent or null. Fields may be added within v1; none are renamed or removed.',
         '',
         'Generated from libs/contracts by scripts/generate-contracts.ts. The prose guide is docs/messaging.md.',
       ].join('\n'),
@@ -286,7 +322,7 @@ export function buildAsyncApiDocument(): Json {
         address: TOPICS.commandsDlq,
         title: 'Unreadable commands',
         description: 'Command messages that could not be read at all, with the reason in headers. Key: as received.',
-        messages: channelMessages(['UnreadableCommand']),
+        messages: channelMessages(['UnreadableCommand', 'EventDropped']),
         bindings: kafkaChannel(TOPICS.commandsDlq),
       },
       notifierDlq: {
@@ -328,7 +364,7 @@ export function buildAsyncApiDocument(): Json {
         channel: ref('#/channels/commandsDlq'),
         title: 'Dead-letter unreadable commands',
         summary: 'The attempt-service parks command messages it cannot read, then moves on.',
-        messages: opMessages('commandsDlq', ['UnreadableCommand']),
+        messages: opMessages('commandsDlq', ['UnreadableCommand', 'EventDropped']),
         tags: [{ name: 'attempt-service' }],
       },
       consumeStatusChanges: {

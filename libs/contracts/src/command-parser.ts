@@ -3,7 +3,7 @@ import { COMMAND_SCHEMAS, COMMAND_TYPES, isCommandType, type Command } from './c
 import { CommandEnvelopeSchema, commandEnvelopeProperties } from './envelope.schema';
 import { ID_MAX_LENGTH, Text } from './field.schemas';
 import { check, normalize } from './schema-validator';
-import { MAX_MESSAGE_BYTES } from './topics';
+import { DATA_CONTENT_TYPE, MAX_MESSAGE_BYTES } from './topics';
 
 /** Reasons the parser itself rejects a command with (the others come from the domain). */
 export type ParseRejectionReason = 'INVALID_MESSAGE' | 'UNKNOWN_COMMAND_TYPE';
@@ -64,7 +64,64 @@ function parse(value: Buffer | string | null | undefined): ParsedCommand {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { kind: 'unreadable', reason: `not a JSON object (${Array.isArray(raw) ? 'array' : raw === null ? 'null' : typeof raw})` };
   }
+  return parseEnvelope(raw);
+}
 
+/** Header names of CloudEvents binary mode on Kafka: `ce_` + the attribute name; `content-type` is `datacontenttype`. */
+const CE_PREFIX = 'ce_';
+const CONTENT_TYPE = 'content-type';
+
+/**
+ * Whether a message is a CloudEvent in binary mode (Kafka protocol binding): it has a
+ * `ce_specversion` header and its `content-type` is not a structured CloudEvents type. Messages
+ * with neither are read as structured JSON, as before binary mode existed.
+ */
+export function isBinaryMode(headers: Readonly<Record<string, string>>): boolean {
+  if (headers[`${CE_PREFIX}specversion`] === undefined) return false;
+  const contentType = headers[CONTENT_TYPE];
+  return contentType === undefined || !mediaType(contentType).startsWith('application/cloudevents');
+}
+
+/** The media type of a `content-type` value, without parameters, lower case. */
+export function mediaType(contentType: string): string {
+  return contentType.split(';')[0].trim().toLowerCase();
+}
+
+/**
+ * Parses a command in CloudEvents binary mode: the attributes from `ce_*` headers, `datacontenttype`
+ * from `content-type` (its parameters, such as `charset=utf-8`, ignored), and the value as `data`.
+ * The same rules as structured mode follow: no readable `ce_id` and `ce_source` → unreadable; the
+ * rest invalid → rejected. Never throws.
+ */
+export function parseBinaryCommand(headers: Readonly<Record<string, string>>, value: Buffer | string | null): ParsedCommand {
+  try {
+    const raw: Record<string, unknown> = {};
+    for (const [name, v] of Object.entries(headers)) {
+      if (!name.startsWith(CE_PREFIX)) continue;
+      const attribute = name.slice(CE_PREFIX.length);
+      // `data` is the value, never a header; attribute names are lower-case letters and digits
+      if (attribute !== 'data' && /^[a-z0-9]{1,20}$/.test(attribute)) raw[attribute] = v;
+    }
+    const contentType = headers[CONTENT_TYPE];
+    if (contentType !== undefined) raw.datacontenttype = mediaType(contentType) === DATA_CONTENT_TYPE ? DATA_CONTENT_TYPE : contentType;
+    // A value that cannot be read leaves `data` missing: with a readable id and source that is a
+    // rejection (INVALID_MESSAGE), as in structured mode once the id is known.
+    const text = decode(value);
+    if (typeof text === 'string') {
+      try {
+        raw.data = JSON.parse(text) as unknown;
+      } catch {
+        if (!check(IdentitySchema, raw).ok) return { kind: 'unreadable', reason: 'not JSON (binary mode)' };
+      }
+    } else if (!check(IdentitySchema, raw).ok) return text;
+    return parseEnvelope(raw);
+  } catch {
+    return { kind: 'unreadable', reason: 'internal error while parsing' };
+  }
+}
+
+/** The checks after JSON parsing, shared by structured and binary mode. */
+function parseEnvelope(raw: object): ParsedCommand {
   const identity = check(IdentitySchema, raw);
   if (!identity.ok) return { kind: 'unreadable', reason: `no readable id and source: ${identity.error}` };
 

@@ -143,7 +143,15 @@ describe('docs/asyncapi.yaml', () => {
     for (const [name, message] of Object.entries(messages)) {
       const expected = name === 'UnreadableCommand' ? 'application/octet-stream' : 'application/cloudevents+json';
       expect({ name, contentType: message.contentType }).toEqual({ name, contentType: expected });
-      if (name !== 'UnreadableCommand') expect(message.headers.properties['content-type'].const).toBe('application/cloudevents+json');
+      if (name === 'UnreadableCommand') continue;
+      const contentType = message.headers.properties['content-type'];
+      if ((COMMAND_TYPES as readonly string[]).includes(name)) {
+        // commands: structured mode with any parameters, or binary mode (application/json)
+        const accepts = (v: string) => (contentType.oneOf as { pattern: string }[]).some((s) => new RegExp(s.pattern).test(v));
+        for (const v of ['application/cloudevents+json', 'application/cloudevents+json; charset=utf-8', 'application/json', 'Application/JSON;charset=UTF-8'])
+          expect({ v, ok: accepts(v) }).toEqual({ v, ok: true });
+        for (const v of ['text/plain', 'application/cloudevents+jsonx', 'application/avro']) expect({ v, ok: accepts(v) }).toEqual({ v, ok: false });
+      } else expect(contentType.const).toBe('application/cloudevents+json');
     }
   });
 });

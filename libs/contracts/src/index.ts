@@ -21,7 +21,7 @@ export { CommandEnvelopeSchema, SPEC_VERSION } from './envelope.schema';
 export * from './command.schemas';
 export * from './event.schemas';
 export * from './dead-letter.schemas';
-export { parseCommand, type ParsedCommand, type ParseRejectionReason } from './command-parser';
+export { isBinaryMode, mediaType, parseBinaryCommand, parseCommand, type ParsedCommand, type ParseRejectionReason } from './command-parser';
 export {
   parseEmailDeliveryFailed,
   parseEvent,

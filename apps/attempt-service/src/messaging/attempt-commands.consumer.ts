@@ -5,7 +5,9 @@ import {
   DLQ_HEADER_PREFIX,
   DLQ_HEADERS,
   DLQ_MAX_VALUE_BYTES,
+  isBinaryMode,
   MESSAGE_BOUNDS,
+  parseBinaryCommand,
   parseCommand,
   type ParsedCommand,
 } from '../../../../libs/contracts/src';
@@ -138,7 +140,7 @@ function overBounds(m: InboundMessage): { key: boolean; headers: boolean; reason
 export function toCommandInput(m: InboundMessage): CommandInput {
   const over = overBounds(m);
   const key = over.key || m.key === null ? null : storable(m.key);
-  const parsed = parseCommand(m.value);
+  const parsed = parse(m, over.headers);
   if (over.reasons.length > 0) return overBound(m, over, key, parsed);
   switch (parsed.kind) {
     case 'ok':
@@ -148,6 +150,17 @@ export function toCommandInput(m: InboundMessage): CommandInput {
     case 'unreadable':
       return { kind: 'unreadable', reason: parsed.reason, dlq: deadLetter(m, over, parsed.reason) };
   }
+}
+
+/**
+ * The command of a message in CloudEvents binary mode (`ce_*` headers, data as the value) or
+ * structured mode (the whole CloudEvent as the value). In binary mode the attributes are headers: cut
+ * headers leave nothing to read.
+ */
+function parse(m: InboundMessage, headersCut: boolean): ParsedCommand {
+  if (!isBinaryMode(m.headers)) return parseCommand(m.value);
+  if (headersCut) return { kind: 'unreadable', reason: 'binary mode, its attributes in the cut headers' };
+  return parseBinaryCommand(m.headers, m.value);
 }
 
 function overBound(
