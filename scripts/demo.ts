@@ -7,15 +7,22 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { buildCommand, commandMessage, TOPICS } from '../libs/contracts/src';
+import { EnvReader } from '../libs/platform/src/config/env-reader';
+import { readKafkaSettings } from '../libs/platform/src/config/kafka.config';
 
-const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+// The demo is a platform publisher: scripts/run-local.sh runs it as the `lms` principal (KAFKA_SASL_*).
+const env = new EnvReader(process.env);
+const settings = readKafkaSettings(env, 'demo');
+env.done('demo');
 const outbox = process.env.EMAIL_OUTBOX_DIR ?? 'var/emails';
 const source = 'urn:proctoring:demo';
 
 async function main(): Promise<void> {
-  const kafka = new Kafka({ clientId: 'demo', brokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'demo', brokers: settings.brokers, ssl: settings.ssl, sasl: settings.sasl, logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  const consumer = kafka.consumer({ groupId: `demo-${randomUUID()}` });
+  // A principal reads only with groups under `<principal>.` (SPEC §8.4).
+  const principal = settings.sasl && 'username' in settings.sasl ? settings.sasl.username : 'lms';
+  const consumer = kafka.consumer({ groupId: `${principal}.demo-${randomUUID()}` });
   await Promise.all([producer.connect(), consumer.connect()]);
   const run = randomUUID().slice(0, 8);
   const courseId = `course-v1:Demo+PROC101+${run}`;
@@ -50,8 +57,26 @@ async function main(): Promise<void> {
   const file = join(outbox, `${eventId}.eml`);
   await waitFor(() => existsSync(file), `email ${file}`);
   process.stdout.write(`\nemail written to ${file}:\n\n${readFileSync(file, 'utf8').split('\r\n').slice(0, 14).join('\n')}\n  …\n`);
+  const created = seen.find((e) => e.type === 'AttemptCreated') as { data: { attemptId: string } };
+  await readBack(created.data.attemptId);
   await consumer.disconnect();
   await producer.disconnect();
+}
+
+/** The read API needs a Bearer token (run-local.sh mints one from the local key as READ_API_TOKEN). */
+async function readBack(attemptId: string): Promise<void> {
+  const base = process.env.ATTEMPT_SERVICE_URL ?? 'http://127.0.0.1:3000';
+  const url = `${base}/attempts/${attemptId}`;
+  const token = process.env.READ_API_TOKEN;
+  const res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  if (!res.ok) {
+    process.stdout.write(`\nread API: GET ${url} answered ${res.status}${res.status === 401 ? ' (a Bearer token is required: npm run --silent dev-token)' : ''}\n`);
+    return;
+  }
+  const view = (await res.json()) as { status: string; transitions: { fromStatus: string | null; toStatus: string }[] };
+  const path = view.transitions.map((t) => t.toStatus).join(' → ');
+  process.stdout.write(`\nread API: GET ${url} (Bearer token) → ${view.status}; transitions ${path}\n`);
+  process.stdout.write(`  try it: curl -H "Authorization: Bearer $(npm run --silent dev-token)" ${url}\n`);
 }
 
 async function waitFor(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {

@@ -1,41 +1,103 @@
 /**
- * Broker chores for scripts/kafka.sh and the test set-up:
- *   ping    exit 0 when a broker answers on KAFKA_BROKERS
- *   wait    wait until one does (KAFKA_READY_TIMEOUT_MS, default 90 s)
- *   topics  create the project's topics if missing (partitions KAFKA_TOPIC_PARTITIONS, default 3); the
- *           inbound (commands) topic gets INBOUND_TOPIC_CONFIG, also when it already exists
+ * Broker chores for scripts/kafka.sh and the test set-up, done as the `admin` principal (its password
+ * from the local credentials file, scripts/kafka-credentials.ts; no SASL with KAFKA_SASL_MECHANISM=none):
+ *   ping         exit 0 when a broker answers on KAFKA_BROKERS
+ *   wait         wait until one does (KAFKA_READY_TIMEOUT_MS, default 90 s)
+ *   credentials  make sure the credentials file has a password for every principal (SPEC §8.4)
+ *   password P   print principal P's password (for scripts/kafka.sh: format --add-scram, JAAS)
+ *   users        create the SCRAM-SHA-512 user of every client principal with the jars' kafka-configs
+ *                (kafka.admin.ConfigCommand; KAFKA_LIBS_DIR names the jars)
+ *   topics       create the project's topics if missing (partitions KAFKA_TOPIC_PARTITIONS, default 3),
+ *                including one review topic and one outcomes topic per provider of PROVIDERS_FILE; the
+ *                inbound topics (commands, reviews) get INBOUND_TOPIC_CONFIG, also when they exist already
+ *   acls         create the ACLs of SPEC §8.4 on those topics (libs/platform/src/kafka/kafka-acl.plan.ts)
+ *   security     users, then acls
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
-import { INBOUND_TOPIC_CONFIG, inboundTopicConfigEntries, TOPICS } from '../libs/contracts/src/topics';
+import { INBOUND_TOPIC_CONFIG, inboundTopicConfigEntries, providerReviewTopics, TOPICS } from '../libs/contracts/src/topics';
+import {
+  aclPlan,
+  applyAclPlan,
+  clientPrincipals,
+  providerNameProblems,
+  SUPER_USERS,
+  type AclTopics,
+} from '../libs/platform/src/kafka/kafka-acl.plan';
+import { credentialsFile, ensureCredentials, localSasl, localSaslEnabled, passwordOf, REPO_ROOT } from './kafka-credentials';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((s) => s.trim());
-const kafka = new Kafka({ clientId: 'proctoring-admin', brokers, connectionTimeout: 1000, retry: { retries: 0 }, logLevel: logLevel.NOTHING });
+
+function adminKafka(): Kafka {
+  return new Kafka({
+    clientId: 'proctoring-admin',
+    brokers,
+    sasl: localSasl('admin'),
+    connectionTimeout: 1000,
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  });
+}
+
+/** Provider names of the providers file (PROVIDERS_FILE, default config/providers.json), validated. */
+export function providerNames(env: NodeJS.ProcessEnv = process.env): string[] {
+  const file = env.PROVIDERS_FILE ?? join(REPO_ROOT, 'config', 'providers.json');
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { providers?: Record<string, unknown> };
+  const names = Object.keys(parsed.providers ?? {});
+  const problems = providerNameProblems(names);
+  if (problems.length > 0) throw new Error(`PROVIDERS_FILE: ${problems.join('; ')}`);
+  return names;
+}
+
+/** The topic names of this deployment (TOPIC_* overrides), with each provider's review topics. */
+export function deploymentTopics(env: NodeJS.ProcessEnv = process.env, providers = providerNames(env)): AclTopics {
+  return {
+    commands: env.TOPIC_COMMANDS ?? TOPICS.commands,
+    attemptEvents: env.TOPIC_ATTEMPT_EVENTS ?? TOPICS.attemptEvents,
+    credentialEvents: env.TOPIC_CREDENTIAL_EVENTS ?? TOPICS.credentialEvents,
+    commandsDlq: env.TOPIC_COMMANDS_DLQ ?? TOPICS.commandsDlq,
+    notifierDlq: env.TOPIC_NOTIFIER_DLQ ?? TOPICS.notifierDlq,
+    reviews: Object.fromEntries(providers.map((p) => [p, providerReviewTopics(p)])),
+  };
+}
 
 export function projectTopics(env: NodeJS.ProcessEnv = process.env): string[] {
+  const t = deploymentTopics(env);
   return [
-    env.TOPIC_COMMANDS ?? TOPICS.commands,
-    env.TOPIC_ATTEMPT_EVENTS ?? TOPICS.attemptEvents,
-    env.TOPIC_CREDENTIAL_EVENTS ?? TOPICS.credentialEvents,
-    env.TOPIC_COMMANDS_DLQ ?? TOPICS.commandsDlq,
-    env.TOPIC_NOTIFIER_DLQ ?? TOPICS.notifierDlq,
+    t.commands,
+    t.attemptEvents,
+    t.credentialEvents,
+    t.commandsDlq,
+    t.notifierDlq,
+    ...Object.values(t.reviews).flatMap((r) => [r.reviews, r.outcomes]),
   ];
 }
 
 /** The topics the attempt-service consumes: they get INBOUND_TOPIC_CONFIG (SPEC §8.5). */
 export function inboundTopics(env: NodeJS.ProcessEnv = process.env): string[] {
-  return [env.TOPIC_COMMANDS ?? TOPICS.commands];
+  const t = deploymentTopics(env);
+  return [t.commands, ...Object.values(t.reviews).map((r) => r.reviews)];
+}
+
+/** Every principal of the local broker: the super users and one per client (providers included). */
+export function allPrincipals(env: NodeJS.ProcessEnv = process.env): string[] {
+  return [...SUPER_USERS, ...clientPrincipals(providerNames(env))];
 }
 
 async function ping(): Promise<boolean> {
-  const admin = kafka.admin();
+  let admin;
   try {
+    admin = adminKafka().admin();
     await admin.connect();
     const { brokers: b } = await admin.describeCluster();
     return b.length > 0;
   } catch {
     return false;
   } finally {
-    await admin.disconnect().catch(() => undefined);
+    await admin?.disconnect().catch(() => undefined);
   }
 }
 
@@ -48,7 +110,7 @@ async function waitReady(timeoutMs: number): Promise<void> {
 }
 
 async function createTopics(): Promise<void> {
-  const admin = kafka.admin();
+  const admin = adminKafka().admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
@@ -77,10 +139,101 @@ async function createTopics(): Promise<void> {
       process.stderr.write(`[kafka] ${older.join(', ')}: ${JSON.stringify(INBOUND_TOPIC_CONFIG)}\n`);
     }
     // Create the group coordinator's topic now rather than on the first consumer's join.
-    await admin.describeGroups(['proctoring-warmup']).catch(() => undefined);
+    await admin.describeGroups(['admin.warmup']).catch(() => undefined);
     process.stderr.write(`[kafka] topics ready: ${projectTopics().join(', ')}\n`);
   } finally {
     await admin.disconnect();
+  }
+}
+
+async function createAcls(): Promise<void> {
+  if (!localSaslEnabled()) {
+    process.stderr.write('[kafka] KAFKA_SASL_MECHANISM=none: no ACLs\n');
+    return;
+  }
+  const admin = adminKafka().admin();
+  await admin.connect();
+  try {
+    const grants = aclPlan(deploymentTopics());
+    await applyAclPlan(admin, grants);
+    process.stderr.write(`[kafka] ${grants.length} ACLs in place (SPEC §8.4)\n`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function runJava(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
+
+/**
+ * One SCRAM-SHA-512 user per client principal, created by `admin` with the jars' kafka-configs
+ * (ConfigCommand; `--add-config-file` would keep the password off the command line, but it mangles the
+ * `SCRAM-SHA-512` key, so a local password is visible in `ps` for a second). The super users were made
+ * at `format --add-scram`.
+ */
+async function createUsers(): Promise<void> {
+  if (!localSaslEnabled()) {
+    process.stderr.write('[kafka] KAFKA_SASL_MECHANISM=none: no users\n');
+    return;
+  }
+  const libs = process.env.KAFKA_LIBS_DIR;
+  if (!libs) throw new Error('KAFKA_LIBS_DIR must name the Kafka jars');
+  const principals = clientPrincipals(providerNames());
+  const dir = mkdtempSync(join(tmpdir(), 'kafka-users-'));
+  try {
+    const clientConfig = join(dir, 'admin.properties');
+    writeFileSync(
+      clientConfig,
+      [
+        'security.protocol=SASL_PLAINTEXT',
+        'sasl.mechanism=SCRAM-SHA-512',
+        `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="${passwordOf('admin')}";`,
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    const log4j = join(dir, 'log4j.properties');
+    writeFileSync(log4j, 'log4j.rootLogger=ERROR, stderr\nlog4j.appender.stderr=org.apache.log4j.ConsoleAppender\nlog4j.appender.stderr.Target=System.err\nlog4j.appender.stderr.layout=org.apache.log4j.PatternLayout\n');
+    const jvm = ['-Xmx128m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', `-Dlog4j.configuration=file:${log4j}`, '-cp', `${libs}/*`];
+    const one = async (principal: string): Promise<void> => {
+      const { code, output } = await runJava([
+        ...jvm,
+        'kafka.admin.ConfigCommand',
+        '--bootstrap-server',
+        brokers.join(','),
+        '--command-config',
+        clientConfig,
+        '--alter',
+        '--entity-type',
+        'users',
+        '--entity-name',
+        principal,
+        '--add-config',
+        `SCRAM-SHA-512=[iterations=4096,password=${passwordOf(principal)}]`,
+      ]);
+      if (code !== 0) {
+        const why = output.replace(/password=[^\],\s]*/g, 'password=…').trim().split('\n').slice(-5).join(' | ');
+        throw new Error(`kafka-configs could not create user ${principal}: ${why}`);
+      }
+    };
+    // Two JVMs at a time: each is mostly start-up.
+    const queue = [...principals];
+    await Promise.all(
+      [0, 1].map(async () => {
+        for (let p = queue.shift(); p !== undefined; p = queue.shift()) await one(p);
+      }),
+    );
+    process.stderr.write(`[kafka] SCRAM users ready: ${principals.join(', ')}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -92,11 +245,28 @@ async function main(): Promise<void> {
     case 'wait':
       await waitReady(Number(process.env.KAFKA_READY_TIMEOUT_MS ?? 90_000));
       break;
+    case 'credentials':
+      ensureCredentials(allPrincipals());
+      process.stderr.write(`[kafka] credentials in ${credentialsFile()}\n`);
+      break;
+    case 'password':
+      process.stdout.write(`${passwordOf(process.argv[3] ?? '')}\n`);
+      break;
+    case 'users':
+      await createUsers();
+      break;
     case 'topics':
       await createTopics();
       break;
+    case 'acls':
+      await createAcls();
+      break;
+    case 'security':
+      await createUsers();
+      await createAcls();
+      break;
     default:
-      process.stderr.write('usage: kafka-admin.ts ping|wait|topics\n');
+      process.stderr.write('usage: kafka-admin.ts ping|wait|credentials|password P|users|topics|acls|security\n');
       process.exit(2);
   }
 }

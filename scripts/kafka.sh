@@ -8,6 +8,9 @@
 #   scripts/kafka.sh status   exit 0 when a broker answers on $KAFKA_BROKERS
 #   scripts/kafka.sh kill     SIGKILL the broker started by `start` (a crash; its data dir is kept)
 #   scripts/kafka.sh resume   start that broker again on its existing data (no format), wait until ready
+#   scripts/kafka.sh provision  on a running broker: passwords for new principals (a provider added to
+#                             PROVIDERS_FILE), their users, topics and ACLs; re-sets every user's password
+#                             from the credentials file (rotation: docs/security.md)
 #
 # A 3-node KRaft cluster for fault tests (every node broker+controller; replication 3, min ISR 2):
 #   scripts/kafka.sh cluster-start        format fresh data dirs, start all nodes, wait until each answers
@@ -19,6 +22,16 @@
 # state under KAFKA_CLUSTER_DIR (default .kafka/cluster-<first port>).
 #
 # `start` does nothing when a broker already answers on KAFKA_BROKERS (e.g. a shared or docker one).
+#
+# Security (SPEC §8.4, docs/security.md): every client listener is SASL_PLAINTEXT with SCRAM-SHA-512 on
+# loopback, the KRaft ACL authorizer runs with allow.everyone.if.no.acl.found=false, and the controller
+# listener is PLAINTEXT on loopback. `broker` and `admin` (the super users) are added at
+# `format --add-scram`; once the broker answers, `admin` creates every other user with the jars'
+# kafka-configs and every ACL (scripts/kafka-admin.ts security). Passwords come from the credentials
+# file, generated on the first start: KAFKA_CREDENTIALS_FILE, default .kafka/credentials.env (git-ignored).
+# KAFKA_SSL_PORT + KAFKA_SSL_KEYSTORE_PEM (a PEM file: PKCS#8 private key, then the certificate chain)
+# add a SASL_SSL listener on that port. KAFKA_SASL_MECHANISM=none starts a broker without any of this
+# (plaintext, no ACLs) — only for pointing old tooling at it; npm start and npm test use SASL.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,7 +48,69 @@ START_TIMEOUT_S="${KAFKA_START_TIMEOUT_S:-90}"
 
 log() { printf '[kafka] %s\n' "$*" >&2; }
 
-ts_node() { (cd "$ROOT" && node -r ts-node/register/transpile-only "$@"); }
+# kafka-admin.ts acts as `admin` (from the credentials file) whatever identity the caller's env carries.
+ts_node() { (cd "$ROOT" && env -u KAFKA_SASL_USERNAME -u KAFKA_SASL_PASSWORD KAFKA_LIBS_DIR="$KAFKA_LIBS_DIR" node -r ts-node/register/transpile-only "$@"); }
+
+secure() { [ "${KAFKA_SASL_MECHANISM:-scram-sha-512}" != "none" ]; }
+
+# The credentials file (made on first use) and the passwords in it.
+ensure_credentials() {
+  secure || return 0
+  local file="${KAFKA_CREDENTIALS_FILE:-$ROOT/.kafka/credentials.env}"
+  mkdir -p "$(dirname "$file")"
+  # One writer at a time: two first starts must not make two different sets of passwords.
+  flock "$file.lock" bash -c "cd '$ROOT' && env -u KAFKA_SASL_USERNAME -u KAFKA_SASL_PASSWORD node -r ts-node/register/transpile-only scripts/kafka-admin.ts credentials"
+}
+password_of() { ts_node scripts/kafka-admin.ts password "$1"; }
+
+# Listener and security properties; $1 = client port, $2 = controller port. User:ANONYMOUS is a super
+# user because it is the principal of the PLAINTEXT controller listener (loopback only): the brokers' own
+# registration and heartbeats. Every client listener authenticates with SCRAM, so no client is ANONYMOUS.
+security_config() {
+  if ! secure; then
+    cat <<EOF
+listeners=PLAINTEXT://127.0.0.1:$1,CONTROLLER://127.0.0.1:$2
+advertised.listeners=PLAINTEXT://127.0.0.1:$1
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+EOF
+    return 0
+  fi
+  local listeners="SASL_PLAINTEXT://127.0.0.1:$1" advertised="SASL_PLAINTEXT://127.0.0.1:$1" ssl=""
+  if [ -n "${KAFKA_SSL_PORT:-}" ]; then
+    [ -f "${KAFKA_SSL_KEYSTORE_PEM:-}" ] || { log "KAFKA_SSL_PORT needs KAFKA_SSL_KEYSTORE_PEM (key + certificate chain, PEM)"; exit 2; }
+    listeners="$listeners,SASL_SSL://127.0.0.1:${KAFKA_SSL_PORT}"
+    advertised="$advertised,SASL_SSL://127.0.0.1:${KAFKA_SSL_PORT}"
+    ssl="listener.name.sasl_ssl.ssl.keystore.type=PEM
+listener.name.sasl_ssl.ssl.keystore.location=${KAFKA_SSL_KEYSTORE_PEM}
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
+  fi
+  cat <<EOF
+listeners=${listeners},CONTROLLER://127.0.0.1:$2
+advertised.listeners=${advertised}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=SASL_PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="$(password_of broker)";
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:broker;User:admin;User:ANONYMOUS
+${ssl}
+EOF
+}
+
+# `format` arguments that add the super users' SCRAM credentials to the metadata log.
+scram_args() {
+  secure || return 0
+  printf '%s\n' --add-scram "SCRAM-SHA-512=[name=broker,iterations=4096,password=$(password_of broker)]" \
+    --add-scram "SCRAM-SHA-512=[name=admin,iterations=4096,password=$(password_of admin)]"
+}
+
+# After the broker answers: users and ACLs (as admin), on KAFKA_BROKERS.
+bootstrap_security() { secure || return 0; ts_node scripts/kafka-admin.ts security; }
 
 fetch() {
   if [ -f "$KAFKA_LIBS_DIR/.complete" ]; then return 0; fi
@@ -59,16 +134,12 @@ answers() {
 }
 
 write_config() {
-  mkdir -p "$STATE_DIR/config"
+  mkdir -p "$STATE_DIR/config"; chmod 700 "$STATE_DIR/config"
   cat >"$STATE_DIR/config/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:${KAFKA_CONTROLLER_PORT}
-listeners=PLAINTEXT://127.0.0.1:${KAFKA_PORT},CONTROLLER://127.0.0.1:${KAFKA_CONTROLLER_PORT}
-advertised.listeners=PLAINTEXT://127.0.0.1:${KAFKA_PORT}
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+$(security_config "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT")
 log.dirs=${STATE_DIR}/data
 num.partitions=3
 default.replication.factor=1
@@ -104,16 +175,25 @@ running_pid() {
 start() {
   if answers; then log "a broker already answers on $KAFKA_BROKERS; not starting one"; return 0; fi
   fetch
-  if pid=$(running_pid); then log "stopping stale broker $pid"; stop; fi
+  if pid=$(running_pid); then
+    # Never stop a live broker because it did not answer: it may be one without SASL, or other credentials.
+    if ss -ltn 2>/dev/null | awk '{print $4}' | grep -Eq ":${KAFKA_PORT}$"; then
+      log "broker $pid ($STATE_DIR) listens on $KAFKA_PORT but does not answer to the local admin (a broker without SASL? other credentials?); leaving it alone"
+      exit 1
+    fi
+    log "stopping stale broker $pid"; stop
+  fi
   if ss -ltn 2>/dev/null | awk '{print $4}' | grep -Eq ":(${KAFKA_PORT}|${KAFKA_CONTROLLER_PORT})$"; then
-    log "port $KAFKA_PORT or $KAFKA_CONTROLLER_PORT is taken by something that is not a Kafka broker; set KAFKA_PORT"
+    log "port $KAFKA_PORT or $KAFKA_CONTROLLER_PORT is taken by something that is not a Kafka broker we can log in to (one without SASL, or with other credentials?); set KAFKA_PORT"
     exit 1
   fi
   local t0=$SECONDS
+  ensure_credentials
   rm -rf "$STATE_DIR/data"; write_config
-  local cp="$KAFKA_LIBS_DIR/*" l4j="-Dlog4j.configuration=file:$STATE_DIR/config/log4j.properties"
+  local cp="$KAFKA_LIBS_DIR/*" l4j="-Dlog4j.configuration=file:$STATE_DIR/config/log4j.properties" scram=()
+  mapfile -t scram < <(scram_args)
   java -Xmx256m -cp "$cp" "$l4j" kafka.tools.StorageTool format -t "$CLUSTER_ID" \
-    -c "$STATE_DIR/config/server.properties" >"$STATE_DIR/format.log" 2>&1 \
+    -c "$STATE_DIR/config/server.properties" "${scram[@]}" >"$STATE_DIR/format.log" 2>&1 \
     || { cat "$STATE_DIR/format.log" >&2; exit 1; }
   # setsid: the broker outlives this shell and is not killed with the caller's process group.
   setsid java -Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExplicitGCInvokesConcurrent \
@@ -126,6 +206,7 @@ start() {
     stop; exit 1
   fi
   ts_node scripts/kafka-admin.ts topics
+  bootstrap_security
   log "broker ready in $((SECONDS - t0)) s"
 }
 
@@ -212,16 +293,12 @@ write_node_config() { # <node>
   local i=$1 dir port
   dir=$(node_dir "$i"); port=$(node_port "$i")
   local voters="1@127.0.0.1:$((CLUSTER_PORTS[0] + 1)),2@127.0.0.1:$((CLUSTER_PORTS[1] + 1)),3@127.0.0.1:$((CLUSTER_PORTS[2] + 1))"
-  mkdir -p "$dir/config"
+  mkdir -p "$dir/config"; chmod 700 "$dir/config"
   cat >"$dir/config/server.properties" <<CONF
 process.roles=broker,controller
 node.id=${i}
 controller.quorum.voters=${voters}
-listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:$((port + 1))
-advertised.listeners=PLAINTEXT://127.0.0.1:${port}
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+$(KAFKA_SSL_PORT='' security_config "$port" "$((port + 1))")
 log.dirs=${dir}/data
 num.partitions=3
 default.replication.factor=3
@@ -275,10 +352,14 @@ cluster_start() {
       log "port $p or $((p + 1)) is taken; set KAFKA_CLUSTER_PORTS"; exit 1
     fi
   done
+  ensure_credentials
+  local scram=()
+  mapfile -t scram < <(scram_args)
   for i in 1 2 3; do
     rm -rf "$(node_dir "$i")"; write_node_config "$i"
+    # The same super users on every controller (SPEC §8.4).
     java -Xmx256m -cp "$cp" "-Dlog4j.configuration=file:$(node_dir "$i")/config/log4j.properties" kafka.tools.StorageTool \
-      format -t "$CLUSTER_ID" -c "$(node_dir "$i")/config/server.properties" >"$(node_dir "$i")/format.log" 2>&1 \
+      format -t "$CLUSTER_ID" -c "$(node_dir "$i")/config/server.properties" "${scram[@]}" >"$(node_dir "$i")/format.log" 2>&1 \
       || { cat "$(node_dir "$i")/format.log" >&2; exit 1; }
   done
   for i in 1 2 3; do node_launch "$i"; done
@@ -288,6 +369,7 @@ cluster_start() {
       cluster_stop; exit 1
     fi
   done
+  KAFKA_BROKERS="$(cluster_brokers)" bootstrap_security
   log "cluster ready on $(cluster_brokers) in $((SECONDS - t0)) s"
 }
 
@@ -322,10 +404,11 @@ case "${1:-}" in
   status) answers ;;
   kill) crash ;;
   resume) resume ;;
+  provision) fetch; ensure_credentials; ts_node scripts/kafka-admin.ts topics; bootstrap_security ;;
   cluster-start) cluster_start ;;
   cluster-stop) cluster_stop ;;
   cluster-kill) cluster_kill "${2:-}" ;;
   cluster-resume) cluster_resume "${2:-}" ;;
   cluster-status) cluster_status ;;
-  *) echo "usage: $0 fetch|start|stop|status|kill|resume|cluster-start|cluster-stop|cluster-kill N|cluster-resume N|cluster-status" >&2; exit 2 ;;
+  *) echo "usage: $0 fetch|start|stop|status|kill|resume|provision|cluster-start|cluster-stop|cluster-kill N|cluster-resume N|cluster-status" >&2; exit 2 ;;
 esac

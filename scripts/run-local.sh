@@ -16,6 +16,27 @@ if ! bash scripts/kafka.sh status; then
 fi
 node dist/scripts/migrate.js
 
+# Each process gets its own Kafka principal (SPEC §8.4) from the local credentials file that
+# scripts/kafka.sh generated (.kafka/credentials.env, or KAFKA_CREDENTIALS_FILE), unless .env or the
+# environment names an identity itself (KAFKA_SASL_MECHANISM set: a cluster of your own, or `none`).
+as_principal() { # <principal>: exports KAFKA_SASL_* for this (sub)shell
+  if [ -n "${KAFKA_SASL_MECHANISM:-}" ]; then return 0; fi
+  KAFKA_SASL_PASSWORD="$(node dist/scripts/kafka-admin.js password "$1")"
+  export KAFKA_SASL_MECHANISM=scram-sha-512 KAFKA_SASL_USERNAME="$1" KAFKA_SASL_PASSWORD
+}
+
+# The read API needs a key set to verify Bearer tokens (SPEC §8.4). Unless one is configured (or
+# READ_API_AUTH=off), a local signing key and its JWKS are created once under var/read-api/, and
+# `npm run --silent dev-token` mints tokens for it.
+local_read_api=0
+if [ "${READ_API_AUTH:-jwt}" != "off" ] && [ -z "${READ_API_JWKS_FILE:-}${READ_API_JWKS_URL:-}" ]; then
+  node dist/scripts/dev-token.js init
+  export READ_API_JWKS_FILE="${READ_API_KEYS_DIR:-var/read-api}/jwks.json"
+  export READ_API_ISSUER="${READ_API_ISSUER:-urn:proctoring:local-dev}"
+  export READ_API_AUDIENCE="${READ_API_AUDIENCE:-urn:proctoring:attempt-service}"
+  local_read_api=1
+fi
+
 mkdir -p var/log
 pids=()
 cleanup() {
@@ -30,9 +51,9 @@ trap cleanup INT TERM EXIT
 # HTTP_PORT is read by both services, so each gets its own here.
 attempt_port="${ATTEMPT_SERVICE_HTTP_PORT:-3000}"
 notifier_port="${NOTIFIER_HTTP_PORT:-3001}"
-HTTP_PORT="$attempt_port" node dist/apps/attempt-service/src/main.js > var/log/attempt-service.log 2>&1 &
+(as_principal attempt-service; HTTP_PORT="$attempt_port" exec node dist/apps/attempt-service/src/main.js) > var/log/attempt-service.log 2>&1 &
 pids+=($!)
-HTTP_PORT="$notifier_port" node dist/apps/notifier/src/main.js > var/log/notifier.log 2>&1 &
+(as_principal notifier; HTTP_PORT="$notifier_port" exec node dist/apps/notifier/src/main.js) > var/log/notifier.log 2>&1 &
 pids+=($!)
 for port in "$attempt_port" "$notifier_port"; do
   for _ in $(seq 1 120); do
@@ -42,9 +63,15 @@ for port in "$attempt_port" "$notifier_port"; do
 done
 echo "[run] attempt-service http://127.0.0.1:$attempt_port  notifier http://127.0.0.1:$notifier_port" >&2
 echo "[run] logs in var/log/, emails in ${EMAIL_OUTBOX_DIR:-var/emails}/" >&2
+echo "[run] Kafka: SASL/SCRAM and ACLs; each process has its principal, passwords in ${KAFKA_CREDENTIALS_FILE:-.kafka/credentials.env}" >&2
 
 if [ "${DEMO:-1}" != "0" ]; then
-  node dist/scripts/demo.js
+  read_token=""
+  if [ "$local_read_api" = 1 ]; then read_token="$(node dist/scripts/dev-token.js token --ttl 600)"; fi
+  (as_principal lms; ATTEMPT_SERVICE_URL="http://127.0.0.1:$attempt_port" READ_API_TOKEN="$read_token" exec node dist/scripts/demo.js)
+fi
+if [ "$local_read_api" = 1 ]; then
+  echo "[run] read API (Bearer token required): curl -H \"Authorization: Bearer \$(npm run --silent dev-token)\" http://127.0.0.1:$attempt_port/attempts/ATTEMPT_ID" >&2
 fi
 echo "[run] running; Ctrl-C stops everything" >&2
 wait -n "${pids[@]}" || true

@@ -15,6 +15,7 @@ npm run --silent build
 step "static checks and unit tests"
 npm run --silent check
 npm run --silent contracts:check
+npm run --silent alerts:check
 
 step "Kafka"
 started_kafka=0
@@ -27,7 +28,7 @@ trap stop_kafka EXIT
 
 step "integration tests (real Kafka and PostgreSQL)"
 npx jest --selectProjects integration --runInBand
-step "reduced fault suite (scenarios 1, 3, 7, 7b, 7c: kill -9, broker outage, hostile input, attacks)"
+step "reduced fault suite (scenarios 1, 3, 7, 7b, 7c, 8b: kill -9, broker outage, hostile input, attacks, database blackhole)"
 npm run --silent faults:ci -- --no-build
 step "benchmark smoke run (figures printed, not asserted)"
 npm run --silent bench:smoke -- --build=never

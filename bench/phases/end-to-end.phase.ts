@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
 import { postgresPerMessage, type BenchContext } from '../support/context';
 import { TopicObserver, type ObservedEvent } from '../support/event-observer';
-import { connectProducer, produceAll, waitForGroupMember } from '../support/kafka-tools';
+import { connectProducer, kafkaIdentity, produceAll, waitForGroupMember } from '../support/kafka-tools';
 import {
   cpuBudget,
   CpuMeter,
@@ -105,13 +105,18 @@ export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
     commandsDlq: await ctx.topic('proctoring.attempt.commands.v1.dlq'),
   };
   const group = ctx.groupId('attempt-service');
+  await ctx.grant('attempt-service', {
+    read: [topics.commands],
+    write: [topics.attemptEvents, topics.credentialEvents, topics.commandsDlq],
+  });
   const env = ctx.serviceEnv({
+    ...kafkaIdentity('attempt-service'),
     TOPIC_COMMANDS: topics.commands,
     TOPIC_ATTEMPT_EVENTS: topics.attemptEvents,
     TOPIC_CREDENTIAL_EVENTS: topics.credentialEvents,
     TOPIC_COMMANDS_DLQ: topics.commandsDlq,
     ATTEMPT_SERVICE_GROUP_ID: group,
-    REDRIVE_GROUP_ID: ctx.groupId('attempt-service-redrive'),
+    REDRIVE_GROUP_ID: ctx.groupId('ops.redrive'),
   });
 
   const observer = new TopicObserver(

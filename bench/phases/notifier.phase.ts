@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchContext } from '../support/context';
-import { connectProducer, produceAll, waitForGroupMember } from '../support/kafka-tools';
+import { connectProducer, kafkaIdentity, produceAll, waitForGroupMember } from '../support/kafka-tools';
 import { cpuBudget, CpuMeter, machineInfo, type CpuBudget, type CpuUsage } from '../support/machine';
 import { say, waitUntil } from '../support/progress';
 import { SendGridSink } from '../support/sendgrid-sink';
@@ -72,12 +72,14 @@ export async function runNotifier(ctx: BenchContext): Promise<NotifierResult> {
     await producer.disconnect();
   }
   const group = ctx.groupId('notifier');
+  await ctx.grant('notifier', { read: [eventsTopic], write: [dlqTopic] });
   let notifier: ServiceProcess | null = null;
   try {
     const svc = ctx.startService(
       'notifier',
       NOTIFIER_SCRIPT,
       ctx.serviceEnv({
+        ...kafkaIdentity('notifier'),
         TOPIC_ATTEMPT_EVENTS: eventsTopic,
         TOPIC_NOTIFIER_DLQ: dlqTopic,
         NOTIFIER_GROUP_ID: group,

@@ -4,7 +4,7 @@
  * eachBatch on 3 partitions concurrently, slices of COMMAND_BATCH_SIZE, each slice produced to the same
  * partition of the output topic with acks=all, then its offset committed.
  *
- * Env: KAFKA_BROKERS, RAW_IN, RAW_OUT, RAW_GROUP, COMMAND_BATCH_SIZE (500), PARTITIONS_CONSUMED_CONCURRENTLY (3).
+ * Env: KAFKA_BROKERS, KAFKA_SASL_* (as the services), RAW_IN, RAW_OUT, RAW_GROUP, COMMAND_BATCH_SIZE (500), PARTITIONS_CONSUMED_CONCURRENTLY (3).
  */
 import { Kafka, logLevel } from 'kafkajs';
 
@@ -15,9 +15,12 @@ const env = (name: string, fallback?: string): string => {
 };
 
 async function main(): Promise<void> {
+  const mechanism = process.env.KAFKA_SASL_MECHANISM;
   const kafka = new Kafka({
     clientId: 'bench-raw-relay',
     brokers: env('KAFKA_BROKERS').split(','),
+    // SCRAM, as the services (KAFKA_SASL_*): the handshake is once per connection, not per message.
+    sasl: mechanism === 'scram-sha-512' ? { mechanism, username: env('KAFKA_SASL_USERNAME'), password: env('KAFKA_SASL_PASSWORD') } : undefined,
     logLevel: logLevel.WARN,
   });
   const input = env('RAW_IN');

@@ -1,6 +1,6 @@
 import type { BenchContext } from '../support/context';
 import { TopicObserver } from '../support/event-observer';
-import { connectProducer, produceAll, waitForGroupMember } from '../support/kafka-tools';
+import { connectProducer, kafkaIdentity, produceAll, waitForGroupMember } from '../support/kafka-tools';
 import { cpuBudget, CpuMeter, machineInfo, type CpuBudget, type CpuUsage } from '../support/machine';
 import { say, waitUntil } from '../support/progress';
 import { fmtInt, round } from '../support/stats';
@@ -46,6 +46,8 @@ export async function runRawKafka(ctx: BenchContext): Promise<RawKafkaResult> {
   const relay = ctx.startHelper('raw-kafka-relay', 'bench/phases/raw-kafka-relay.main.ts', {
     ...process.env,
     KAFKA_BROKERS: ctx.brokers,
+    // The baseline needs no grants of its own: it runs as the bench's `admin`.
+    ...kafkaIdentity('admin'),
     RAW_IN: input,
     RAW_OUT: output,
     RAW_GROUP: group,

@@ -4,6 +4,8 @@ import type { Admin, Kafka } from 'kafkajs';
 import { Client } from 'pg';
 import type { BenchConfig } from '../bench.config';
 import { inboundTopicConfigEntries } from '../../libs/contracts/src/topics';
+import { applyAclPlan, type AclGrant } from '../../libs/platform/src/kafka/kafka-acl.plan';
+import { localSaslEnabled } from '../../scripts/kafka-credentials';
 import { createTopics } from './kafka-tools';
 import { listeningPid, type PidSource } from './machine';
 import { ServiceProcess } from './service-process';
@@ -140,6 +142,16 @@ export class BenchContext {
     return name;
   }
 
+  /**
+   * LITERAL ACLs for a service child on this run's topics (SPEC §8.4), so each service runs as its own
+   * principal (`serviceEnv({ ...kafkaIdentity(principal) })`) as in production. No-op without SASL.
+   */
+  async grant(principal: string, rights: { read?: string[]; write?: string[] }): Promise<void> {
+    if (!localSaslEnabled()) return;
+    const topic = (operation: 'READ' | 'WRITE') => (name: string): AclGrant => ({ principal, resource: 'TOPIC', pattern: 'LITERAL', name, operation });
+    await applyAclPlan(this.admin, [...(rights.read ?? []).map(topic('READ')), ...(rights.write ?? []).map(topic('WRITE'))]);
+  }
+
   groupId(base: string): string {
     const id = `${base}.bench-${this.runId}`;
     this.groups.push(id);
@@ -166,6 +178,8 @@ export class BenchContext {
       PROVIDERS_FILE: join(this.root, 'config/providers.json'),
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: '0',
+      // The benchmark never calls the attempt-service's read API, so it is off, explicitly.
+      READ_API_AUTH: 'off',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       // V8 flags for the services only (e.g. --max-semi-space-size=8), not for the bench itself

@@ -7,14 +7,19 @@ import {
   type Producer,
 } from 'kafkajs';
 import { javaCompatiblePartitioner } from '../../libs/platform/src/kafka/murmur2.partitioner';
+import { identityEnv, localSasl } from '../../scripts/kafka-credentials';
 import { sleep } from './progress';
 import type { ServiceProcess } from './service-process';
 
-/** The bench's own Kafka client (load generator, observers, admin): errors only, on stderr. */
+/**
+ * The bench's own Kafka client (load generator, observers, admin): errors only, on stderr. It is the
+ * `admin` principal of the local credentials file (docs/security.md); the services it starts run as theirs.
+ */
 export function benchKafka(brokers: string[], clientId = 'bench'): Kafka {
   return new Kafka({
     clientId,
     brokers,
+    sasl: localSasl('admin'),
     connectionTimeout: 3000,
     requestTimeout: 30000,
     retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 8 },
@@ -97,4 +102,9 @@ export async function produceAll(
     await producer.send({ topic, acks: -1, messages: messages.slice(i, i + chunk) });
     o.onChunk?.(Math.min(messages.length, i + chunk));
   }
+}
+
+/** KAFKA_SASL_* that make a service child act as `principal` (from the local credentials file). */
+export function kafkaIdentity(principal: string): Record<string, string> {
+  return identityEnv(principal);
 }

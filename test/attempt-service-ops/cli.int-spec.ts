@@ -4,6 +4,7 @@ import { command, createAttempt, publish, registerExam, uniq, updateStatus } fro
 import { expectEventually } from '../support/expect-eventually';
 import { connectedProducer, createTestTopics, TopicCollector, type TestTopics } from '../support/kafka-fixture';
 import { closeDb, db, opsEnv, removeCompiledCli, runCli, startOpsService, type OpsService } from './ops.support';
+import { testIdentity } from '../support/test-env';
 
 const PUBLISHED = /^(Published \d+ pending event\(s\)|A running attempt-service publishes the events)$/;
 
@@ -43,7 +44,7 @@ describe('attempt-service: the attempts command line', () => {
     topics = await createTestTopics('ops-cli');
     producer = await connectedProducer();
     events = await TopicCollector.start([topics.attemptEvents, topics.credentialEvents, topics.commands]);
-    cliEnv = opsEnv(topics, { REDRIVE_GROUP_ID: `attempt-service-redrive-${randomUUID()}` });
+    cliEnv = opsEnv(topics, { REDRIVE_GROUP_ID: `ops.redrive-${randomUUID()}` });
 
     // Set-up through a running service, which is then stopped: the command line publishes itself.
     const setup = await startOpsService(topics);
@@ -111,6 +112,11 @@ describe('attempt-service: the attempts command line', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe(`Running management command to update user ${userId} attempt status on exam_id ${examId} to Verified\n`);
     expect(r.stderr).toBe('Verified is not a valid attempt status!\n');
+    expect(await transitionsOf(attemptId)).toEqual(before);
+    // An empty status is an invalid status too (SPEC §3), not bad usage.
+    const empty = await runCli(['set-status', '--exam', examId, '--user', userId, '--to', ''], cliEnv);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toBe(' is not a valid attempt status!\n');
     expect(await transitionsOf(attemptId)).toEqual(before);
   });
 
@@ -226,8 +232,10 @@ describe('attempt-service: the attempts command line', () => {
       })),
     });
     const dlq = topics.commandsDlq;
+    // The ops principal reads and writes the DLQs and writes the commands topic (SPEC §8.4).
+    const asOps = { ...cliEnv, ...testIdentity('ops') };
 
-    const dry = await runCli(['redrive', '--topic', dlq, '--dry-run'], cliEnv);
+    const dry = await runCli(['redrive', '--topic', dlq, '--dry-run'], asOps);
     expect(dry.stderr).toBe('');
     expect(dry.code).toBe(0);
     expect(dry.lines[0]).toBe(`Dry run: 2 message(s) pending on ${dlq} for consumer group ${cliEnv.REDRIVE_GROUP_ID}`);
@@ -238,19 +246,19 @@ describe('attempt-service: the attempts command line', () => {
     expect(dry.lines[3]).toBe(`Dry run: 2 message(s) would be redriven from ${dlq} to ${topics.commands}; nothing was published or committed`);
     expect(dry.lines).toHaveLength(4);
 
-    const one = await runCli(['redrive', '--topic', dlq, '--limit', '1'], cliEnv);
+    const one = await runCli(['redrive', '--topic', dlq, '--limit', '1'], asOps);
     expect(one.code).toBe(0);
     expect(one.lines[0]).toBe(`2 message(s) pending on ${dlq} for consumer group ${cliEnv.REDRIVE_GROUP_ID}`);
     expect(one.lines[1]).toMatch(/^redriving .*\]@0 key=k-redrive reason=not JSON$/);
     expect(one.lines[2]).toBe(`Redriven 1 message(s) from ${dlq} to ${topics.commands}`);
 
-    const rest = await runCli(['redrive', '--topic', dlq], cliEnv);
+    const rest = await runCli(['redrive', '--topic', dlq], asOps);
     expect(rest.code).toBe(0);
     expect(rest.lines[0]).toBe(`1 message(s) pending on ${dlq} for consumer group ${cliEnv.REDRIVE_GROUP_ID}`);
     expect(rest.lines[1]).toMatch(/^redriving .*\]@1 key=k-redrive reason=not JSON$/);
     expect(rest.lines[2]).toBe(`Redriven 1 message(s) from ${dlq} to ${topics.commands}`);
 
-    const none = await runCli(['redrive', '--topic', dlq], cliEnv);
+    const none = await runCli(['redrive', '--topic', dlq], asOps);
     expect(none.code).toBe(0);
     expect(none.lines).toEqual([`Nothing to redrive on ${dlq} (consumer group ${cliEnv.REDRIVE_GROUP_ID} is at the end)`]);
 

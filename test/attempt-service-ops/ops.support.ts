@@ -13,7 +13,7 @@ import { loadAttemptServiceConfig } from '../../apps/attempt-service/src/config/
 import { createLogger, type Logger } from '../../libs/platform/src/logging/logger';
 import { PinoNestLogger } from '../../libs/platform/src/nest/pino-nest.logger';
 import { topicEnv, type TestTopics } from '../support/kafka-fixture';
-import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from '../support/test-env';
+import { testIdentity, TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from '../support/test-env';
 
 export const ROOT = join(__dirname, '..', '..');
 
@@ -29,12 +29,16 @@ export function opsEnv(topics: TestTopics, env: Record<string, string> = {}): Re
   return {
     DATABASE_URL: TEST_DATABASE_URL,
     KAFKA_BROKERS: TEST_KAFKA_BROKERS,
-    ATTEMPT_SERVICE_GROUP_ID: `attempt-service-ops-${randomUUID()}`,
+    // The service's identity; the command line's too for now, as `set-status` still relays the outbox.
+    ...testIdentity('attempt-service'),
+    ATTEMPT_SERVICE_GROUP_ID: `attempt-service.ops-${randomUUID()}`,
     PROVIDERS_FILE: join(ROOT, 'config/providers.json'),
     HTTP_PORT: '0',
     OUTBOX_RELAY_IDLE_POLL_MS: '100',
     SWEEPER_ENABLED: 'false',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    // Suites that call the read API pass a key set (test/support/read-api-keys.ts); the rest leave it off.
+    READ_API_AUTH: 'off',
     ...topicEnv(topics),
     ...env,
   };
@@ -61,8 +65,11 @@ export async function startOpsService(
 }
 
  
-export async function getJson(url: string): Promise<{ status: number; body: any; contentType: string | null }> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+export async function getJson(
+  url: string,
+  token?: string,
+): Promise<{ status: number; body: any; contentType: string | null; headers: Headers }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000), headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
   const text = await res.text();
   let body: unknown = text;
   try {
@@ -70,7 +77,7 @@ export async function getJson(url: string): Promise<{ status: number; body: any;
   } catch {
     // not JSON (e.g. /metrics)
   }
-  return { status: res.status, body, contentType: res.headers.get('content-type') };
+  return { status: res.status, body, contentType: res.headers.get('content-type'), headers: res.headers };
 }
 
 let testPool: Pool | null = null;

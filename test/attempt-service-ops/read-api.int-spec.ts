@@ -2,6 +2,7 @@ import type { Producer } from 'kafkajs';
 import { command, createAttempt, publish, registerExam, uniq, updateStatus } from '../support/commands.factory';
 import { expectEventually } from '../support/expect-eventually';
 import { connectedProducer, createTestTopics, TopicCollector, type TestTopics } from '../support/kafka-fixture';
+import { createReadApiTestKeys, signToken, type ReadApiTestKeys } from '../support/read-api-keys';
 import { closeDb, db, getJson, startOpsService, type OpsService } from './ops.support';
 
 describe('attempt-service: read API, health and metrics over HTTP', () => {
@@ -15,10 +16,14 @@ describe('attempt-service: read API, health and metrics over HTTP', () => {
   const practiceExamId = uniq('exam-read-practice');
   const userId = uniq('read-user');
   let attemptId: string;
+  let keys: ReadApiTestKeys;
+  let token: string;
 
   beforeAll(async () => {
     topics = await createTestTopics('ops-read');
-    service = await startOpsService(topics, { CONSUMER_LAG_INTERVAL_MS: '1000', HEALTH_KAFKA_CACHE_MS: '0' });
+    keys = await createReadApiTestKeys();
+    token = await keys.token();
+    service = await startOpsService(topics, { ...keys.env, CONSUMER_LAG_INTERVAL_MS: '1000', HEALTH_KAFKA_CACHE_MS: '0' });
     producer = await connectedProducer();
     events = await TopicCollector.start([topics.attemptEvents, topics.credentialEvents]);
 
@@ -50,10 +55,78 @@ describe('attempt-service: read API, health and metrics over HTTP', () => {
     await producer?.disconnect();
     await service?.stop();
     await closeDb();
+    keys?.dispose();
+  });
+
+  describe('needs a Bearer token with the read scope (SPEC §8.4)', () => {
+    const path = () => `${service.url}/attempts/${attemptId}`;
+    const refused401 = (res: Awaited<ReturnType<typeof getJson>>, challenge: RegExp) => {
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(challenge);
+      // nothing that tells a caller why
+      expect(res.body).toEqual({ statusCode: 401, message: 'Unauthorized' });
+    };
+
+    it('answers 401 with a Bearer challenge without a token, on both routes', async () => {
+      refused401(await getJson(path()), /^Bearer realm="proctoring-attempts"$/);
+      refused401(await getJson(`${service.url}/attempts?examId=${encodeURIComponent(examId)}&userId=${encodeURIComponent(userId)}`), /^Bearer realm=/);
+      // a bad request is not answered before the token is checked
+      refused401(await getJson(`${service.url}/attempts/not-a-uuid`), /^Bearer realm=/);
+    });
+
+    it('answers 401 invalid_token for a malformed, expired, foreign-key, wrong-audience or unsigned token', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const other = await createReadApiTestKeys();
+      try {
+        const bad = [
+          'not-a-jwt',
+          `${token}x`,
+          await keys.token({ claims: { exp: now - 600, iat: now - 4000 } }),
+          await keys.token({ claims: { exp: undefined } }),
+          await keys.token({ claims: { aud: 'urn:someone-else' } }),
+          await keys.token({ claims: { iss: 'https://evil.example/' } }),
+          await keys.token({ key: other.privateKey }),
+          await signToken(new TextEncoder().encode('a-shared-secret-of-thirty-two-bytes!'), { alg: 'HS256', kid: keys.kid }, {}),
+          `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${token.split('.')[1]}.`,
+        ];
+        for (const t of bad) refused401(await getJson(path(), t), /^Bearer realm="proctoring-attempts", error="invalid_token"$/);
+      } finally {
+        other.dispose();
+      }
+      const basic = await fetch(path(), { headers: { authorization: 'Basic dXNlcjpwYXNz' } });
+      expect(basic.status).toBe(401);
+    });
+
+    it('answers 403 insufficient_scope for a valid token without the read scope', async () => {
+      for (const claims of [{ scope: 'proctoring:attempts:write openid' }, { scope: undefined }, { scope: undefined, scopes: ['openid'] }]) {
+        const res = await getJson(path(), await keys.token({ claims }));
+        expect(res.status).toBe(403);
+        expect(res.headers.get('www-authenticate')).toBe('Bearer realm="proctoring-attempts", error="insufficient_scope", scope="proctoring:attempts:read"');
+        expect(res.body).toEqual({ statusCode: 403, message: 'Forbidden' });
+      }
+    });
+
+    it('answers 200, not cached, with the scope in `scope` or in a `scopes` array', async () => {
+      const res = await getJson(path(), token);
+      expect(res).toMatchObject({ status: 200, body: { attemptId } });
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      const viaArray = await getJson(path(), await keys.token({ claims: { scope: undefined, scopes: ['openid', 'proctoring:attempts:read'] } }));
+      expect(viaArray).toMatchObject({ status: 200, body: { attemptId } });
+    });
+
+    it('serves health and metrics without a token, and counts refusals by reason', async () => {
+      expect((await getJson(`${service.url}/health/live`)).status).toBe(200);
+      expect((await getJson(`${service.url}/health/ready`)).status).not.toBe(401);
+      const metrics = await getJson(`${service.url}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(metrics.body).toMatch(/proctoring_read_api_auth_total\{result="missing",service="attempt-service"\} [1-9]/);
+      expect(metrics.body).toMatch(/proctoring_read_api_auth_total\{result="insufficient_scope",service="attempt-service"\} [1-9]/);
+      expect(metrics.body).toMatch(/proctoring_read_api_auth_total\{result="ok",service="attempt-service"\} [1-9]/);
+    });
   });
 
   it('returns an attempt by id with its transitions, as the AttemptStatusChanged fields', async () => {
-    const res = await getJson(`${service.url}/attempts/${attemptId.toUpperCase()}`);
+    const res = await getJson(`${service.url}/attempts/${attemptId.toUpperCase()}`, token);
     expect(res.status).toBe(200);
     expect(res.contentType).toContain('application/json');
     expect(res.body).toMatchObject({
@@ -89,12 +162,12 @@ describe('attempt-service: read API, health and metrics over HTTP', () => {
   });
 
   it('returns an attempt by examId and userId; a cascaded decline names its trigger; archived attempts are listed', async () => {
-    const other = await getJson(`${service.url}/attempts?examId=${encodeURIComponent(otherExamId)}&userId=${encodeURIComponent(userId)}`);
+    const other = await getJson(`${service.url}/attempts?examId=${encodeURIComponent(otherExamId)}&userId=${encodeURIComponent(userId)}`, token);
     expect(other.status).toBe(200);
     expect(other.body).toMatchObject({ examId: otherExamId, userId, status: 'declined', takingAsProctored: false, version: 2 });
     expect(other.body.transitions[1]).toMatchObject({ fromStatus: 'created', toStatus: 'declined', cascadeFromAttemptId: attemptId });
 
-    const practice = await getJson(`${service.url}/attempts?examId=${encodeURIComponent(practiceExamId)}&userId=${encodeURIComponent(userId)}`);
+    const practice = await getJson(`${service.url}/attempts?examId=${encodeURIComponent(practiceExamId)}&userId=${encodeURIComponent(userId)}`, token);
     expect(practice.status).toBe(200);
     expect(practice.body.isSampleAttempt).toBe(true);
     expect(practice.body.archived).toHaveLength(1);
@@ -103,20 +176,20 @@ describe('attempt-service: read API, health and metrics over HTTP', () => {
   });
 
   it('answers 404 for a missing attempt and 400 for bad ids', async () => {
-    const missing = await getJson(`${service.url}/attempts/00000000-0000-4000-8000-000000000000`);
+    const missing = await getJson(`${service.url}/attempts/00000000-0000-4000-8000-000000000000`, token);
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ statusCode: 404, message: expect.any(String) });
-    const missingPair = await getJson(`${service.url}/attempts?examId=${examId}&userId=nobody-${userId}`);
+    const missingPair = await getJson(`${service.url}/attempts?examId=${examId}&userId=nobody-${userId}`, token);
     expect(missingPair.status).toBe(404);
 
-    const badId = await getJson(`${service.url}/attempts/not-a-uuid`);
+    const badId = await getJson(`${service.url}/attempts/not-a-uuid`, token);
     expect(badId.status).toBe(400);
     expect(badId.body).toMatchObject({ statusCode: 400, message: 'attemptId must be a UUID' });
-    const noUser = await getJson(`${service.url}/attempts?examId=${examId}`);
+    const noUser = await getJson(`${service.url}/attempts?examId=${examId}`, token);
     expect(noUser.status).toBe(400);
-    const control = await getJson(`${service.url}/attempts?examId=${examId}&userId=a%01b`);
+    const control = await getJson(`${service.url}/attempts?examId=${examId}&userId=a%01b`, token);
     expect(control.status).toBe(400);
-    const repeated = await getJson(`${service.url}/attempts?examId=${examId}&userId=a&userId=b`);
+    const repeated = await getJson(`${service.url}/attempts?examId=${examId}&userId=a&userId=b`, token);
     expect(repeated.status).toBe(400);
   });
 
@@ -133,7 +206,7 @@ describe('attempt-service: read API, health and metrics over HTTP', () => {
       [created.data.attemptId],
     );
     for (let i = 0; i < 3; i++) {
-      const res = await getJson(`${service.url}/attempts/${created.data.attemptId}`);
+      const res = await getJson(`${service.url}/attempts/${created.data.attemptId}`, token);
       expect(res.body).toMatchObject({ status: 'started', version: 2 });
     }
     const { rows } = await db().query(`SELECT status, version FROM attempts.attempt WHERE id = $1`, [created.data.attemptId]);
@@ -151,7 +224,7 @@ describe('attempt-service: read API, health and metrics over HTTP', () => {
       expect(r.status).toBe(200);
       return r;
     });
-    expect(ready.body).toEqual({ status: 'ready', checks: { database: 'up', consumer: 'joined', kafka: 'up' }, failing: [] });
+    expect(ready.body).toEqual({ status: 'ready', checks: { database: 'up', consumer: 'joined', kafka: 'up', outbox: 'ok' }, failing: [] });
   });
 
   it('exports Prometheus metrics: commands by outcome, events published, outbox backlog, consumer lag, sweeper', async () => {

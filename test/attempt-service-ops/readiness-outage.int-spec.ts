@@ -1,5 +1,6 @@
 import { expectEventually } from '../support/expect-eventually';
 import { createTestTopics, type TestTopics } from '../support/kafka-fixture';
+import { createReadApiTestKeys, type ReadApiTestKeys } from '../support/read-api-keys';
 import { getJson, startOpsService, ThrowawayPostgres, type OpsService } from './ops.support';
 
 /**
@@ -11,19 +12,24 @@ describe('attempt-service: readiness while its database is down', () => {
   let topics: TestTopics;
   let pg: ThrowawayPostgres;
   let service: OpsService | null = null;
+  let keys: ReadApiTestKeys;
+  let token: string;
 
   beforeAll(async () => {
     topics = await createTestTopics('ops-ready');
     pg = await ThrowawayPostgres.create();
+    keys = await createReadApiTestKeys();
+    token = await keys.token();
   });
 
   afterAll(async () => {
     await service?.stop().catch(() => undefined);
     await pg?.destroy();
+    keys?.dispose();
   });
 
   it('answers 503 naming the database while it is down, and 200 again once it is back', async () => {
-    service = await startOpsService(topics, { DATABASE_URL: pg.url, HEALTH_DB_TIMEOUT_MS: '500', HEALTH_KAFKA_CACHE_MS: '0' }, { migrate: true });
+    service = await startOpsService(topics, { ...keys.env, DATABASE_URL: pg.url, HEALTH_DB_TIMEOUT_MS: '500', HEALTH_KAFKA_CACHE_MS: '0' }, { migrate: true });
     const url = `${service.url}/health/ready`;
     await expectEventually(async () => expect((await getJson(url)).status).toBe(200), 30_000, 200);
 
@@ -35,13 +41,13 @@ describe('attempt-service: readiness while its database is down', () => {
     }, 30_000, 200);
     expect(down.body).toEqual({
       status: 'unavailable',
-      checks: { database: 'down', consumer: 'joined', kafka: 'up' },
+      checks: { database: 'down', consumer: 'joined', kafka: 'up', outbox: 'unknown' },
       failing: ['database'],
     });
     // Liveness is about the process, not its dependencies.
     expect((await getJson(`${service.url}/health/live`)).status).toBe(200);
     // The read API answers with an error, not a hang.
-    const read = await getJson(`${service.url}/attempts/00000000-0000-4000-8000-000000000000`);
+    const read = await getJson(`${service.url}/attempts/00000000-0000-4000-8000-000000000000`, token);
     expect(read.status).toBeGreaterThanOrEqual(500);
 
     await pg.start();
@@ -50,7 +56,7 @@ describe('attempt-service: readiness while its database is down', () => {
       expect(r.status).toBe(200);
       return r;
     }, 30_000, 200);
-    expect(up.body).toEqual({ status: 'ready', checks: { database: 'up', consumer: 'joined', kafka: 'up' }, failing: [] });
-    expect((await getJson(`${service.url}/attempts/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
+    expect(up.body).toEqual({ status: 'ready', checks: { database: 'up', consumer: 'joined', kafka: 'up', outbox: 'ok' }, failing: [] });
+    expect((await getJson(`${service.url}/attempts/00000000-0000-4000-8000-000000000000`, token)).status).toBe(404);
   });
 });

@@ -31,7 +31,7 @@ describe('attempt-service: the timeout sweeper', () => {
   let producer: Producer;
   let events: TopicCollector;
   const services: OpsService[] = [];
-  const groupId = `attempt-service-ops-sweep-${randomUUID()}`;
+  const groupId = `attempt-service.ops-sweep-${randomUUID()}`;
 
   beforeAll(async () => {
     topics = await createTestTopics('ops-sweep');

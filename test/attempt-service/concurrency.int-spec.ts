@@ -32,7 +32,7 @@ describe('attempt-service: two instances in one consumer group', () => {
   const seed = Number(process.env.CONCURRENCY_SEED ?? Date.now() % 100000);
   const rand = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
-  const groupId = `attempt-service-conc-${randomUUID()}`;
+  const groupId = `attempt-service.conc-${randomUUID()}`;
   let h: Harness;
 
   beforeAll(async () => {

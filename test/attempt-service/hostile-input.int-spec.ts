@@ -1,4 +1,4 @@
-import { CompressionTypes, KafkaJSProtocolError } from 'kafkajs';
+import { KafkaJSProtocolError } from 'kafkajs';
 import { DLQ_HEADERS, MESSAGE_BOUNDS } from '../../libs/contracts/src';
 import { createAttempt, registerExam } from '../support/commands.factory';
 import { expectEventually } from '../support/expect-eventually';

@@ -123,7 +123,7 @@ describe('attempt-service idempotency', () => {
   it('a second consumer group re-reading every command from the beginning changes nothing and publishes nothing', async () => {
     const before = await outboxCount();
     const processed = await h.count('SELECT count(*)::int AS n FROM attempts.processed_command', []);
-    const groupId = `attempt-service-replay-${randomUUID()}`;
+    const groupId = `attempt-service.replay-${randomUUID()}`;
     const replay = await h.startService({ ATTEMPT_SERVICE_GROUP_ID: groupId });
     const admin = testKafka('test-admin').admin();
     await admin.connect();

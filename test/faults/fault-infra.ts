@@ -15,6 +15,8 @@ import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Kafka, logLevel, type ITopicConfig } from 'kafkajs';
 import { inboundTopicConfigEntries } from '../../libs/contracts/src/topics';
+import { aclPlan, applyAclPlan, type AclTopics } from '../../libs/platform/src/kafka/kafka-acl.plan';
+import { identityEnv, localSasl, localSaslEnabled } from '../../scripts/kafka-credentials';
 import { dropDatabase } from '../../libs/platform/src/database/ensure-database';
 
 /** The repository root (this file is test/faults/fault-infra.ts). */
@@ -193,10 +195,19 @@ export async function buildIfStale(force: boolean): Promise<void> {
 
 // ---- Kafka ------------------------------------------------------------------------------------
 
+// The suite itself (topics, ACLs, publishing as any party, observing) is `admin`; each service process
+// it starts runs as its own principal (`kafkaIdentity`), on topics granted as in production.
+
+/** KAFKA_SASL_* of a service process: its principal's password from the local credentials file. */
+export function kafkaIdentity(principal: string): Record<string, string> {
+  return identityEnv(principal);
+}
+
 export function adminKafka(brokers: string, clientId = 'faults-admin'): Kafka {
   return new Kafka({
     clientId,
     brokers: brokers.split(','),
+    sasl: localSasl('admin'),
     connectionTimeout: 2000,
     requestTimeout: 10000,
     retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1000 },
@@ -209,6 +220,7 @@ export function clientKafka(brokers: string, clientId: string): Kafka {
   return new Kafka({
     clientId,
     brokers: brokers.split(','),
+    sasl: localSasl('admin'),
     connectionTimeout: 3000,
     requestTimeout: 30000,
     retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 5000 },
@@ -225,6 +237,18 @@ export async function liveBrokers(brokers: string): Promise<number> {
     return b.length;
   } catch {
     return 0;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** The production ACLs (SPEC §8.4, LITERAL) on a scenario's own topics. */
+export async function grantTopicAcls(brokers: string, topics: Omit<AclTopics, 'reviews'>): Promise<void> {
+  if (!localSaslEnabled()) return;
+  const admin = adminKafka(brokers).admin();
+  try {
+    await admin.connect();
+    await applyAclPlan(admin, aclPlan({ ...topics, reviews: {} }));
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

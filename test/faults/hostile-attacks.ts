@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CompressionTypes, type Consumer, type Kafka } from 'kafkajs';
+import { CompressionTypes } from 'kafkajs';
 import { DLQ_HEADERS } from '../../libs/contracts/src';
 import { javaCompatiblePartitioner } from '../../libs/platform/src/kafka/murmur2.partitioner';
 import { clientKafka, say } from './fault-infra';
+import { probe, watchOutcomes, type OutcomeWatch } from './outcome-watch';
 import type { World } from './scenario-kit';
 import { envelope, message, type ExamSpec, type OutMessage } from './workload';
 
@@ -28,63 +29,6 @@ interface Attack {
   deadLetter?: (headers: Record<string, string>) => string | null;
   /** The outcome reason its command must get, when it gets one. */
   rejected?: string;
-}
-
-/** Outcomes seen on the events topic, by command id, with when they were seen. */
-class OutcomeWatch {
-  readonly seen = new Map<string, { at: number; reason?: string }>();
-  readonly deadLetters: { value: string; headers: Record<string, string> }[] = [];
-
-  private constructor(private readonly consumer: Consumer) {}
-
-  static async start(kafka: Kafka, topics: { events: string; dlq: string }, group: string): Promise<OutcomeWatch> {
-    const consumer = kafka.consumer({ groupId: group, sessionTimeout: 30_000 });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topics.events, topics.dlq], fromBeginning: true });
-    const w = new OutcomeWatch(consumer);
-    await consumer.run({
-      eachMessage: async ({ topic, message: m }) => {
-        if (topic === topics.dlq) {
-          const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[k] = String(v);
-          w.deadLetters.push({ value: m.value?.toString('utf8') ?? '', headers });
-          return;
-        }
-        try {
-          const e = JSON.parse(m.value?.toString('utf8') ?? '') as { type?: string; data?: { commandId?: string; reason?: string } };
-          if ((e.type === 'CommandProcessed' || e.type === 'CommandRejected') && e.data?.commandId)
-            w.seen.set(e.data.commandId, { at: Date.now(), reason: e.data.reason });
-        } catch {
-          // not ours to judge here: the verdict checks every event
-        }
-      },
-    });
-    return w;
-  }
-
-  async answeredWithin(commandId: string, sentAt: number, ms: number): Promise<number | null> {
-    while (Date.now() - sentAt < ms) {
-      const s = this.seen.get(commandId);
-      if (s) return s.at - sentAt;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const s = this.seen.get(commandId);
-    return s ? s.at - sentAt : null;
-  }
-
-  async deadLetterOf(value: string, ms: number): Promise<Record<string, string> | null> {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      const d = this.deadLetters.find((x) => x.value === value);
-      if (d) return d.headers;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return null;
-  }
-
-  async stop(): Promise<void> {
-    await this.consumer.disconnect().catch(() => undefined);
-  }
 }
 
 function attacks(tag: string, exam: ExamSpec): Attack[] {
@@ -150,11 +94,10 @@ function attacks(tag: string, exam: ExamSpec): Attack[] {
  */
 export async function replayAttacks(w: World, tag: string, exam: ExamSpec): Promise<void> {
   const kafka = clientKafka(w.o.brokers, `faults-${w.o.id}-attacker`);
-  const watch = await OutcomeWatch.start(kafka, { events: w.topics.attemptEvents, dlq: w.topics.commandsDlq }, `${w.o.id}-${tag}-watch`);
+  const watch = await watchOutcomes(w, tag);
   const raw = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: javaCompatiblePartitioner, retry: { retries: 0 } });
   await raw.connect();
   try {
-    let p = 0;
     for (const a of attacks(tag, exam)) {
       const msgs = a.messages();
       if (a.compressed) {
@@ -165,10 +108,7 @@ export async function replayAttacks(w: World, tag: string, exam: ExamSpec): Prom
       } else {
         await w.publish(msgs, { ratePerSec: 1000, label: a.name });
       }
-      const probe = message(`${tag}-probe-${++p}`, envelope('CreateAttempt', { examId: exam.examId, userId: `${tag}-probe-${p}`, user: { username: 'probe', email: `probe-${p}@learners.example.com` }, takingAsProctored: false }, `${tag}-probe-cmd-${p}`));
-      const sentAt = Date.now();
-      await w.publish([probe], { ratePerSec: 1000, label: 'probe' });
-      const ms = await watch.answeredWithin(`${tag}-probe-cmd-${p}`, sentAt, PROMPT_ANSWER_MS);
+      const ms = await probe(w, watch, exam, tag, PROMPT_ANSWER_MS);
       if (ms === null) w.problem(`7c ${a.name}: the next good command was not answered within ${PROMPT_ANSWER_MS} ms`);
       const reported = await reportOf(a, msgs[msgs.length - 1], watch);
       if (reported.problem) w.problem(`7c ${a.name}: ${reported.problem}`);

@@ -76,6 +76,8 @@ const pairKey = (examId: string, userId: string) => `${examId}\u0000${userId}`;
 export class ReferenceModel {
   private readonly exams = new Map<string, Exam>();
   private readonly attempts = new Map<string, RefAttempt>();
+  /** userId → the keys of that learner's live attempts (a cascade looks only at the learner's own). */
+  private readonly attemptKeysByUser = new Map<string, Set<string>>();
   private readonly claimed = new Set<string>();
   private nextId = 0;
 
@@ -308,7 +310,7 @@ export class ReferenceModel {
     if (decision.value.kind === 'noop') return { ok: true, value: 'noop' };
     const change: StatusChange = decision.value;
     const after: RefAttempt = { ...attempt, ...change.attempt, transitions: attempt.transitions + 1 };
-    this.attempts.set(pairKey(after.examId, after.userId), after);
+    this.store(after);
     this.totalTransitions++;
     const d = describe(
       'AttemptStatusChanged',
@@ -330,18 +332,18 @@ export class ReferenceModel {
     const steps = planCascade({
       triggerExam,
       courseExams: [...this.exams.values()].filter((e) => e.courseId === triggerExam.courseId),
-      learnerAttempts: [...this.attempts.values()].filter((a) => a.userId === trigger.userId),
+      learnerAttempts: this.attemptsOf(trigger.userId),
       now,
     });
     for (const step of steps) {
       switch (step.kind) {
         case 'time-out': {
-          const current = this.byId(step.attempt.id);
+          const current = this.attemptsOf(trigger.userId).find((a) => a.id === step.attempt.id);
           if (current) this.changeStatus(current, 'timed_out', { cause, now, cascade: true, cascadeFrom: null, expiredAt: step.expiredAt });
           break;
         }
         case 'decline': {
-          const current = this.byId(step.attempt.id);
+          const current = this.attemptsOf(trigger.userId).find((a) => a.id === step.attempt.id);
           if (current) this.changeStatus(current, 'declined', { cause, now, cascade: false, cascadeFrom: trigger.id });
           break;
         }
@@ -371,7 +373,7 @@ export class ReferenceModel {
 
   private insertNew(attempt: RefAttempt, cause: string): void {
     const stored: RefAttempt = { ...attempt, transitions: 1 };
-    this.attempts.set(pairKey(stored.examId, stored.userId), stored);
+    this.store(stored);
     this.totalTransitions++;
     this.expect(
       describe('AttemptCreated', cause, stored.examId, stored.userId, `${stored.status}|v${stored.version}|tap${stored.takingAsProctored ? 1 : 0}`),
@@ -381,8 +383,27 @@ export class ReferenceModel {
   private archive(attempt: RefAttempt, exam: Exam, reason: 'removed' | 'replaced', cause: string): void {
     const k = pairKey(attempt.examId, attempt.userId);
     this.attempts.delete(k);
+    this.attemptKeysByUser.get(attempt.userId)?.delete(k);
     this.history.set(k, (this.history.get(k) ?? 0) + 1);
     this.expect(describe('AttemptRemoved', cause, exam.examId, attempt.userId, `${reason}|${attempt.status}`));
+  }
+
+  private store(a: RefAttempt): void {
+    const k = pairKey(a.examId, a.userId);
+    this.attempts.set(k, a);
+    let keys = this.attemptKeysByUser.get(a.userId);
+    if (!keys) this.attemptKeysByUser.set(a.userId, (keys = new Set()));
+    keys.add(k);
+  }
+
+  /** A learner's live attempts, in the order of `attempts` (insertion order of their keys). */
+  private attemptsOf(userId: string): RefAttempt[] {
+    const out: RefAttempt[] = [];
+    for (const k of this.attemptKeysByUser.get(userId) ?? []) {
+      const a = this.attempts.get(k);
+      if (a) out.push(a);
+    }
+    return out;
   }
 
   private byId(id: string): RefAttempt | undefined {

@@ -1,6 +1,6 @@
 /**
  * The fault-tolerance suite: `npm run faults` (full, writes docs/reliability.md) and
- * `npm run faults:ci` (reduced: scenarios 1, 3, 7, 7b and 7c, smaller counts).
+ * `npm run faults:ci` (reduced: scenarios 1, 3, 7, 7b, 7c, 8b and 9, smaller counts).
  *
  *   node -r ts-node/register/transpile-only test/faults/run-faults.ts [--ci] [--only=1,3,7] [--no-build] [--no-report]
  *
@@ -10,7 +10,7 @@
  * lost, 0 applied twice, 0 events missing, 0 duplicate emails (and nothing else diverged).
  * Everything it starts (services, brokers, PostgreSQL clusters) is stopped on exit, also on failure.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -175,6 +175,9 @@ async function main(): Promise<number> {
     const file = join(ROOT, 'docs', 'reliability.md');
     writeFileSync(file, renderReport(results, { profile: profile.name, seconds, machine: `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB` }));
     say(`wrote ${file}`);
+    // The soak's chart goes with the report that shows its table (scenario 9 draws it in its run folder).
+    const chart = join(runDir, 's9-soak', 'soak.png');
+    if (existsSync(chart)) copyFileSync(chart, join(ROOT, 'docs', 'reliability-soak.png'));
   }
   return failed.length === 0 ? 0 : 1;
 }

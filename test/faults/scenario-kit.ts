@@ -7,7 +7,7 @@ import { parseCommand } from '../../libs/contracts/src';
 import { parseProvidersConfig, type ProvidersConfig } from '../../libs/domain/src';
 import { javaCompatiblePartitioner } from '../../libs/platform/src/kafka/murmur2.partitioner';
 import { startSendGridStub, type SendGridStub } from '../support/sendgrid-stub';
-import { clientKafka, createTopics, freePort, resetFaultDatabase, ROOT, say, ServiceProcess, tail } from './fault-infra';
+import { clientKafka, createTopics, freePort, grantTopicAcls, kafkaIdentity, resetFaultDatabase, ROOT, say, ServiceProcess, tail } from './fault-infra';
 import { faultPool, groupLag, ledgerRows, readAll, snapshot, tryQuery } from './observer';
 import { hashValue, ReferenceModel } from './reference-model';
 import { summarizeDetails } from './report';
@@ -33,6 +33,8 @@ export interface ScenarioResult {
   logDir: string;
   /** The most frequent warnings and errors in the services' logs (filled for a failed scenario). */
   logSummary: string[];
+  /** Markdown lines the report prints under the scenario's details (the soak's window table). */
+  notes: string[];
 }
 
 export interface WorldOptions {
@@ -73,6 +75,8 @@ const bytesOf = (v: OutMessage['value']) => (v === null ? 0 : Buffer.isBuffer(v)
 export class World {
   readonly faults: Fault[] = [];
   readonly problems: string[] = [];
+  /** Markdown for the report, under the scenario's details. */
+  readonly notes: string[] = [];
   readonly services: ServiceProcess[] = [];
   readonly notifiers: ServiceProcess[] = [];
   readonly ref: ReferenceModel;
@@ -96,8 +100,9 @@ export class World {
   ) {
     this.ref = new ReferenceModel(providers);
     this.logDir = join(o.runDir, o.id);
-    this.groupId = `attempt-service-${o.id}-${o.runTag}`;
-    this.notifierGroupId = `notifier-${o.id}-${o.runTag}`;
+    // Each principal reads only with groups under `<principal>.` (SPEC §8.4).
+    this.groupId = `attempt-service.${o.id}-${o.runTag}`;
+    this.notifierGroupId = `notifier.${o.id}-${o.runTag}`;
     this.kafka = clientKafka(o.brokers, `faults-${o.id}`);
   }
 
@@ -124,6 +129,7 @@ export class World {
       ],
       o.replicationFactor ?? 1,
     );
+    await grantTopicAcls(o.brokers, topics);
     const db = `proctoring_fault_${o.id.replace(/[^a-z0-9]/g, '_')}`;
     const dbUrl = await resetFaultDatabase(o.pgServerUrl, db, join(logDir, 'migrate.log'));
     say(`${o.id}: database ${db} migrated, topics *.${suffix} created`);
@@ -166,6 +172,8 @@ export class World {
       KAFKA_BROKERS: this.o.brokers,
       PROVIDERS_FILE: join(ROOT, 'config/providers.json'),
       LOG_LEVEL: process.env.FAULTS_SERVICE_LOG_LEVEL ?? 'warn',
+      // The suite reads state from the database, never through the read API (it checks /health only).
+      READ_API_AUTH: 'off',
       // e.g. `-r ./trace.js` to instrument the services while debugging a scenario
       ...(process.env.FAULTS_SERVICE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.FAULTS_SERVICE_NODE_OPTIONS } : {}),
       ...this.topicEnv(),
@@ -181,6 +189,7 @@ export class World {
       'dist/apps/attempt-service/src/main.js',
       {
         ...this.baseEnv(),
+        ...kafkaIdentity('attempt-service'),
         ATTEMPT_SERVICE_GROUP_ID: this.groupId,
         HTTP_HOST: '127.0.0.1',
         HTTP_PORT: String(port),
@@ -217,6 +226,7 @@ export class World {
       'dist/apps/notifier/src/main.js',
       {
         ...this.baseEnv(),
+        ...kafkaIdentity('notifier'),
         NOTIFIER_GROUP_ID: this.notifierGroupId,
         KAFKA_CLIENT_ID: `notifier-${this.o.id}-${n}`,
         HTTP_PORT: String(port),
@@ -272,7 +282,10 @@ export class World {
    * after a broker outage) before the next one: per key, first occurrences keep the publish order, and
    * a repeat is a duplicate the service must absorb. Bounded by `deadlineMs`.
    */
-  async publish(messages: OutMessage[], o: { ratePerSec: number; chunk?: number; deadlineMs?: number; label?: string }): Promise<void> {
+  async publish(
+    messages: OutMessage[],
+    o: { ratePerSec: number; chunk?: number; deadlineMs?: number; label?: string; onSend?: (chunk: OutMessage[], at: number) => void },
+  ): Promise<void> {
     const chunkMax = o.chunk ?? 100;
     const end = Date.now() + (o.deadlineMs ?? 15 * 60_000);
     const t0 = Date.now();
@@ -292,6 +305,7 @@ export class World {
         if (Date.now() > end) throw new Error(`${this.o.id}: publishing did not finish before its deadline (${i}/${messages.length})`);
         try {
           this.producer ??= await this.connectProducer();
+          o.onSend?.(chunk, Date.now());
           await this.producer.send({
             topic: this.topics.commands,
             acks: -1,
@@ -539,6 +553,7 @@ export async function runScenario(
     passed,
     logDir: join(o.runDir, o.id),
     logSummary: passed ? [] : summarizeLogs(join(o.runDir, o.id)),
+    notes: world?.notes ?? [],
   };
   writeFileSync(
     join(o.runDir, o.id, 'verdict.txt'),

@@ -3,7 +3,9 @@ import type { OwnBroker, OwnCluster, ThrowawayPostgres } from './fault-infra';
 import { adminKafka, say } from './fault-infra';
 import { emailProblems, leakedInLogs, PROMPT_ANSWER_MS, replayAttacks } from './hostile-attacks';
 import { hostileKeysAndHeaders, hostilePayloads, learnerHostile } from './hostile-input';
+import { databaseBlackhole, databaseLatency } from './network-scenarios';
 import { runScenario, type ScenarioResult, type World, type WorldOptions } from './scenario-kit';
+import { soak, type SoakProfile } from './soak-scenario';
 import { envelope, examCatalog, interleave, learnerScripts, message, rng, type OutMessage } from './workload';
 
 /** Sizes of one run: the full suite (the figures) or the reduced CI one. */
@@ -18,6 +20,10 @@ export interface Profile {
   hostile: { payloads: number; learners: number; commands: number };
   hostileKeys: { probes: number; learners: number; commands: number };
   attacks: { learners: number; commands: number };
+  /** The network scenarios (8a, 8b): the fault lasts faultMs (latency/loss) or blackholeMs. */
+  network: { learners: number; commands: number; faultMs: number; blackholeMs: number };
+  /** The soak (9): duration, report windows, offered rate, sampling interval. */
+  soak: SoakProfile;
 }
 
 export const PROFILES: Record<'full' | 'ci', Profile> = {
@@ -32,6 +38,8 @@ export const PROFILES: Record<'full' | 'ci', Profile> = {
     hostile: { payloads: 10_000, learners: 200, commands: 2000 },
     hostileKeys: { probes: 24, learners: 40, commands: 300 },
     attacks: { learners: 60, commands: 600 },
+    network: { learners: 200, commands: 2000, faultMs: 40_000, blackholeMs: 30_000 },
+    soak: { durationMs: 30 * 60_000, windowMs: 5 * 60_000, ratePerSec: 1000, sampleMs: 10_000 },
   },
   ci: {
     name: 'ci',
@@ -44,6 +52,8 @@ export const PROFILES: Record<'full' | 'ci', Profile> = {
     hostile: { payloads: 2500, learners: 50, commands: 500 },
     hostileKeys: { probes: 12, learners: 20, commands: 150 },
     attacks: { learners: 30, commands: 300 },
+    network: { learners: 80, commands: 800, faultMs: 20_000, blackholeMs: 30_000 },
+    soak: { durationMs: 3 * 60_000, windowMs: 30_000, ratePerSec: 1000, sampleMs: 2_000 },
   },
 };
 
@@ -433,7 +443,20 @@ async function waitFor(ok: () => boolean, ms: number): Promise<void> {
   while (!ok() && Date.now() < end) await delay(200);
 }
 
-export const SCENARIOS: ScenarioDef[] = [crash, notifierCrash, brokerOutage, databaseOutage, rebalance, brokerLoss, hostile, hostileKeys, attacks];
+export const SCENARIOS: ScenarioDef[] = [
+  crash,
+  notifierCrash,
+  brokerOutage,
+  databaseOutage,
+  rebalance,
+  brokerLoss,
+  hostile,
+  hostileKeys,
+  attacks,
+  databaseLatency,
+  databaseBlackhole,
+  soak,
+];
 
 /** The scenarios of the reduced CI run. */
-export const CI_SCENARIOS = ['1', '3', '7', '7b', '7c'];
+export const CI_SCENARIOS = ['1', '3', '7', '7b', '7c', '8b', '9'];

@@ -235,6 +235,35 @@ describe('status email delivery (PostgreSQL ledger → worker → SendGrid v3 st
     expect(metrics).toContain('outcome="sent"} 2');
   });
 
+  it('never sends to an address that is not exactly one mailbox: failed at once, with a reason and no address, dead-lettered', async () => {
+    const p = await setUp();
+    const hostile = ['x,victim@evil.example', 'undisclosed:victim@evil.example;', 'Evil<attacker@evil.example>'].map((email) =>
+      statusChanged({ toStatus: 'submitted', email }),
+    );
+    const good = statusChanged({ toStatus: 'verified' });
+    // From the topic, the contract refuses them: unreadable, nothing recorded.
+    await expect(p.consume(...hostile)).resolves.toMatchObject({ recorded: 0, unreadable: 3 });
+    // A row recorded some other way (before the contract refused such addresses) is never sent either.
+    await expect(p.record.execute([...hostile, good])).resolves.toMatchObject({ recorded: 4 });
+    stub.enqueue(accepted('sg-good'));
+    p.startWorker();
+
+    for (const e of hostile) await expectEventually(async () => expect((await db.ledger.find(e.id))?.dlqPublishedAt).toBeInstanceOf(Date));
+    await expectEventually(async () => expect((await db.ledger.find(good.id))?.status).toBe('sent'));
+    for (const e of hostile) {
+      expect(await db.ledger.find(e.id)).toMatchObject({
+        status: 'failed',
+        attempts: 1,
+        lastStatusCode: null,
+        lastError: 'recipient address is not exactly one mailbox; not sent',
+      });
+      expect(stub.requestsFor(e.id)).toHaveLength(0);
+    }
+    expect(stub.requests).toHaveLength(1);
+    expect(p.dlq.published.map((f) => f.eventId).sort()).toEqual(hostile.map((e) => e.id).sort());
+    expect(JSON.stringify(p.dlq.published)).not.toContain('@');
+  });
+
   it('gives up after NOTIFIER_MAX_ATTEMPTS transient failures and dead-letters the row', async () => {
     const p = await setUp({ retry: { maxAttempts: 3 } });
     const event = statusChanged({ toStatus: 'submitted' });

@@ -11,7 +11,7 @@ import { ConsumerLagMonitor } from '../../libs/platform/src/kafka/consumer-lag.m
 import { KafkaAdminClient } from '../../libs/platform/src/kafka/kafka-admin.client';
 import { connectedProducer, createTestTopics, testKafka, TopicCollector, type TestTopics } from '../support/kafka-fixture';
 import { badRequest, startSendGridStub, type SendGridStub } from '../support/sendgrid-stub';
-import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from '../support/test-env';
+import { testIdentity, TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from '../support/test-env';
 import { PROVIDERS_FILE, silentLogger, statusChanged } from './notifier.fixture';
 
 /**
@@ -36,7 +36,8 @@ describe('notifier app (Kafka → ledger → SendGrid stub, failures → notifie
     config = loadNotifierConfig({
       DATABASE_URL: TEST_DATABASE_URL,
       KAFKA_BROKERS: TEST_KAFKA_BROKERS,
-      NOTIFIER_GROUP_ID: `notifier-test-${randomUUID().slice(0, 8)}`,
+      ...testIdentity('notifier'),
+      NOTIFIER_GROUP_ID: `notifier.test-${randomUUID().slice(0, 8)}`,
       TOPIC_ATTEMPT_EVENTS: topics.attemptEvents,
       TOPIC_NOTIFIER_DLQ: topics.notifierDlq,
       NOTIFIER_EVENT_SOURCE: 'urn:proctoring:notifier-test',

@@ -7,7 +7,7 @@ import { loadAttemptServiceConfig } from '../../apps/attempt-service/src/config/
 import { createLogger } from '../../libs/platform/src/logging/logger';
 import { PinoNestLogger } from '../../libs/platform/src/nest/pino-nest.logger';
 import { topicEnv, type TestTopics } from './kafka-fixture';
-import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from './test-env';
+import { testIdentity, TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from './test-env';
 
 export interface RunningAttemptService {
   app: INestApplication;
@@ -21,13 +21,16 @@ export async function startAttemptService(topics: TestTopics, env: Record<string
   const config = loadAttemptServiceConfig({
     DATABASE_URL: TEST_DATABASE_URL,
     KAFKA_BROKERS: TEST_KAFKA_BROKERS,
-    ATTEMPT_SERVICE_GROUP_ID: `attempt-service-test-${randomUUID()}`,
+    ...testIdentity('attempt-service'),
+    ATTEMPT_SERVICE_GROUP_ID: `attempt-service.test-${randomUUID()}`,
     PROVIDERS_FILE: 'config/providers.json',
     HTTP_PORT: '0',
     OUTBOX_RELAY_IDLE_POLL_MS: '200',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     // The sweeper sweeps the whole shared test database; suites that test it turn it on explicitly.
     SWEEPER_ENABLED: 'false',
+    // These suites drive the service through Kafka; the read API's authentication has its own suite.
+    READ_API_AUTH: 'off',
     ...topicEnv(topics),
     ...env,
   });

@@ -10,8 +10,8 @@ import {
 import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from './test-env';
 
 /**
- * Integration set-up, once per jest run: a Kafka broker (started from Maven Central jars unless one
- * already answers on KAFKA_BROKERS), a fresh test database (dropped and created again, so nothing an
+ * Integration set-up, once per jest run: a Kafka broker with SASL/SCRAM and ACLs (started from Maven
+ * Central jars unless one already answers on KAFKA_BROKERS to the local `admin`), a fresh test database (dropped and created again, so nothing an
  * earlier run left behind — say an outbox row for a topic that run deleted — can leak into this one),
  * and both services' migrations.
  */
@@ -23,11 +23,14 @@ export default async function globalSetup(): Promise<void> {
     execFileSync('bash', ['scripts/kafka.sh', 'start'], { cwd: root, env, stdio: 'inherit' });
     process.env.PROCTORING_TEST_STARTED_KAFKA = '1';
   } else {
-    execFileSync('node', ['-r', 'ts-node/register/transpile-only', 'scripts/kafka-admin.ts', 'topics'], {
-      cwd: root,
-      env,
-      stdio: 'inherit',
-    });
+    // A broker started earlier (by scripts/kafka.sh, with the same credentials file) has its users; the
+    // topics and ACLs of a providers file changed since are added.
+    for (const chore of ['topics', 'acls'])
+      execFileSync('node', ['-r', 'ts-node/register/transpile-only', 'scripts/kafka-admin.ts', chore], {
+        cwd: root,
+        env,
+        stdio: 'inherit',
+      });
   }
   if (!/test/.test(new URL(TEST_DATABASE_URL).pathname))
     throw new Error(`refusing to drop ${TEST_DATABASE_URL}: the test database's name must contain "test"`);

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
-import { TEST_KAFKA_BROKERS } from './test-env';
+import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { testSasl, TEST_KAFKA_BROKERS } from './test-env';
 import { inboundTopicConfigEntries } from '../../libs/contracts/src/topics';
+import { aclPlan, applyAclPlan } from '../../libs/platform/src/kafka/kafka-acl.plan';
+import { localSaslEnabled } from '../../scripts/kafka-credentials';
 import { expectEventually } from './expect-eventually';
 
 export interface TestTopics {
@@ -12,11 +14,21 @@ export interface TestTopics {
   notifierDlq: string;
 }
 
-export function testKafka(clientId = 'test', brokers = TEST_KAFKA_BROKERS): Kafka {
-  return new Kafka({ clientId, brokers: brokers.split(','), logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
+/** A client of the test harness: `admin` (a super user) unless another principal is named. */
+export function testKafka(clientId = 'test', brokers = TEST_KAFKA_BROKERS, principal = 'admin'): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: brokers.split(','),
+    sasl: testSasl(principal),
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 10, initialRetryTime: 100 },
+  });
 }
 
-/** Topics of one test suite (suffixed), so suites never see each other's messages. */
+/**
+ * Topics of one test suite (suffixed), so suites never see each other's messages. They get the
+ * production ACLs (SPEC §8.4, LITERAL on these names), so a service under test runs as its own principal.
+ */
 export async function createTestTopics(tag: string, partitions = 3, brokers = TEST_KAFKA_BROKERS): Promise<TestTopics> {
   const s = `${tag}.${randomUUID().slice(0, 8)}`;
   const topics: TestTopics = {
@@ -38,10 +50,20 @@ export async function createTestTopics(tag: string, partitions = 3, brokers = TE
         configEntries: topic === topics.commands ? inboundTopicConfigEntries() : [],
       })),
     });
+    if (localSaslEnabled()) await applyAclPlan(admin, aclPlan({ ...topics, reviews: {} }));
   } finally {
     await admin.disconnect();
   }
   return topics;
+}
+
+/**
+ * Lets the attempt-service (the in-process service's principal) write a topic a test made itself, as
+ * the deployment grants its topics (LITERAL; the topic need not exist yet). No-op without SASL.
+ */
+export async function grantAttemptServiceWrite(admin: Admin, topic: string): Promise<void> {
+  if (!localSaslEnabled()) return;
+  await applyAclPlan(admin, [{ principal: 'attempt-service', resource: 'TOPIC', pattern: 'LITERAL', name: topic, operation: 'WRITE' }]);
 }
 
 /** Env overrides that point a service at a suite's topics. */

@@ -50,5 +50,6 @@ export function createOutboxRelay(
     idlePollMs: config.relayIdlePollMs,
     retentionDays: config.retentionDays,
     housekeepingIntervalMs: config.housekeepingIntervalMs,
+    eventSource: config.eventSource,
   });
 }

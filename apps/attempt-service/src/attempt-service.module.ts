@@ -18,6 +18,8 @@ import { AttemptsController } from './http/attempts.controller';
 import { ConsumerLagMonitor } from './http/consumer-lag.monitor';
 import { HealthController } from './http/health.controller';
 import { MetricsController } from './http/metrics.controller';
+import { READ_API_VERIFIER, type ReadApiVerifierProvider } from './http/read-api-auth.guard';
+import { createReadApiTokenVerifier } from './http/read-api-token.verifier';
 import { ReadinessProbe } from './http/readiness.probe';
 import { AttemptCommandsConsumer } from './messaging/attempt-commands.consumer';
 import { AttemptReadRepository } from './persistence/attempt-read.repository';
@@ -49,6 +51,11 @@ class RuntimeLifecycle implements OnApplicationBootstrap, BeforeApplicationShutd
 @Module({})
 export class AttemptServiceModule {
   static register(rt: AttemptServiceRuntime): DynamicModule {
+    const readApi = rt.config.readApi;
+    // A config loaded for the command line (no READ_API_* read) never serves the read API.
+    if (readApi === null) throw new Error('the attempt-service needs its read API settings: load its config with http enabled');
+    const verifier: ReadApiVerifierProvider =
+      readApi.mode === 'off' ? 'off' : createReadApiTokenVerifier(readApi, rt.logger.child({ component: 'read-api-auth' }));
     return {
       module: AttemptServiceModule,
       controllers: [AttemptCommandsConsumer, AttemptsController, HealthController, MetricsController],
@@ -62,6 +69,7 @@ export class AttemptServiceModule {
         { provide: AttemptReadRepository, useValue: rt.reads },
         { provide: ReadinessProbe, useValue: rt.readiness },
         { provide: ConsumerLagMonitor, useValue: rt.lagMonitor },
+        { provide: READ_API_VERIFIER, useValue: verifier },
         RuntimeLifecycle,
       ],
     };

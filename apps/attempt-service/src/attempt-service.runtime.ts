@@ -43,7 +43,11 @@ export interface AttemptServiceRuntime {
 export async function openDataSource(config: AttemptServiceConfig, migrate: boolean): Promise<DataSource> {
   await ensureDatabase(config.database.url);
   const dataSource = new DataSource(
-    attemptDataSourceOptions(config.database.url, { ssl: config.database.ssl, poolSize: config.database.poolSize }),
+    attemptDataSourceOptions(config.database.url, {
+      ssl: config.database.ssl,
+      poolSize: config.database.poolSize,
+      timeouts: config.database.timeouts,
+    }),
   );
   await dataSource.initialize();
   if (migrate) await dataSource.runMigrations({ transaction: 'each' });
@@ -94,6 +98,9 @@ export async function createAttemptServiceRuntime(
     dbTimeoutMs: config.healthDbTimeoutMs,
     kafkaTimeoutMs: 3000,
     kafkaCacheMs: config.healthKafkaCacheMs,
+    relayBlocked: () => relay.blocked,
+    outboxMaxAgeMs: config.outboxReadyMaxAgeMs,
+    readyGauge: metrics.ready,
   });
   const lagMonitor = new ConsumerLagMonitor({
     admin: kafkaAdmin,
@@ -129,10 +136,12 @@ export function startAttemptServiceRuntime(rt: AttemptServiceRuntime): void {
   rt.relay.start();
   if (rt.config.sweeperEnabled) rt.sweeper.start();
   rt.lagMonitor.start();
+  rt.readiness.start();
 }
 
 /** Stops what changes state on its own (the sweeper) before the consumer drains. */
 export async function stopAttemptServiceBackground(rt: AttemptServiceRuntime): Promise<void> {
+  rt.readiness.stop();
   await Promise.all([rt.sweeper.stop(), rt.lagMonitor.stop()]);
 }
 

@@ -17,9 +17,17 @@ async function bootstrap(): Promise<void> {
   await app.startAllMicroservices();
   await app.listen(config.httpPort, config.httpHost);
   runtime.logger.info(
-    { httpPort: config.httpPort, groupId: config.groupId, topics: config.topics, sweeper: config.sweeperEnabled },
+    {
+      httpHost: config.httpHost,
+      httpPort: config.httpPort,
+      readApiAuth: config.readApi?.mode,
+      groupId: config.groupId,
+      topics: config.topics,
+      sweeper: config.sweeperEnabled,
+    },
     'attempt-service started',
   );
+  if (config.readApi?.mode === 'off') runtime.logger.warn('the read API answers without authentication (READ_API_AUTH=off)');
 }
 
 bootstrap().catch((e: unknown) => {

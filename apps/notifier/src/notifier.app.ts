@@ -15,6 +15,7 @@ import { SendGridSender } from './email/sendgrid.sender';
 import { PinoNestLogger } from '../../../libs/platform/src/nest/pino-nest.logger';
 import { ATTEMPT_EVENTS_PATTERN } from './messaging/attempt-events.consumer';
 import { NotifierDlqPublisher } from './messaging/notifier-dlq.publisher';
+import { NotifierMetrics } from './application/notifier.metrics';
 import { NotifierModule } from './notifier.module';
 import { migrateNotifierSchema, notifierDataSourceOptions } from './persistence/data-source';
 
@@ -79,6 +80,7 @@ export async function createNotifierApp(
         groupId: config.groupId,
         subscriptions: [{ topic: config.topics.attemptEvents, pattern: ATTEMPT_EVENTS_PATTERN }],
         logger: logger.child({ component: 'consumer' }),
+        onRestart: () => app.get(NotifierMetrics).consumerRestarts.inc(),
       }),
     },
     { inheritAppConfig: true },
@@ -89,7 +91,7 @@ export async function createNotifierApp(
 /** Starts consuming and serving HTTP (the worker starts with the app). */
 export async function startNotifierApp(app: INestApplication, config: NotifierConfig): Promise<void> {
   await app.startAllMicroservices();
-  await app.listen(config.httpPort, '0.0.0.0');
+  await app.listen(config.httpPort, config.httpHost);
 }
 
 async function connectDatabase(config: NotifierConfig, logger: Logger, schema?: string): Promise<DataSource> {
@@ -97,6 +99,7 @@ async function connectDatabase(config: NotifierConfig, logger: Logger, schema?: 
     ssl: config.database.ssl,
     poolSize: config.database.poolSize,
     schema,
+    timeouts: config.database.timeouts,
   });
   if (config.migrateOnStart) await ensureDatabase(config.database.url);
   const dataSource = await new DataSource(options).initialize();

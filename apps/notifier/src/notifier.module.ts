@@ -11,6 +11,7 @@ import { RetryPolicy } from './application/retry.policy';
 import { retentionMs, type NotifierConfig } from './config/notifier.config';
 import { EMAIL_SENDER, type EmailSender } from './email/email-sender.port';
 import { HealthController } from './http/health.controller';
+import { NotifierReadinessProbe } from './http/readiness.probe';
 import { MetricsController } from './http/metrics.controller';
 import { AttemptEventsConsumer } from './messaging/attempt-events.consumer';
 import { NotifierLifecycle, type Closer } from './notifier.lifecycle';
@@ -100,10 +101,14 @@ export class NotifierModule {
         {
           provide: RecordStatusEmailsUseCase,
           useFactory: (ds: DataSource, ledger: DeliveryLedgerRepository, metrics: NotifierMetrics) =>
-            new RecordStatusEmailsUseCase(ds, ledger, config.providers, metrics, { maxEventAgeMs: retentionMs(config) }),
+            new RecordStatusEmailsUseCase(ds, ledger, config.providers, metrics, {
+              maxEventAgeMs: retentionMs(config),
+              trustedSources: config.trustedSources,
+            }),
           inject: [NOTIFIER_DATA_SOURCE, DeliveryLedgerRepository, NotifierMetrics],
         },
         NotifierLifecycle,
+        NotifierReadinessProbe,
       ],
     };
   }

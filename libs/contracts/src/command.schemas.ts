@@ -32,7 +32,10 @@ const userId = () => Id({ description: "The learner's id, chosen by the publishe
 export const UserSchema = Type.Object(
   {
     username: Id({ description: "The learner's username." }),
-    email: Email({ description: "The learner's e-mail address (3–254 characters, one '@'). Personal data." }),
+    email: Email({
+      description:
+        "The learner's e-mail address: exactly one mailbox, local@domain (3–254 characters; no display name, list, quotes, brackets or spaces). Personal data.",
+    }),
   },
   { description: 'The learner, as shown in e-mails. Personal data: never logged.' },
 );
@@ -82,9 +85,9 @@ export const CreateAttemptDataSchema = Type.Object(
 
 export const UpdateAttemptStatusDataSchema = Type.Object(
   {
-    toStatus: Text(1, STATUS_MAX_LENGTH, {
+    toStatus: Text(0, STATUS_MAX_LENGTH, {
       description:
-        'Requested status. Any string is accepted here; a value that is not one of the 14 statuses is rejected INVALID_STATUS.',
+        'Requested status. Any string of at most 64 characters is accepted here, the empty string included; a value that is not one of the 14 statuses is rejected INVALID_STATUS.',
     }),
     reason: OptionalInput(Text(0, REASON_MAX_LENGTH, { description: 'Why (free text, stored with the transition).' })),
     attemptId: OptionalInput(Uuid({ description: 'The attempt, by id.' })),

@@ -30,6 +30,7 @@ const typesMatch: { [T in EventType]: MutuallyAssignable<Static<(typeof EVENT_SC
   CommandRejected: true,
   CredentialRequirementUpdated: true,
   CredentialRequirementRemoved: true,
+  EventDropped: true,
 };
 const dataTypesMatch: Equals<AttemptStatusChangedEvent['data']['cascadeFromAttemptId'], string | undefined> = true;
 
@@ -163,6 +164,7 @@ describe('eventTopic', () => {
     ['CommandRejected', TOPICS.attemptEvents],
     ['CredentialRequirementUpdated', TOPICS.credentialEvents],
     ['CredentialRequirementRemoved', TOPICS.credentialEvents],
+    ['EventDropped', TOPICS.attemptEvents],
   ])('%s → %s', (type, topic) => {
     expect(eventTopic(type)).toBe(topic);
   });

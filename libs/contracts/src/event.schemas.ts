@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { UserSchema } from './command.schemas';
-import { eventSchema } from './envelope.schema';
+import { eventEnvelopeProperties, eventSchema } from './envelope.schema';
 import {
   DateTime,
   Id,
@@ -31,6 +31,7 @@ export const EVENT_TYPES = [
   'CommandRejected',
   'CredentialRequirementUpdated',
   'CredentialRequirementRemoved',
+  'EventDropped',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -185,6 +186,41 @@ export const CredentialRequirementRemovedDataSchema = Type.Object(
   { description: "The learner's credit requirement status for the exam was removed with the attempt." },
 );
 
+export const EventDroppedDataSchema = Type.Object(
+  {
+    droppedType: Text(1, ID_MAX_LENGTH, {
+      description: 'The type of the message this marker replaces: an event type, or "UnreadableCommand" for a dead letter.',
+    }),
+    reason: Text(1, REASON_MAX_LENGTH, {
+      description: 'Why it was dropped: "too large" (the broker refused it as larger than its message limit). An open string: new reasons may appear.',
+    }),
+    sizeBytes: Type.Integer({ minimum: 0, description: 'The size of the refused message (value, key and headers), in bytes.' }),
+    topic: Id({ description: 'The topic the message was for (the topic of this marker).' }),
+  },
+  { description: 'What was dropped, never its content.' },
+);
+
+/**
+ * The marker that replaces a message the broker refused (SPEC §8.5). Same `id`, key and `sequence` as
+ * the message it replaces, on the same topic, so per-key order holds and a consumer that deduplicates
+ * by id sees it once. A dropped dead letter has no causation, correlation or sequence of ours.
+ */
+export const EventDroppedEventSchema = Type.Object(
+  {
+    ...eventEnvelopeProperties,
+    type: StringConst('EventDropped', { description: 'The event type.' }),
+    causationid: Type.Optional(eventEnvelopeProperties.causationid),
+    correlationid: Type.Optional(eventEnvelopeProperties.correlationid),
+    sequence: Type.Optional(eventEnvelopeProperties.sequence),
+    data: EventDroppedDataSchema,
+  },
+  {
+    title: 'EventDropped',
+    description:
+      'A message the broker refused as too large was replaced by this marker; the original is parked for an operator. Same id, key and sequence as the message it replaces (causationid, correlationid and sequence are absent when that was a dead letter). On any topic the service publishes to.',
+  },
+);
+
 export const AttemptCreatedEventSchema = eventSchema(
   'AttemptCreated',
   AttemptCreatedDataSchema,
@@ -230,6 +266,7 @@ export const EVENT_SCHEMAS = {
   CommandRejected: CommandRejectedEventSchema,
   CredentialRequirementUpdated: CredentialRequirementUpdatedEventSchema,
   CredentialRequirementRemoved: CredentialRequirementRemovedEventSchema,
+  EventDropped: EventDroppedEventSchema,
 } as const satisfies Record<EventType, TSchema>;
 
 export type AttemptCreatedData = Static<typeof AttemptCreatedDataSchema>;
@@ -239,6 +276,7 @@ export type CommandProcessedData = Static<typeof CommandProcessedDataSchema>;
 export type CommandRejectedData = Static<typeof CommandRejectedDataSchema>;
 export type CredentialRequirementUpdatedData = Static<typeof CredentialRequirementUpdatedDataSchema>;
 export type CredentialRequirementRemovedData = Static<typeof CredentialRequirementRemovedDataSchema>;
+export type EventDroppedData = Static<typeof EventDroppedDataSchema>;
 
 export interface EventDataMap {
   AttemptCreated: AttemptCreatedData;
@@ -248,6 +286,7 @@ export interface EventDataMap {
   CommandRejected: CommandRejectedData;
   CredentialRequirementUpdated: CredentialRequirementUpdatedData;
   CredentialRequirementRemoved: CredentialRequirementRemovedData;
+  EventDropped: EventDroppedData;
 }
 
 export type EventEnvelope<T extends EventType, D> = {
@@ -271,6 +310,11 @@ export type CommandProcessedEvent = EventEnvelope<'CommandProcessed', CommandPro
 export type CommandRejectedEvent = EventEnvelope<'CommandRejected', CommandRejectedData>;
 export type CredentialRequirementUpdatedEvent = EventEnvelope<'CredentialRequirementUpdated', CredentialRequirementUpdatedData>;
 export type CredentialRequirementRemovedEvent = EventEnvelope<'CredentialRequirementRemoved', CredentialRequirementRemovedData>;
+export type EventDroppedEvent = Omit<EventEnvelope<'EventDropped', EventDroppedData>, 'causationid' | 'correlationid' | 'sequence'> & {
+  causationid?: string;
+  correlationid?: string;
+  sequence?: string;
+};
 
 export type DomainEvent =
   | AttemptCreatedEvent
@@ -279,7 +323,8 @@ export type DomainEvent =
   | CommandProcessedEvent
   | CommandRejectedEvent
   | CredentialRequirementUpdatedEvent
-  | CredentialRequirementRemovedEvent;
+  | CredentialRequirementRemovedEvent
+  | EventDroppedEvent;
 
 export type EventOfType<T extends EventType> = Extract<DomainEvent, { type: T }>;
 
@@ -287,7 +332,10 @@ export function isEventOfType<T extends EventType>(e: DomainEvent, t: T): e is E
   return e.type === t;
 }
 
-/** The topic an event type is published to. */
+/**
+ * The topic an event type is published to. `EventDropped` goes to the topic of the message it
+ * replaces (any topic of the service, see `eventTopics`); its home here is the attempt events topic.
+ */
 export function eventTopic(type: EventType): string {
   switch (type) {
     case 'CredentialRequirementUpdated':
@@ -298,8 +346,14 @@ export function eventTopic(type: EventType): string {
     case 'AttemptRemoved':
     case 'CommandProcessed':
     case 'CommandRejected':
+    case 'EventDropped':
       return TOPICS.attemptEvents;
   }
+}
+
+/** Every topic an event type may appear on. */
+export function eventTopics(type: EventType): string[] {
+  return type === 'EventDropped' ? [TOPICS.attemptEvents, TOPICS.credentialEvents, TOPICS.commandsDlq] : [eventTopic(type)];
 }
 
 /**

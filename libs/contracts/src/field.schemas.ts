@@ -32,12 +32,39 @@ export const ID_PATTERN = `^[^${ID_UNSAFE_CHARS}]{1,${ID_MAX_LENGTH}}$`;
 /** Pattern of any other string: no NUL, no unpaired surrogates (length is checked separately). */
 export const SAFE_TEXT_PATTERN = `^[^${UNSAFE_CHARS}]*$`;
 /**
- * Deliberately permissive e-mail check: one `@` with something on both sides, no whitespace or
- * control characters. Open edX accepts internationalised domains and `localhost`, which ajv's
- * `email` format rejects; refusing a learner's attempt over the shape of their address would be
- * worse than a bounce, and the mail provider validates for real.
+ * Non-ASCII code points an e-mail address may not contain: C1 controls and no-break space,
+ * invisible and format characters (soft hyphen, zero-width and bidi controls, fillers, variation
+ * selectors, byte-order mark), Unicode spaces and punctuation (U+2000–U+206F, U+2E00–U+2E7F,
+ * U+3000–U+3003), the vertical, small and full-width forms of ASCII punctuation (`﹫`, `，`, `＜`, …)
+ * and specials, and unpaired surrogates. Letters, marks and digits of every script stay allowed.
  */
-export const EMAIL_PATTERN = `^[^@\\s${ID_UNSAFE_CHARS}]+@[^@\\s${ID_UNSAFE_CHARS}]+$`;
+const MAILBOX_UNSAFE_NON_ASCII =
+  '\\u0080-\\u00A0\\u00AD\\u034F\\u061C\\u115F\\u1160\\u1680\\u17B4\\u17B5\\u180B-\\u180F' +
+  '\\u2000-\\u206F\\u2E00-\\u2E7F\\u3000-\\u3003\\u3164\\uFE00-\\uFE6F\\uFEFF\\uFF00-\\uFF65\\uFFA0' +
+  '\\uFFF0-\\uFFFF\\uD800-\\uDFFF';
+/**
+ * A character of the local part (RFC 5322 `atext`, plus non-ASCII): not a control character, space,
+ * `"` `(` `)` `,` `.` `:` `;` `<` `>` `?` `@` `[` `\` `]`. `?` is refused so that no RFC 2047 encoded word
+ * (`=?utf-8?q?…?=`) can hide another address; `.` only separates atoms.
+ */
+const LOCAL_CHAR = `[^\\u0000-\\u0020\\u0022\\u0028\\u0029\\u002C\\u002E\\u003A-\\u003C\\u003E-\\u0040\\u005B-\\u005D\\u007F${MAILBOX_UNSAFE_NON_ASCII}]`;
+/** A letter or digit of a domain label: ASCII `A–Z a–z 0–9` or an allowed non-ASCII code point. */
+const DOMAIN_CHAR = `[^\\u0000-\\u002F\\u003A-\\u0040\\u005B-\\u0060\\u007B-\\u007F${MAILBOX_UNSAFE_NON_ASCII}]`;
+/** As DOMAIN_CHAR, or a hyphen. */
+const DOMAIN_CHAR_OR_HYPHEN = `[^\\u0000-\\u002C\\u002E\\u002F\\u003A-\\u0040\\u005B-\\u0060\\u007B-\\u007F${MAILBOX_UNSAFE_NON_ASCII}]`;
+const DOMAIN_LABEL = `${DOMAIN_CHAR}(?:${DOMAIN_CHAR_OR_HYPHEN}*${DOMAIN_CHAR})?`;
+/**
+ * Exactly one mailbox, `local@domain` (SPEC §8.5): a dot-atom local part (`first.last+tag`, `o'brien`,
+ * Unicode letters), one `@`, and a domain of one or more labels (letters, digits, inner hyphens)
+ * separated by single dots; single-label domains (`localhost`) are allowed. No display name, group,
+ * comment, quoted string, domain literal, comma, semicolon, colon, angle bracket, bracket,
+ * backslash, whitespace, invisible or control character, so an address can never add a recipient or
+ * a display name to a `To:` header. Internationalised addresses pass; the mail provider validates
+ * deliverability. Atoms and labels are separated by a literal `.` or `@` that no repeated class
+ * matches, so a failing match backtracks within one label at most: linear in the length.
+ * libs/domain keeps the same rule (`checkRecipient`) for the notifier's last check before a send.
+ */
+export const EMAIL_PATTERN = `^${LOCAL_CHAR}+(?:\\.${LOCAL_CHAR}+)*@${DOMAIN_LABEL}(?:\\.${DOMAIN_LABEL})*$`;
 /** Lower- or upper-case hexadecimal UUID with hyphens and nothing else (no `urn:uuid:`, no braces). */
 export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 /** CloudEvents `sequence`: a non-negative decimal integer without leading zeros that fits a PostgreSQL bigint. */

@@ -226,6 +226,22 @@ export const EVENT_EXAMPLES: { [T in EventType]: EventOfType<T> } = {
       attemptId: ATTEMPT_ID,
     },
   },
+  EventDropped: {
+    ...EVENT_ENVELOPE,
+    id: 'c0a80101-0000-4000-8000-000000000008',
+    type: 'EventDropped',
+    time: '2025-11-26T08:00:01.000Z',
+    subject: ATTEMPT_ID,
+    causationid: 'b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e',
+    correlationid: 'b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e',
+    sequence: '63',
+    data: {
+      droppedType: 'AttemptStatusChanged',
+      reason: 'too large',
+      sizeBytes: 1_250_112,
+      topic: 'proctoring.attempt.events.v1',
+    },
+  },
 };
 
 /** A command value that cannot be read (truncated JSON), as it lands on the commands DLQ. */

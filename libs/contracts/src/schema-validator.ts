@@ -50,7 +50,7 @@ function describeErrors(errors: ErrorObject[]): string {
 const PATTERN_MESSAGES: Record<string, string> = {
   [ID_PATTERN]: 'must not contain control characters or unpaired surrogates',
   [SAFE_TEXT_PATTERN]: 'must not contain NUL characters or unpaired surrogates',
-  [EMAIL_PATTERN]: "must be an e-mail address (one '@', no spaces or control characters)",
+  [EMAIL_PATTERN]: 'must be an e-mail address: one mailbox, no display name, list, quotes, brackets, spaces or control characters',
   [UUID_PATTERN]: 'must be a UUID (8-4-4-4-12 hexadecimal digits)',
   [SEQUENCE_PATTERN]: 'must be a decimal integer without leading zeros',
 };

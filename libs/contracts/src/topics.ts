@@ -9,10 +9,24 @@ export const TOPICS = {
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
 
-/** Consumer group ids of the two services. */
+/**
+ * Topics of one review provider (SPEC §8.1, §8.4): the provider writes its reviews to the first (an
+ * inbound topic: INBOUND_TOPIC_CONFIG, key attemptCode) and reads only the outcomes of its own review
+ * commands on the second. `provider` is a name of the providers file (`^[a-z0-9][a-z0-9_-]{0,47}$`).
+ */
+export function providerReviewTopics(provider: string): { reviews: string; outcomes: string } {
+  return { reviews: `proctoring.attempt.reviews.${provider}.v1`, outcomes: `proctoring.attempt.reviews.${provider}.outcomes.v1` };
+}
+
+/**
+ * Consumer group ids of the two services. A principal may only read with groups under its own prefix
+ * `<principal>.` (SPEC §8.4: group READ ACLs are PREFIXED), so every group id starts with it.
+ */
 export const CONSUMER_GROUPS = {
-  attemptService: 'attempt-service',
-  notifier: 'notifier',
+  attemptService: 'attempt-service.main',
+  notifier: 'notifier.main',
+  /** `attempts redrive` (the ops principal). */
+  redrive: 'ops.redrive',
 } as const;
 
 /** Largest accepted message value, in bytes (UTF-8). Anything larger is unreadable and dead-lettered. */

@@ -7,4 +7,8 @@ export * from './transition';
 export * from './timeout';
 export * from './cascade';
 export * from './attempt-lifecycle';
+export * from './mailbox';
 export * from './status-email';
+export * from './allowance';
+export * from './review';
+export * from './retirement';

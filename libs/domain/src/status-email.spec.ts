@@ -6,6 +6,7 @@ import {
   encodeCourseIdSegment,
   escapeHtml,
   shouldSendStatusEmail,
+  stripBidiControls,
   type StatusEmailInput,
 } from './status-email';
 
@@ -128,6 +129,37 @@ describe('buildStatusEmail (SPEC §5)', () => {
   it('keeps the subject on one line', () => {
     const mail = buildStatusEmail({ ...INPUT, examName: 'Exam\r\nBcc: someone@example.com' });
     expect(mail.subject).toBe('Proctoring Session Results Update for edx demo Exam Bcc: someone@example.com');
+  });
+
+  it('removes bidi controls from names: "Passed \u202Edeliaf\u202C exam" cannot read "Passed failed exam"', () => {
+    const mail = buildStatusEmail({ ...INPUT, examName: 'Passed \u202Edeliaf\u202C exam' });
+    expect(mail.subject).toBe('Proctoring Session Results Update for edx demo Passed deliaf exam');
+    expect(mail.html).toContain('review for Passed deliaf exam in\n');
+    expect(mail.text).toContain('review for Passed deliaf exam in ');
+    for (const part of [mail.subject, mail.html, mail.text]) expect(part).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+  });
+
+  it('removes every embedding, override and isolate control (U+202A–U+202E, U+2066–U+2069) from course and platform names', () => {
+    const controls = '\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069';
+    const mail = buildStatusEmail({
+      ...INPUT,
+      examName: `Final${controls} Exam`,
+      courseName: `ק${controls}ורס`,
+      settings: { ...SETTINGS, platformName: `Open${controls} edX` },
+    });
+    expect(mail.subject).toBe('Proctoring Session Results Update for קורס Final Exam');
+    for (const body of [mail.html, mail.text]) {
+      expect(body).toContain('review for Final Exam in');
+      expect(body).toContain('קורס');
+      expect(body).toContain('contact Open edX support');
+    }
+    for (const part of [mail.subject, mail.html, mail.text]) expect(part).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+    // A course name made only of controls is no name.
+    expect(buildStatusEmail({ ...INPUT, courseName: '\u202E\u202C' }).subject).toContain('for your course ');
+  });
+
+  it('keeps other Unicode format characters and right-to-left text as they are', () => {
+    expect(stripBidiControls('\u200Fשלום\u200E ZWJ\u200D')).toBe('\u200Fשלום\u200E ZWJ\u200D');
   });
 
   it('falls back to the raw status for a status without an alias', () => {

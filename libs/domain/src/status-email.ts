@@ -71,18 +71,33 @@ function oneLine(value: string): string {
   return value.replace(CONTROL_RUN, ' ');
 }
 
+/** Bidi embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069). */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+
+/**
+ * A name as it may be shown to a learner (SPEC §8.5): without bidi embedding, override and isolate
+ * controls, which would let "Passed \u202Edeliaf\u202C exam" read as "Passed failed exam".
+ */
+export function stripBidiControls(value: string): string {
+  return value.replace(BIDI_CONTROLS, '');
+}
+
 /** The learner-facing course name: "your course" when there is none. */
 function displayCourseName(courseName: string | null): string {
-  return courseName === null || courseName.trim() === '' ? 'your course' : courseName;
+  const name = courseName === null ? '' : stripBidiControls(courseName);
+  return name.trim() === '' ? 'your course' : name;
 }
 
 /**
  * The status email of SPEC §5: the original template's sentence, HTML with a plain-text alternative.
- * Every value put into the HTML is escaped; Unicode is kept as is.
+ * Every value put into the HTML is escaped; Unicode is kept as is, except bidi controls in names.
  */
 export function buildStatusEmail(input: StatusEmailInput): StatusEmail {
   const { settings } = input;
+  // Every name shown to the learner loses its bidi controls; the course id is percent-encoded.
   const courseName = displayCourseName(input.courseName);
+  const examName = stripBidiControls(input.examName);
+  const platformName = stripBidiControls(settings.platformName);
   const courseUrl = courseInfoUrl(settings, input.courseId);
   // Only submitted/verified/rejected send mail and all three have an alias; the raw status is a fallback.
   const status = statusAlias(input.status) || input.status;
@@ -90,20 +105,20 @@ export function buildStatusEmail(input: StatusEmailInput): StatusEmail {
 
   const html =
     '<!DOCTYPE html>\n<html>\n<head><meta charset="utf-8"></head>\n<body>\n<p>' +
-    `This email is to let you know that the status of your proctoring session review for ${h(input.examName)} in\n` +
+    `This email is to let you know that the status of your proctoring session review for ${h(examName)} in\n` +
     `<a href="${h(courseUrl)}">${h(courseName)}</a> is ${h(status)}. If you have any questions about proctoring,\n` +
-    `contact ${h(settings.platformName)} support at ${h(settings.contactEmail)}.` +
+    `contact ${h(platformName)} support at ${h(settings.contactEmail)}.` +
     '</p>\n</body>\n</html>\n';
 
   const text =
-    `This email is to let you know that the status of your proctoring session review for ${input.examName} in ` +
+    `This email is to let you know that the status of your proctoring session review for ${examName} in ` +
     `${courseName} (${courseUrl}) is ${status}. If you have any questions about proctoring, ` +
-    `contact ${settings.platformName} support at ${settings.contactEmail}.\n`;
+    `contact ${platformName} support at ${settings.contactEmail}.\n`;
 
   return {
     from: settings.fromEmail,
     to: input.toEmail,
-    subject: oneLine(`Proctoring Session Results Update for ${courseName} ${input.examName}`),
+    subject: oneLine(`Proctoring Session Results Update for ${courseName} ${examName}`),
     html,
     text,
     courseUrl,

@@ -9,7 +9,6 @@ import {
   type CommandRejectedData,
   type CredentialRequirementRemovedData,
   type CredentialRequirementUpdatedData,
-  type EventType,
 } from '../../../../libs/contracts/src';
 import { CREDIT_NAMESPACE, statusAlias, type CreditStatus, type Exam, type StatusChange } from '../../../../libs/domain/src';
 import type { TopicNames } from '../config/attempt-service.config';
@@ -55,7 +54,7 @@ export class EventFactory {
     private readonly source: string,
   ) {}
 
-  emit<T extends EventType>(
+  emit<T extends keyof EventData>(
     state: BatchState,
     type: T,
     data: EventData[T],

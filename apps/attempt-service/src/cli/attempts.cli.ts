@@ -14,6 +14,7 @@ import { createOutboxRelay, createProcessCommands } from '../attempt-service.fac
 import { loadAttemptServiceConfig, type AttemptServiceConfig } from '../config/attempt-service.config';
 import { AttemptReadRepository } from '../persistence/attempt-read.repository';
 import { attemptDataSourceOptions } from '../persistence/data-source';
+import { droppedTypeOf } from '../outbox/outbox-parking';
 
 /** The CloudEvents `source` of the commands this command line runs (with a fresh id each time). */
 export const CLI_SOURCE = 'urn:proctoring:cli';
@@ -36,6 +37,11 @@ Commands:
   redrive [--topic DLQ_TOPIC] [--dry-run] [--limit N]
       Re-publish messages from the commands dead-letter topic to the commands topic (dlq-* headers
       removed), committing the consumer group's offsets as it goes. --dry-run only lists them.
+  outbox list [--limit N]
+      List the parked outbox rows: messages the broker refused as too large, replaced on their
+      topic by an EventDropped marker and kept for an operator (they degrade /health/ready).
+  outbox drop (--id OUTBOX_ID | --all)
+      Delete parked outbox rows (after looking at them), so readiness recovers.
 
 Configuration comes from the same environment variables as the attempt-service (see .env.example).`;
 
@@ -99,7 +105,8 @@ async function setStatus(args: string[], io: Io, open: () => CliContext): Promis
   });
   const exam = required(v, 'exam');
   const user = required(v, 'user');
-  const to = required(v, 'to');
+  // An empty `--to ''` is a status like any other unknown one (SPEC §3): refused below, not bad usage.
+  const to = required(v, 'to', { allowEmpty: true });
   io.out(`Running management command to update user ${user} attempt status on exam_id ${exam} to ${to}`);
   if (!isStatus(to)) {
     io.err(`${to} is not a valid attempt status!`);
@@ -267,17 +274,18 @@ async function redrive(args: string[], io: Io, open: () => CliContext): Promise<
         if (!isRunning() || isStale()) return;
         for (const m of take) {
           const reason = header(m.headers, 'dlq-reason');
+          // an EventDropped marker stands for a dead letter the broker refused (parked in the outbox): not a command
+          const verb = isDroppedMarker(m.headers) ? (dryRun ? 'would skip marker' : 'skipping marker') : dryRun ? 'would redrive' : 'redriving';
           io.out(
-            `${dryRun ? 'would redrive' : 'redriving'} ${batch.topic}[${batch.partition}]@${m.offset} key=${m.key?.toString('utf8') ?? '(none)'}${reason ? ` reason=${reason}` : ''}`,
+            `${verb} ${batch.topic}[${batch.partition}]@${m.offset} key=${m.key?.toString('utf8') ?? '(none)'}${reason ? ` reason=${reason}` : ''}`,
           );
         }
         if (producer) {
           try {
-            await producer.send({
-              topic: target,
-              acks: -1,
-              messages: take.map((m) => ({ key: m.key, value: m.value, headers: withoutDlqHeaders(m.headers) })),
-            });
+            const messages = take
+              .filter((m) => !isDroppedMarker(m.headers))
+              .map((m) => ({ key: m.key, value: m.value, headers: withoutDlqHeaders(m.headers) }));
+            if (messages.length > 0) await producer.send({ topic: target, acks: -1, messages });
             const next = (BigInt(take[take.length - 1].offset) + 1n).toString();
             await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
           } catch (e) {
@@ -321,6 +329,10 @@ function withoutDlqHeaders(headers: IHeaders | undefined): IHeaders {
   return out;
 }
 
+function isDroppedMarker(headers: IHeaders | undefined): boolean {
+  return header(headers, 'ce-type') === 'EventDropped';
+}
+
 function header(headers: IHeaders | undefined, name: string): string | undefined {
   const v = headers?.[name];
   if (v === undefined) return undefined;
@@ -330,6 +342,95 @@ function header(headers: IHeaders | undefined, name: string): string | undefined
 
 function bigMax(a: bigint, b: bigint): bigint {
   return a > b ? a : b;
+}
+
+// ---- outbox ---------------------------------------------------------------------------------
+
+interface ParkedRow {
+  id: string;
+  event_id: string;
+  topic: string;
+  key: string | null;
+  headers: Record<string, string>;
+  size: string;
+  parked_at: Date;
+  parked_reason: string | null;
+}
+
+const PARKED_COLUMNS = `id, event_id, topic, key, headers, parked_at, parked_reason,
+  octet_length(value) + coalesce(octet_length(key), 0)
+    + coalesce((SELECT sum(octet_length(k) + octet_length(v)) FROM jsonb_each_text(headers) AS h(k, v)), 0) AS size`;
+
+async function outbox(args: string[], io: Io, open: () => CliContext): Promise<number> {
+  const [action, ...rest] = args;
+  if (action === 'list') return outboxList(rest, io, open);
+  if (action === 'drop') return outboxDrop(rest, io, open);
+  throw new UsageError('outbox needs list or drop');
+}
+
+/** The parked rows, oldest first: never their value; a key shaped like an email address is masked. */
+async function outboxList(args: string[], io: Io, open: () => CliContext): Promise<number> {
+  const v = options(args, { limit: { type: 'string' } });
+  let limit = 100;
+  if (v.limit !== undefined) {
+    if (typeof v.limit !== 'string' || !/^[1-9]\d*$/.test(v.limit)) throw new UsageError('--limit must be a positive integer');
+    limit = Number(v.limit);
+  }
+  const pool = await open().pool();
+  const { rows: count } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM attempts.outbox_message WHERE parked_at IS NOT NULL`);
+  const total = count[0].n;
+  if (total === 0) {
+    io.out('No parked outbox rows');
+    return EXIT_OK;
+  }
+  const { rows } = await pool.query<ParkedRow>(
+    `SELECT ${PARKED_COLUMNS} FROM attempts.outbox_message WHERE parked_at IS NOT NULL ORDER BY id LIMIT $1`,
+    [limit],
+  );
+  io.out(total > rows.length ? `${total} parked row(s), showing the oldest ${rows.length}` : `${total} parked row(s)`);
+  for (const r of rows) io.out(parkedLine(r));
+  return EXIT_OK;
+}
+
+async function outboxDrop(args: string[], io: Io, open: () => CliContext): Promise<number> {
+  const v = options(args, { id: { type: 'string' }, all: { type: 'boolean' } });
+  const all = v.all === true;
+  if (all === (v.id !== undefined)) throw new UsageError('give either --id OUTBOX_ID or --all');
+  if (!all && (typeof v.id !== 'string' || !/^[1-9]\d{0,18}$/.test(v.id))) throw new UsageError('--id must be an outbox row id (a positive integer)');
+  const pool = await open().pool();
+  const { rows } = await pool.query<ParkedRow>(
+    `DELETE FROM attempts.outbox_message
+      WHERE parked_at IS NOT NULL ${all ? '' : 'AND id = $1::bigint'}
+      RETURNING ${PARKED_COLUMNS}`,
+    all ? [] : [v.id],
+  );
+  if (rows.length === 0) {
+    if (all) {
+      io.out('No parked outbox rows');
+      return EXIT_OK;
+    }
+    const { rows: found } = await pool.query(`SELECT 1 FROM attempts.outbox_message WHERE id = $1::bigint`, [v.id]);
+    io.err(found.length > 0 ? `Outbox row ${String(v.id)} is not parked: only parked rows are dropped` : `No outbox row ${String(v.id)}`);
+    return EXIT_FAILED;
+  }
+  rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+  for (const r of rows) io.out(`dropped ${parkedLine(r)}`);
+  io.out(`Dropped ${rows.length} parked row(s)`);
+  return EXIT_OK;
+}
+
+function parkedLine(r: ParkedRow): string {
+  const key = r.key === null ? '(none)' : JSON.stringify(scrubEmails(r.key)).slice(1, -1);
+  return [
+    r.id,
+    `topic=${r.topic}`,
+    `key=${key}`,
+    `type=${droppedTypeOf(r)}`,
+    `size=${r.size}`,
+    `event=${r.event_id}`,
+    `parked=${r.parked_at.toISOString()}`,
+    `reason=${JSON.stringify(r.parked_reason ?? '')}`,
+  ].join(' ');
 }
 
 // ---- shared steps ---------------------------------------------------------------------------
@@ -435,9 +536,9 @@ function options(args: string[], spec: OptionSpec): Record<string, string | bool
   }
 }
 
-function required(v: Record<string, string | boolean | undefined>, name: string): string {
+function required(v: Record<string, string | boolean | undefined>, name: string, opts: { allowEmpty?: boolean } = {}): string {
   const value = v[name];
-  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+  if (typeof value !== 'string' || (value === '' && !opts.allowEmpty)) throw new UsageError(`--${name} is required`);
   return value;
 }
 
@@ -452,6 +553,7 @@ const COMMANDS: Record<string, (args: string[], io: Io, open: () => CliContext) 
   remove,
   show,
   redrive,
+  outbox,
 };
 
 export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -468,7 +570,7 @@ export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = proc
   const opened: { ctx: CliContext | null } = { ctx: null };
   const open = (): CliContext => {
     if (opened.ctx) return opened.ctx;
-    const config = loadAttemptServiceConfig(env);
+    const config = loadAttemptServiceConfig(env, { http: false });
     // Log lines go to stderr (stdout is the command's output), warnings only unless LOG_LEVEL is set.
     const level = env.LOG_LEVEL ? config.logLevel : 'warn';
     opened.ctx = new CliContext(config, createLogger('attempts-cli', level, pino.destination({ dest: 2, sync: true })));

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parseProvidersConfig, type ProvidersConfig } from '../../../../libs/domain/src';
-import { TOPICS } from '../../../../libs/contracts/src';
+import { CONSUMER_GROUPS, TOPICS } from '../../../../libs/contracts/src';
 import { EnvReader } from '../../../../libs/platform/src/config/env-reader';
 import { readKafkaSettings, type KafkaSettings } from '../../../../libs/platform/src/config/kafka.config';
 import { readDatabaseSettings, type DatabaseSettings } from '../../../../libs/platform/src/config/database.config';
+import { readReadApiSettings, type ReadApiAuthSettings } from './read-api.config';
 
 export interface TopicNames {
   commands: string;
@@ -24,8 +25,14 @@ export interface AttemptServiceConfig {
   providers: ProvidersConfig;
   providersFile: string;
   eventSource: string;
+  /** Address the HTTP server binds (default 127.0.0.1; containers set 0.0.0.0). */
   httpHost: string;
   httpPort: number;
+  /**
+   * Authentication of the read API (`GET /attempts…`); null in a process that serves no HTTP (the
+   * command line), where READ_API_* are not read.
+   */
+  readApi: ReadApiAuthSettings | null;
   maxBatchSize: number;
   partitionsConsumedConcurrently: number;
   relayBatchSize: number;
@@ -47,6 +54,8 @@ export interface AttemptServiceConfig {
   healthDbTimeoutMs: number;
   /** How long a Kafka reachability result is reused by the readiness probe. */
   healthKafkaCacheMs: number;
+  /** /health/ready degrades while the oldest unpublished outbox row is older than this. */
+  outboxReadyMaxAgeMs: number;
   retentionDays: number;
   housekeepingIntervalMs: number;
   logLevel: string;
@@ -54,8 +63,19 @@ export interface AttemptServiceConfig {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+export interface LoadAttemptServiceConfigOptions {
+  /**
+   * false for a process that serves no HTTP (the command line): READ_API_* are neither read nor
+   * required. The service itself refuses to start without a read-API key set unless READ_API_AUTH=off.
+   */
+  http?: boolean;
+}
+
 /** Reads and validates the environment before Nest boots; one error lists every bad variable. */
-export function loadAttemptServiceConfig(env: NodeJS.ProcessEnv = process.env): AttemptServiceConfig {
+export function loadAttemptServiceConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  options: LoadAttemptServiceConfigOptions = {},
+): AttemptServiceConfig {
   const r = new EnvReader(env);
   const providersFile = r.string('PROVIDERS_FILE', 'config/providers.json');
   const providers = readProvidersFile(r, providersFile);
@@ -63,8 +83,8 @@ export function loadAttemptServiceConfig(env: NodeJS.ProcessEnv = process.env): 
     kafka: readKafkaSettings(r, 'attempt-service'),
     database: readDatabaseSettings(r),
     migrateOnStart: r.bool('MIGRATE_ON_START', true),
-    groupId: groupId(r, 'ATTEMPT_SERVICE_GROUP_ID', 'attempt-service'),
-    redriveGroupId: groupId(r, 'REDRIVE_GROUP_ID', 'attempt-service-redrive'),
+    groupId: groupId(r, 'ATTEMPT_SERVICE_GROUP_ID', CONSUMER_GROUPS.attemptService),
+    redriveGroupId: groupId(r, 'REDRIVE_GROUP_ID', CONSUMER_GROUPS.redrive),
     topics: {
       commands: topic(r, 'TOPIC_COMMANDS', TOPICS.commands),
       attemptEvents: topic(r, 'TOPIC_ATTEMPT_EVENTS', TOPICS.attemptEvents),
@@ -74,8 +94,9 @@ export function loadAttemptServiceConfig(env: NodeJS.ProcessEnv = process.env): 
     providers,
     providersFile,
     eventSource: eventSource(r),
-    httpHost: r.string('HTTP_HOST', '0.0.0.0'),
+    httpHost: r.string('HTTP_HOST', '127.0.0.1'),
     httpPort: r.int('HTTP_PORT', 3000, 0, 65535),
+    readApi: options.http === false ? null : readReadApiSettings(r),
     maxBatchSize: r.int('COMMAND_BATCH_SIZE', 250, 1, 5000),
     partitionsConsumedConcurrently: r.int('PARTITIONS_CONSUMED_CONCURRENTLY', 3, 1, 64),
     consumerStallTimeoutMs: r.int('CONSUMER_STALL_TIMEOUT_MS', 60000, 5000, 3600000),
@@ -92,6 +113,7 @@ export function loadAttemptServiceConfig(env: NodeJS.ProcessEnv = process.env): 
     consumerLagIntervalMs: r.int('CONSUMER_LAG_INTERVAL_MS', 15000, 0, 3600000),
     healthDbTimeoutMs: r.int('HEALTH_DB_TIMEOUT_MS', 1000, 50, 60000),
     healthKafkaCacheMs: r.int('HEALTH_KAFKA_CACHE_MS', 5000, 0, 600000),
+    outboxReadyMaxAgeMs: r.int('OUTBOX_READY_MAX_AGE_MS', 60000, 1000, 86400000),
     retentionDays: r.int('RETENTION_DAYS', 7, 0, 3650),
     housekeepingIntervalMs: r.int('HOUSEKEEPING_INTERVAL_MS', 3600000, 1000, 86400000),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),

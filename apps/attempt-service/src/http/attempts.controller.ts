@@ -1,19 +1,24 @@
-import { BadRequestException, Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Header, Inject, NotFoundException, Param, Query, UseGuards } from '@nestjs/common';
 import { ID_PATTERN, UUID_PATTERN } from '../../../../libs/contracts/src';
 import { AttemptReadRepository, type AttemptView } from '../persistence/attempt-read.repository';
+import { ReadApiAuthGuard } from './read-api-auth.guard';
 
 const UUID = new RegExp(UUID_PATTERN);
 const ID = new RegExp(ID_PATTERN, 'u');
 
 /**
  * Read API: an attempt with its transition history and the archived attempts of the same exam and
- * learner. Reading never changes state (no timeout check on read: the sweeper does that).
+ * learner. Reading never changes state (no timeout check on read: the sweeper does that). Every
+ * route needs a Bearer token with the read scope (ReadApiAuthGuard); answers carry learner PII and
+ * are never cached.
  */
 @Controller('attempts')
+@UseGuards(ReadApiAuthGuard)
 export class AttemptsController {
   constructor(@Inject(AttemptReadRepository) private readonly attempts: AttemptReadRepository) {}
 
   @Get(':attemptId')
+  @Header('Cache-Control', 'no-store')
   async byId(@Param('attemptId') attemptId: string): Promise<AttemptView> {
     if (!UUID.test(attemptId)) throw new BadRequestException('attemptId must be a UUID');
     const view = await this.attempts.byId(attemptId);
@@ -22,6 +27,7 @@ export class AttemptsController {
   }
 
   @Get()
+  @Header('Cache-Control', 'no-store')
   async byExamAndUser(@Query('examId') examId: unknown, @Query('userId') userId: unknown): Promise<AttemptView> {
     const problems: string[] = [];
     if (!isId(examId)) problems.push('examId is required: 1-255 characters, no control characters');

@@ -18,7 +18,7 @@ export interface ConsumerLagMonitorOptions {
 /**
  * Keeps the gauges /metrics reports that are not counted as things happen: consumer lag per
  * partition (the shared libs/platform monitor: the topic's end offsets minus the group's committed
- * offsets, from a Kafka admin) and the outbox backlog with the age of its oldest row.
+ * offsets, from a Kafka admin) and the outbox backlog with the age of its oldest row and the parked rows.
  */
 export class ConsumerLagMonitor {
   private readonly lag: GroupLagMonitor;
@@ -47,11 +47,12 @@ export class ConsumerLagMonitor {
     return (await this.lag.refresh()).map(({ partition, lag }) => ({ partition, lag }));
   }
 
-  /** Outbox rows not yet published and the age of the oldest, written to the gauges. */
+  /** Outbox rows not yet published and the age of the oldest, and the parked rows, written to the gauges. */
   async refreshBacklog(timeoutMs = 2000): Promise<void> {
     const { rows } = await withTimeout(
-      this.o.pool.query<{ n: string; oldest: number | null }>(
-        `SELECT count(*) AS n, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS oldest
+      this.o.pool.query<{ n: string; oldest: number | null; parked: string }>(
+        `SELECT count(*) AS n, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS oldest,
+                (SELECT count(*) FROM attempts.outbox_message WHERE parked_at IS NOT NULL) AS parked
            FROM attempts.outbox_message WHERE published_at IS NULL`,
       ),
       timeoutMs,
@@ -59,5 +60,6 @@ export class ConsumerLagMonitor {
     );
     this.o.metrics.outboxBacklog.set(Number(rows[0].n));
     this.o.metrics.outboxOldestAge.set(rows[0].oldest ?? 0);
+    this.o.metrics.outboxParkedRows.set(Number(rows[0].parked));
   }
 }

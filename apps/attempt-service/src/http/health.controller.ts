@@ -12,7 +12,7 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** 200 when the database answers, the consumer has joined its group and Kafka answers; 503 naming the failing checks otherwise. */
+  /** 200 when the database answers, the consumer has joined its group, Kafka answers and the outbox flows; 503 naming the failing checks otherwise. */
   @Get('ready')
   @HttpCode(200)
   async ready(): Promise<ReadinessReport> {

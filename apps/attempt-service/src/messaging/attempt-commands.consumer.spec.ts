@@ -17,7 +17,7 @@ const inbound = (
     headers,
     timestamp: '0',
     attributes: 0,
-  } as KafkaMessage);
+  });
 
 const command = (over: Record<string, unknown> = {}) =>
   JSON.stringify({

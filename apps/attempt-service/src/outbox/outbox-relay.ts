@@ -5,6 +5,7 @@ import { ClientRunner, type SqlRunner } from '../../../../libs/platform/src/data
 import { backoffDelay, sleep } from '../../../../libs/platform/src/kafka/backoff';
 import type { AttemptServiceMetrics } from '../attempt-service.metrics';
 import type { OutboxHandoff, OutboxRecord } from './outbox-handoff';
+import { BLOCK_REASONS, classifyPublishError, describeBlock, droppedMarker, type BlockReason } from './outbox-parking';
 
 export interface OutboxRelayOptions {
   pool: Pool;
@@ -24,7 +25,24 @@ export interface OutboxRelayOptions {
   housekeepingIntervalMs: number;
   /** Rows this process committed, so their values need not be read back (see OutboxHandoff). */
   handoff?: OutboxHandoff;
+  /** CloudEvents `source` of an `EventDropped` marker that replaces a dead letter (events keep their own). */
+  eventSource?: string;
+  /** The clock of the markers' `time` (tests pass their own). */
+  now?: () => Date;
 }
+
+/** Why the relay cannot publish right now, while a topic is missing or it is not authorised. */
+export interface RelayBlock {
+  /** The topics of the rows it was sending. */
+  topics: string[];
+  reason: BlockReason;
+  /** For humans: e.g. `topic does not exist (UNKNOWN_TOPIC_OR_PARTITION)`. */
+  detail: string;
+  since: Date;
+}
+
+/** Sizes the broker refused are parked with this `parked_reason` prefix and marker `reason`. */
+const TOO_LARGE_REASON = 'too large';
 
 /** Session-level advisory lock: at most one relay publishes at a time, across all instances. */
 const RELAY_LOCK = `SELECT pg_try_advisory_lock(hashtext('attempts.outbox_relay')) AS locked`;
@@ -36,6 +54,13 @@ export const OUTBOX_CHANNEL = 'attempts_outbox';
  * then marks them published. It wakes on the NOTIFY that each committing batch sends, and falls back
  * to polling. A broker outage only grows the backlog; publishing resumes when the broker is back.
  * A crash between send and mark re-publishes the same rows with the same event ids.
+ *
+ * It never stalls on one row (SPEC §8.5): a request the broker refuses as too large is split in
+ * halves until the refused rows travel alone; each of those is parked (kept in the table with
+ * `parked_at`, for an operator) and replaced on its topic by an `EventDropped` marker with the same
+ * id, key and sequence, so per-key order holds. A missing topic or an authorisation error is not
+ * parked: it is retried with backoff like a broker outage, and `blocked` says so meanwhile (readiness
+ * degrades; one `error` line per episode, an `info` line when it recovers).
  */
 export class OutboxRelay {
   private running = false;
@@ -46,6 +71,7 @@ export class OutboxRelay {
   private readonly abort = new AbortController();
   private lastHousekeeping = 0;
   private producer: Producer | null = null;
+  private block: RelayBlock | null = null;
   /** Prepared statements, like the use case's (the relay runs the same two texts all day). */
   private readonly sql: SqlRunner;
 
@@ -55,6 +81,11 @@ export class OutboxRelay {
 
   get isLeader(): boolean {
     return this.leader !== null;
+  }
+
+  /** Set while the rows at the head of the outbox cannot be published for a missing topic or authorisation. */
+  get blocked(): RelayBlock | null {
+    return this.block;
   }
 
   start(): void {
@@ -71,6 +102,7 @@ export class OutboxRelay {
     await this.loopDone;
     await this.releaseLeadership();
     await this.dropProducer();
+    this.clearBlock(false);
   }
 
   /** Publishes everything pending now (used by the CLI and tests); returns the number of messages sent. */
@@ -88,6 +120,8 @@ export class OutboxRelay {
     while (this.running) {
       try {
         if (!this.leader && !(await this.acquireLeadership())) {
+          // another instance publishes: what this one saw while it led is no longer its to report
+          this.clearBlock(false);
           await this.idle(this.o.idlePollMs * 2);
           continue;
         }
@@ -118,9 +152,10 @@ export class OutboxRelay {
     }
     this.o.handoff?.forgetBelow(pending[0].id);
     const rows = await this.recordsOf(pending.map((r) => r.id));
-    this.producer ??= await this.o.connectProducer();
-    for (const chunk of chunkByBytes(rows, this.o.maxRequestBytes))
-      await this.publishChunk(this.producer, chunk);
+    for (const chunk of chunkByBytes(rows, this.o.maxRequestBytes)) {
+      // while blocked, one topic per request: the failing request names the topic that blocks
+      for (const run of this.block ? topicRuns(chunk) : [chunk]) await this.publishChunk(run);
+    }
     return rows.length;
   }
 
@@ -141,8 +176,46 @@ export class OutboxRelay {
     });
   }
 
-  /** Sends one chunk in one produce request, then marks its rows published. */
-  private async publishChunk(producer: Producer, rows: OutboxRecord[]): Promise<void> {
+  /**
+   * Sends one chunk in one produce request, then marks its rows published. A chunk refused as too
+   * large is split in halves, in order (the first half is published or parked before the second is
+   * sent), down to single rows; a single row refused is parked. A row may reach the topic twice
+   * (part of a refused request may have been written), always with the same event id.
+   */
+  private async publishChunk(rows: OutboxRecord[]): Promise<void> {
+    try {
+      await this.send(rows);
+    } catch (e) {
+      const failure = classifyPublishError(e);
+      if (failure.kind === 'too-large') {
+        if (rows.length === 1) return this.park(rows[0], failure.code);
+        const half = Math.ceil(rows.length / 2);
+        await this.publishChunk(rows.slice(0, half));
+        await this.publishChunk(rows.slice(half));
+        return;
+      }
+      if (failure.kind === 'blocked') {
+        const runs = topicRuns(rows);
+        // several topics in the request: find the one that blocks (in order, topic by topic)
+        if (runs.length > 1) {
+          for (const run of runs) await this.publishChunk(run);
+          return;
+        }
+        this.setBlock(rows, failure.reason, failure.code);
+      }
+      throw e;
+    }
+    this.clearBlock(true);
+    await this.sql.query(
+      `UPDATE attempts.outbox_message SET published_at = now() WHERE id = ANY($1::bigint[])`,
+      [rows.map((r) => r.id)],
+    );
+    this.o.handoff?.forget(rows.map((r) => r.id));
+    for (const [topic, n] of countByTopic(rows)) this.o.metrics?.eventsPublished.inc({ topic }, n);
+  }
+
+  /** One produce request (acks=all) with a connected producer; a producer whose send failed is replaced. */
+  private async send(rows: OutboxRecord[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
     for (const r of rows) {
       const list = byTopic.get(r.topic) ?? [];
@@ -150,7 +223,8 @@ export class OutboxRelay {
       byTopic.set(r.topic, list);
     }
     try {
-      await producer.sendBatch({
+      this.producer ??= await this.o.connectProducer();
+      await this.producer.sendBatch({
         acks: -1,
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       });
@@ -160,12 +234,70 @@ export class OutboxRelay {
       await this.dropProducer();
       throw e;
     }
-    await this.sql.query(
-      `UPDATE attempts.outbox_message SET published_at = now() WHERE id = ANY($1::bigint[])`,
-      [rows.map((r) => r.id)],
+  }
+
+  /**
+   * Replaces a row the broker refused on its own by its `EventDropped` marker, then keeps the row for
+   * an operator: published (its place in the key's order is taken by the marker) and parked (never
+   * purged; `attempts -- outbox drop` deletes it). A marker that cannot be sent fails like any send.
+   */
+  private async park(row: OutboxRecord, code: string): Promise<void> {
+    const { rows: stored } = await this.o.pool.query<{ event_id: string }>(
+      `SELECT event_id FROM attempts.outbox_message WHERE id = $1`,
+      [row.id],
     );
-    this.o.handoff?.forget(rows.map((r) => r.id));
-    for (const [topic, messages] of byTopic) this.o.metrics?.eventsPublished.inc({ topic }, messages.length);
+    const { record, event } = droppedMarker(row, {
+      eventId: stored[0]?.event_id ?? null,
+      source: this.o.eventSource ?? 'attempt-service',
+      now: (this.o.now ?? (() => new Date()))(),
+      reason: TOO_LARGE_REASON,
+    });
+    await this.send([record]);
+    this.clearBlock(true);
+    await this.o.pool.query(
+      `UPDATE attempts.outbox_message SET published_at = now(), parked_at = now(), parked_reason = $2 WHERE id = $1`,
+      [row.id, `${TOO_LARGE_REASON}: ${code}, ${event.data.sizeBytes} bytes`],
+    );
+    this.o.handoff?.forget([row.id]);
+    this.o.metrics?.outboxParked.inc({ topic: row.topic });
+    this.o.metrics?.outboxParkedRows.inc();
+    this.o.logger.error(
+      {
+        outboxId: row.id,
+        eventId: event.id,
+        topic: row.topic,
+        type: event.data.droppedType,
+        sizeBytes: event.data.sizeBytes,
+        code,
+      },
+      'outbox row parked: the broker refused it as too large; an EventDropped marker took its place',
+    );
+  }
+
+  private setBlock(rows: OutboxRecord[], reason: BlockReason, code: string): void {
+    const topics = [...new Set(rows.map((r) => r.topic))];
+    const detail = describeBlock(reason, code);
+    const same = this.block && this.block.reason === reason && this.block.topics.join(',') === topics.join(',');
+    if (!same) {
+      // an alert: once per blocked episode, not once per retry
+      this.o.logger.error({ topics, reason, code }, `outbox relay blocked: ${topics.join(', ')}: ${detail}`);
+      this.block = { topics, reason, detail, since: new Date() };
+    }
+    for (const r of BLOCK_REASONS) this.o.metrics?.relayBlocked.set({ reason: r }, r === reason ? 1 : 0);
+  }
+
+  /** Leaves a blocked episode: `recovered` says it was published past it (else it is just forgotten). */
+  private clearBlock(recovered: boolean): void {
+    const b = this.block;
+    if (!b) return;
+    this.block = null;
+    for (const r of BLOCK_REASONS) this.o.metrics?.relayBlocked.set({ reason: r }, 0);
+    if (recovered) {
+      this.o.logger.info(
+        { topics: b.topics, reason: b.reason, blockedMs: Date.now() - b.since.getTime() },
+        'outbox relay recovered: publishing again',
+      );
+    }
   }
 
   private async dropProducer(): Promise<void> {
@@ -179,8 +311,9 @@ export class OutboxRelay {
     if (now - this.lastHousekeeping < this.o.housekeepingIntervalMs) return;
     this.lastHousekeeping = now;
     const days = this.o.retentionDays;
+    // parked rows stay until an operator drops them
     const outbox = await this.o.pool.query(
-      `DELETE FROM attempts.outbox_message WHERE published_at < now() - make_interval(days => $1)`,
+      `DELETE FROM attempts.outbox_message WHERE published_at < now() - make_interval(days => $1) AND parked_at IS NULL`,
       [days],
     );
     const inbox = await this.o.pool.query(
@@ -259,6 +392,23 @@ export class OutboxRelay {
       };
     });
   }
+}
+
+/** `rows` cut, in order, wherever the topic changes. */
+function topicRuns(rows: OutboxRecord[]): OutboxRecord[][] {
+  const runs: OutboxRecord[][] = [];
+  for (const r of rows) {
+    const last = runs[runs.length - 1];
+    if (last && last[0].topic === r.topic) last.push(r);
+    else runs.push([r]);
+  }
+  return runs;
+}
+
+function countByTopic(rows: readonly OutboxRecord[]): Map<string, number> {
+  const n = new Map<string, number>();
+  for (const r of rows) n.set(r.topic, (n.get(r.topic) ?? 0) + 1);
+  return n;
 }
 
 /** Rough size of a record on the wire: value, key, headers and per-record framing. */

@@ -1,13 +1,15 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
+import { pgPoolTimeouts, type DatabaseTimeouts } from '../../../../libs/platform/src/config/database.config';
 import { InitialSchema1764100000000 } from './migrations/1764100000000-initial-schema.migration';
 import { HotAttemptUpdates1764300000000 } from './migrations/1764300000000-hot-attempt-updates.migration';
+import { OutboxParking1764500000000 } from './migrations/1764500000000-outbox-parking.migration';
 
 export const ATTEMPTS_SCHEMA = 'attempts';
 
 /** One DataSource definition shared by the service and the migration CLI; the schema comes from migrations only. */
 export function attemptDataSourceOptions(
   databaseUrl: string,
-  extra: { ssl?: false | { rejectUnauthorized: boolean; ca?: string }; poolSize?: number } = {},
+  extra: { ssl?: false | { rejectUnauthorized: boolean; ca?: string }; poolSize?: number; timeouts?: DatabaseTimeouts } = {},
 ): DataSourceOptions {
   return {
     type: 'postgres',
@@ -16,9 +18,9 @@ export function attemptDataSourceOptions(
     synchronize: false,
     migrationsRun: false,
     migrationsTableName: 'attempt_service_migrations',
-    migrations: [InitialSchema1764100000000, HotAttemptUpdates1764300000000],
+    migrations: [InitialSchema1764100000000, HotAttemptUpdates1764300000000, OutboxParking1764500000000],
     entities: [],
-    extra: { max: extra.poolSize ?? 10, application_name: 'attempt-service' },
+    extra: { max: extra.poolSize ?? 10, application_name: 'attempt-service', ...(extra.timeouts ? pgPoolTimeouts(extra.timeouts) : {}) },
   };
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { checkRecipient } from '../../../../libs/domain/src';
 import type { Logger } from '../../../../libs/platform/src/logging/logger';
 import type { EmailSender, SendOutcome } from '../email/email-sender.port';
 import type { ClaimedDelivery, DeliveryCompletion, DeliveryLedgerRepository } from '../persistence/delivery-ledger.repository';
@@ -32,8 +33,9 @@ export interface DeliveryWorkerOptions {
  * 1. park rows whose lease expired (their worker died mid-send);
  * 2. claim due rows, enough to fill the free send slots plus one slot's worth of prefetch, so a
  *    finished send is followed by the next one at once, without waiting for the database;
- * 3. as sends finish, apply the retry policy and record all finished outcomes in one statement
- *    (concurrently with the next claim);
+ * 3. send each row, unless its recipient is not exactly one mailbox (libs/domain `checkRecipient`):
+ *    then it fails permanently, unsent; as sends finish, apply the retry policy and record all
+ *    finished outcomes in one statement (concurrently with the next claim);
  * 4. publish newly failed rows to the notifier DLQ; purge old finished rows now and then.
  *
  * Sends run concurrently (`concurrency`), claims and completions are set-based. `stop()` stops
@@ -229,24 +231,12 @@ export class DeliveryWorker {
   }
 
   private async send(claim: ClaimedDelivery): Promise<void> {
-    const started = process.hrtime.bigint();
-    let outcome: SendOutcome;
-    try {
-      outcome = await this.sender.send({
-        eventId: claim.eventId,
-        from: claim.from,
-        to: claim.to,
-        subject: claim.subject,
-        html: claim.html,
-        text: claim.text,
-      });
-    } catch (e) {
-      // Drivers return outcomes; a throw is a bug or an unexpected fault. Retry it like a 5xx.
-      const name = e instanceof Error ? e.name : 'error';
-      outcome = { kind: 'retry', reason: `${this.sender.name} sender threw ${name}`, retryAfterMs: null, statusCode: null };
-    }
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    this.metrics.sendDuration.observe({ sender: this.sender.name, result: outcome.kind }, seconds);
+    // SPEC §8.5: only ever one mailbox in `To:`. Anything else fails for good, unsent, whatever
+    // recorded it (a ledger row from before the contract refused such addresses included).
+    const recipient = checkRecipient(claim.to);
+    const outcome: SendOutcome = recipient.ok
+      ? await this.deliver(claim)
+      : { kind: 'permanent', reason: recipient.error.reason, statusCode: null };
     const decision = this.policy.decide(claim, outcome);
     this.metrics.countDecision(decision.kind);
     const fields = { eventId: claim.eventId, attemptId: claim.attemptId, attempt: claim.attempts };
@@ -270,6 +260,29 @@ export class DeliveryWorker {
         break;
     }
     this.finished.push(decision.completion);
+  }
+
+  /** One send through the driver, timed. */
+  private async deliver(claim: ClaimedDelivery): Promise<SendOutcome> {
+    const started = process.hrtime.bigint();
+    let outcome: SendOutcome;
+    try {
+      outcome = await this.sender.send({
+        eventId: claim.eventId,
+        from: claim.from,
+        to: claim.to,
+        subject: claim.subject,
+        html: claim.html,
+        text: claim.text,
+      });
+    } catch (e) {
+      // Drivers return outcomes; a throw is a bug or an unexpected fault. Retry it like a 5xx.
+      const name = e instanceof Error ? e.name : 'error';
+      outcome = { kind: 'retry', reason: `${this.sender.name} sender threw ${name}`, retryAfterMs: null, statusCode: null };
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.metrics.sendDuration.observe({ sender: this.sender.name, result: outcome.kind }, seconds);
+    return outcome;
   }
 
   private async flush(): Promise<void> {

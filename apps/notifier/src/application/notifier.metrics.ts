@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DecisionKind } from './retry.policy';
 
-export type RecordResult = 'recorded' | 'duplicate' | 'not_emailed' | 'expired' | 'unreadable' | 'refused';
+export type RecordResult = 'recorded' | 'duplicate' | 'not_emailed' | 'expired' | 'unreadable' | 'refused' | 'foreign_source';
 
 /**
  * The notifier's Prometheus metrics, on a registry of its own (served at `/metrics`). The backlog
@@ -68,7 +68,24 @@ export class NotifierMetrics {
     registers: [this.registry],
   });
 
+  /** Kafka consumers replaced by the watchdog after a stall or a crash kafkajs gave up on. */
+  readonly consumerRestarts = new Counter({
+    name: 'notifier_consumer_restarts_total',
+    help: 'Kafka consumers replaced after a stall or a crash kafkajs gave up on',
+    registers: [this.registry],
+  });
+
+  /** Set by the readiness probe (GET /health/ready and every 5 s); the same name in both services. */
+  readonly ready = new Gauge({
+    name: 'proctoring_ready',
+    help: 'Readiness checks of /health/ready: 1 passing, 0 failing, by check (evaluated on each call and every 5 s)',
+    labelNames: ['check'] as const,
+    registers: [this.registry],
+  });
+
   constructor(backlogSource?: () => Promise<Record<string, number>>, options: { defaultMetrics?: boolean } = {}) {
+    // Exported at 0 from the start, so that increase() sees the first one (ops/prometheus/alerts.yml).
+    for (const outcome of ['failed_permanent', 'failed_exhausted', 'unknown']) this.emails.inc({ outcome }, 0);
     const source = backlogSource;
     this.backlog = new Gauge({
       name: 'notifier_ledger_backlog',

@@ -17,8 +17,17 @@ export interface RecordStatusEmailsOptions {
    * so for an older event it can no longer tell whether the email went out (0: no limit).
    */
   maxEventAgeMs: number;
+  /**
+   * The `source` values the attempt-service publishes under (NOTIFIER_TRUSTED_SOURCES; default its
+   * EVENT_SOURCE default): an event from any other source is ignored (SPEC §8.4).
+   */
+  trustedSources?: readonly string[];
   now?: () => number;
 }
+
+const DEFAULT_TRUSTED_SOURCES = ['urn:proctoring:attempt-service'];
+/** How many distinct foreign sources one summary names (each cut to 100 characters), for the log. */
+const MAX_FOREIGN_SOURCES_NAMED = 5;
 
 export interface RecordSummary {
   recorded: number;
@@ -28,6 +37,10 @@ export interface RecordSummary {
   unreadable: number;
   /** Rows the database refused as data (validation should have caught them): skipped, not retried. */
   refused: number;
+  /** Events whose `source` is not a trusted one: ignored (no email), counted, logged at warn. */
+  foreignSource: number;
+  /** Up to five of their distinct sources, cut to 100 characters (for the log line). */
+  foreignSources: string[];
   /** Event ids inserted into the ledger by this call. */
   recordedIds: string[];
 }
@@ -39,6 +52,7 @@ export interface RecordSummary {
  */
 export class RecordStatusEmailsUseCase {
   private readonly now: () => number;
+  private readonly trustedSources: ReadonlySet<string>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -48,6 +62,7 @@ export class RecordStatusEmailsUseCase {
     private readonly options: RecordStatusEmailsOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.trustedSources = new Set(options.trustedSources ?? DEFAULT_TRUSTED_SOURCES);
   }
 
   async execute(events: ReadonlyArray<DomainEvent | null>): Promise<RecordSummary> {
@@ -55,9 +70,17 @@ export class RecordStatusEmailsUseCase {
     let notEmailed = 0;
     let expired = 0;
     let unreadable = 0;
+    let foreignSource = 0;
+    const foreignSources = new Set<string>();
     for (const event of events) {
       if (event === null) {
         unreadable++;
+        continue;
+      }
+      // Only the attempt-service writes the events topic (its ACLs); anything else is a misconfiguration or a forgery.
+      if (!this.trustedSources.has(event.source)) {
+        foreignSource++;
+        if (foreignSources.size < MAX_FOREIGN_SOURCES_NAMED) foreignSources.add(String(event.source).slice(0, 100));
         continue;
       }
       if (!isEventOfType(event, 'AttemptStatusChanged')) {
@@ -105,6 +128,8 @@ export class RecordStatusEmailsUseCase {
       expired,
       unreadable,
       refused,
+      foreignSource,
+      foreignSources: [...foreignSources],
       recordedIds,
     };
     if (summary.recorded) this.metrics.events.inc({ result: 'recorded' }, summary.recorded);
@@ -113,6 +138,7 @@ export class RecordStatusEmailsUseCase {
     if (expired) this.metrics.events.inc({ result: 'expired' }, expired);
     if (unreadable) this.metrics.events.inc({ result: 'unreadable' }, unreadable);
     if (refused) this.metrics.events.inc({ result: 'refused' }, refused);
+    if (foreignSource) this.metrics.events.inc({ result: 'foreign_source' }, foreignSource);
     return summary;
   }
 

@@ -8,7 +8,7 @@ describe('loadNotifierConfig', () => {
     const c = loadNotifierConfig({ PROVIDERS_FILE: providersFile });
     expect(c.database.url).toBe('postgres://postgres@127.0.0.1:5432/proctoring');
     expect(c.kafka.brokers).toEqual(['127.0.0.1:9092']);
-    expect(c.groupId).toBe('notifier');
+    expect(c.groupId).toBe('notifier.main');
     expect(c.httpPort).toBe(3001);
     expect(c.email).toEqual({ driver: 'file', outboxDir: './var/emails' });
     expect(c.delivery.resendUnknown).toBe(false);
@@ -76,5 +76,13 @@ describe('loadNotifierConfig', () => {
       expect(message).toContain(name);
     }
     for (const value of ['lots-of-secret', '99999999', 'hunter2', 'SG.key', 'perhaps']) expect(message).not.toContain(value);
+  });
+  it('trusts only the attempt-service source by default, or the NOTIFIER_TRUSTED_SOURCES list; binds 127.0.0.1 unless HTTP_HOST', () => {
+    const c = loadNotifierConfig({ PROVIDERS_FILE: providersFile });
+    expect(c.trustedSources).toEqual(['urn:proctoring:attempt-service']);
+    expect(c.httpHost).toBe('127.0.0.1');
+    const custom = loadNotifierConfig({ PROVIDERS_FILE: providersFile, NOTIFIER_TRUSTED_SOURCES: 'urn:a, https://b.example/attempts', HTTP_HOST: '0.0.0.0' });
+    expect(custom).toMatchObject({ trustedSources: ['urn:a', 'https://b.example/attempts'], httpHost: '0.0.0.0' });
+    expect(() => loadNotifierConfig({ PROVIDERS_FILE: providersFile, NOTIFIER_TRUSTED_SOURCES: 'urn:a,urn:b c' })).toThrow(/NOTIFIER_TRUSTED_SOURCES must be/);
   });
 });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { TOPICS } from '../../../../libs/contracts/src/topics';
+import { CONSUMER_GROUPS, TOPICS } from '../../../../libs/contracts/src/topics';
 import { parseProvidersConfig, type ProvidersConfig } from '../../../../libs/domain/src';
 import { readDatabaseSettings, type DatabaseSettings } from '../../../../libs/platform/src/config/database.config';
 import { EnvReader } from '../../../../libs/platform/src/config/env-reader';
@@ -15,6 +15,11 @@ export interface NotifierConfig {
   topics: { attemptEvents: string; notifierDlq: string };
   /** CloudEvents `source` of the messages the notifier publishes (the DLQ's EmailDeliveryFailed). */
   eventSource: string;
+  /**
+   * The `source` values of the attempt-service (its EVENT_SOURCE): events from any other source are
+   * ignored and counted (SPEC §8.4, a guard against misconfiguration; the topic's ACLs are the control).
+   */
+  trustedSources: string[];
   /** The PostgreSQL schema of the delivery ledger (default `notifier`). */
   schema: string;
   /** How often consumer lag is computed for /metrics (0: off). */
@@ -35,11 +40,16 @@ export interface NotifierConfig {
     pollIntervalMs: number;
   };
   retentionDays: number;
+  /** Address the HTTP server (health, metrics) binds (default 127.0.0.1; containers set 0.0.0.0). */
+  httpHost: string;
   httpPort: number;
   logLevel: string;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The attempt-service's EVENT_SOURCE default: the one `source` the notifier trusts unless told otherwise. */
+export const DEFAULT_ATTEMPT_SERVICE_SOURCE = 'urn:proctoring:attempt-service';
 
 /** 0 means "keep forever" (no purge, no age limit on events). */
 export function retentionMs(config: Pick<NotifierConfig, 'retentionDays'>): number {
@@ -54,9 +64,13 @@ export function loadNotifierConfig(env: NodeJS.ProcessEnv): NotifierConfig {
   const r = new EnvReader(env);
   const database = readDatabaseSettings(r);
   const kafka = readKafkaSettings(r, 'notifier');
-  const groupId = r.string('NOTIFIER_GROUP_ID', 'notifier');
+  const groupId = r.string('NOTIFIER_GROUP_ID', CONSUMER_GROUPS.notifier);
   const eventSource = r.string('NOTIFIER_EVENT_SOURCE', 'urn:proctoring:notifier');
   if (eventSource.length > 255 || /[\s\p{Cc}]/u.test(eventSource)) r.problem('NOTIFIER_EVENT_SOURCE must be a URI reference without whitespace');
+  const trustedSources = r.list('NOTIFIER_TRUSTED_SOURCES', [DEFAULT_ATTEMPT_SERVICE_SOURCE]);
+  if (trustedSources.some((s) => s.length > 255 || /[\s\p{Cc}]/u.test(s))) {
+    r.problem('NOTIFIER_TRUSTED_SOURCES must be a comma-separated list of URI references without whitespace');
+  }
   const schema = r.string('NOTIFIER_SCHEMA', NOTIFIER_SCHEMA);
   if (!SCHEMA_NAME.test(schema)) r.problem('NOTIFIER_SCHEMA must be a lower-case SQL identifier (a-z, 0-9, _; at most 63 characters)');
   const consumerLagIntervalMs = r.int('NOTIFIER_CONSUMER_LAG_INTERVAL_MS', 15_000, 0, 3_600_000);
@@ -88,6 +102,7 @@ export function loadNotifierConfig(env: NodeJS.ProcessEnv): NotifierConfig {
       notifierDlq: r.string('TOPIC_NOTIFIER_DLQ', TOPICS.notifierDlq),
     },
     eventSource,
+    trustedSources,
     schema,
     consumerLagIntervalMs,
     providersFile,
@@ -107,6 +122,7 @@ export function loadNotifierConfig(env: NodeJS.ProcessEnv): NotifierConfig {
       pollIntervalMs: r.int('NOTIFIER_POLL_INTERVAL_MS', 500, 10, 60_000),
     },
     retentionDays: r.int('RETENTION_DAYS', 7, 0, 3650),
+    httpHost: r.string('HTTP_HOST', '127.0.0.1'),
     httpPort: r.int('HTTP_PORT', 3001, 0, 65_535),
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };

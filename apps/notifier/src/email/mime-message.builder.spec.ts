@@ -1,4 +1,5 @@
 import { simpleParser } from 'mailparser';
+import { buildStatusEmail } from '../../../../libs/domain/src';
 import { buildMimeMessage, encodeUnstructured, rfc5322Date } from './mime-message.builder';
 
 const email = {
@@ -45,5 +46,28 @@ describe('buildMimeMessage', () => {
     expect(encodeUnstructured('Hello world')).toBe('Hello world');
     expect(encodeUnstructured('Hello\r\nBcc: x')).toBe('Hello Bcc: x');
     expect(rfc5322Date(new Date('2024-02-29T01:02:03Z'))).toBe('Thu, 29 Feb 2024 01:02:03 +0000');
+  });
+
+  it('renders a status email whose exam name carried bidi controls without them (SPEC §8.5)', async () => {
+    const status = buildStatusEmail({
+      toEmail: 'learner@example.com',
+      examName: 'Passed \u202Edeliaf\u202C exam',
+      courseName: 'edx demo',
+      courseId: 'course-v1:edX+DemoX+Demo_2024',
+      status: 'rejected',
+      settings: {
+        siteName: 'lms.example.com',
+        platformName: 'Open edX',
+        contactEmail: 'info@example.com',
+        fromEmail: 'no-reply@example.com',
+        https: true,
+        courseInfoPath: '/courses/{courseId}/info',
+      },
+    });
+    const parsed = await simpleParser(buildMimeMessage({ eventId: email.eventId, ...status }, new Date('2025-11-25T20:48:05Z')));
+    expect(parsed.subject).toBe('Proctoring Session Results Update for edx demo Passed deliaf exam');
+    expect(parsed.text).toContain('review for Passed deliaf exam in ');
+    expect(parsed.html).toContain('review for Passed deliaf exam in\n');
+    for (const part of [parsed.subject, parsed.text, parsed.html]) expect(part).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
   });
 });

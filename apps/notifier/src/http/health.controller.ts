@@ -1,13 +1,9 @@
 import { Controller, Get, HttpCode, Inject, ServiceUnavailableException } from '@nestjs/common';
-import { DeliveryLedgerRepository } from '../persistence/delivery-ledger.repository';
-import { DeliveryWorker } from '../application/delivery.worker';
+import { NotifierReadinessProbe } from './readiness.probe';
 
 @Controller('health')
 export class HealthController {
-  constructor(
-    @Inject(DeliveryLedgerRepository) private readonly ledger: DeliveryLedgerRepository,
-    @Inject(DeliveryWorker) private readonly worker: DeliveryWorker,
-  ) {}
+  constructor(@Inject(NotifierReadinessProbe) private readonly readiness: NotifierReadinessProbe) {}
 
   /** The process is up and serving HTTP. */
   @Get('live')
@@ -20,19 +16,8 @@ export class HealthController {
   @Get('ready')
   @HttpCode(200)
   async ready(): Promise<{ status: 'ok'; database: 'up'; worker: 'running' | 'stopped' }> {
-    try {
-      await withTimeout(this.ledger.ping(), 2000);
-    } catch {
-      throw new ServiceUnavailableException({ status: 'unavailable', database: 'down' });
-    }
-    return { status: 'ok', database: 'up', worker: this.worker.isRunning ? 'running' : 'stopped' };
+    const { database, worker } = await this.readiness.check();
+    if (database === 'down') throw new ServiceUnavailableException({ status: 'unavailable', database: 'down' });
+    return { status: 'ok', database, worker };
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('timed out')), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -27,7 +27,7 @@ export class AttemptEventsConsumer {
   async onAttemptEvents(@Payload() batch: InboundBatch): Promise<void> {
     const summary = await this.recordStatusEmails.execute(batch.messages.map((m) => parseEvent(m.value)));
     if (summary.recorded > 0) this.worker.wake();
-    const { recordedIds: _ids, ...counts } = summary;
+    const { recordedIds: _ids, foreignSources, ...counts } = summary;
     const fields = {
       topic: batch.topic,
       partition: batch.partition,
@@ -35,7 +35,10 @@ export class AttemptEventsConsumer {
       toOffset: batch.messages[batch.messages.length - 1]?.offset,
       ...counts,
     };
-    if (summary.recorded > 0 || summary.unreadable > 0 || summary.expired > 0 || summary.refused > 0) this.logger.info(fields, 'attempt events recorded');
+    if (summary.foreignSource > 0) {
+      // Never the event's data (learner PII): where it came from and how many.
+      this.logger.warn({ ...fields, foreignSources }, 'attempt events from an untrusted source ignored (check NOTIFIER_TRUSTED_SOURCES and the topic ACLs)');
+    } else if (summary.recorded > 0 || summary.unreadable > 0 || summary.expired > 0 || summary.refused > 0) this.logger.info(fields, 'attempt events recorded');
     else this.logger.debug(fields, 'attempt events recorded');
   }
 }

@@ -1,4 +1,5 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
+import { pgPoolTimeouts, type DatabaseTimeouts } from '../../../../libs/platform/src/config/database.config';
 import { EmailDeliveryRow, ledgerSchemaOf, NOTIFIER_SCHEMA, SCHEMA_NAME } from './email-delivery.row';
 import { CreateEmailDelivery1764100000000 } from './migrations/1764100000000-create-email-delivery.migration';
 import { AddCorrelationAndRequeues1764300000000 } from './migrations/1764300000000-add-correlation-and-requeues.migration';
@@ -8,6 +9,7 @@ export interface NotifierDatabaseExtras {
   poolSize?: number;
   /** Default `notifier`. Integration tests use throwaway schemas so suites never share rows. */
   schema?: string;
+  timeouts?: DatabaseTimeouts;
 }
 
 /** Migrations in order, listed by class so they load the same compiled and under ts-jest. */
@@ -31,7 +33,7 @@ export function notifierDataSourceOptions(databaseUrl: string, extras: NotifierD
     synchronize: false,
     ssl: extras.ssl ?? false,
     applicationName: 'notifier',
-    extra: { max: extras.poolSize ?? 10 },
+    extra: { max: extras.poolSize ?? 10, ...(extras.timeouts ? pgPoolTimeouts(extras.timeouts) : {}) },
   };
 }
 

@@ -29,13 +29,23 @@ export function readKafkaSettings(env: EnvReader, clientIdFallback: string): Kaf
       key: keyFile ? readFileOrReport(env, 'KAFKA_SSL_KEY_FILE', keyFile) : undefined,
     };
   }
+  // SASL identity (SPEC §8.4): each process is its own principal (attempt-service, notifier, ops, …).
   const mechanism = env.oneOf('KAFKA_SASL_MECHANISM', ['none', 'plain', 'scram-sha-256', 'scram-sha-512'], 'none');
   let sasl: SASLOptions | undefined;
   if (mechanism !== 'none') {
     const username = env.optionalString('KAFKA_SASL_USERNAME');
-    const password = env.optionalString('KAFKA_SASL_PASSWORD');
+    const passwordFile = env.optionalString('KAFKA_SASL_PASSWORD_FILE');
+    let password = env.optionalString('KAFKA_SASL_PASSWORD');
     if (!username) env.problem('KAFKA_SASL_USERNAME is required when KAFKA_SASL_MECHANISM is set');
-    if (!password) env.problem('KAFKA_SASL_PASSWORD is required when KAFKA_SASL_MECHANISM is set');
+    if (password && passwordFile) env.problem('KAFKA_SASL_PASSWORD and KAFKA_SASL_PASSWORD_FILE are exclusive: set one');
+    else if (passwordFile) {
+      try {
+        password = readFileSync(passwordFile, 'utf8').trim();
+        if (!password) env.problem('KAFKA_SASL_PASSWORD_FILE names a file without a password');
+      } catch {
+        env.problem('KAFKA_SASL_PASSWORD_FILE names a file that cannot be read');
+      }
+    } else if (!password) env.problem('KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE) is required when KAFKA_SASL_MECHANISM is set');
     sasl = { mechanism, username: username ?? '', password: password ?? '' };
   }
   return {

@@ -53,6 +53,11 @@ export function isInputDbError(e: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23') || code.startsWith('54'));
 }
 
+/** node-postgres's error for a query without an answer within `query_timeout`. */
+export function isQueryTimeout(e: unknown): boolean {
+  return e instanceof Error && e.message === 'Query read timeout';
+}
+
 /** Runs `fn` in one transaction on a dedicated connection; rolls back on any error. */
 export async function inTransaction<T>(pool: Pool, fn: (sql: SqlRunner) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -63,11 +68,15 @@ export async function inTransaction<T>(pool: Pool, fn: (sql: SqlRunner) => Promi
     await client.query('COMMIT');
     return result;
   } catch (e) {
-    try {
-      await client.query('ROLLBACK');
-    } catch {
-      broken = true;
-    }
+    // A timed-out query is still in flight on this connection: a ROLLBACK would queue behind it.
+    // Discarding the connection rolls the transaction back on the server.
+    if (isQueryTimeout(e)) broken = true;
+    else
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
     throw e;
   } finally {
     client.release(broken ? true : undefined);

@@ -1,0 +1,145 @@
+/**
+ * Who may do what on the bus (SPEC §8.4), as data: the principals and their ACLs for a set of topic
+ * names. scripts/kafka-admin.ts applies it to the local broker (and to each test suite's own topics);
+ * docs/security.md explains it. Topic ACLs are LITERAL; each principal reads with consumer groups under
+ * the PREFIXED `<principal>.` (so `attempt-service.main`, `notifier.main`, `ops.redrive`, …).
+ */
+import {
+  AclOperationTypes,
+  AclPermissionTypes,
+  AclResourceTypes,
+  ResourcePatternTypes,
+  type AclEntry,
+  type Admin,
+} from 'kafkajs';
+
+/** Provider names, as the providers file may use them (they become principals and topic names). */
+export const PROVIDER_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,47}$/;
+
+/** Principals of every deployment besides the per-provider ones. */
+export const SERVICE_PRINCIPALS = {
+  /** The broker itself (inter-broker listener); a super user. */
+  broker: 'broker',
+  /** Creates users, ACLs and topics; a super user. Never used by a service. */
+  admin: 'admin',
+  attemptService: 'attempt-service',
+  notifier: 'notifier',
+  /** Any platform publisher of commands. */
+  lms: 'lms',
+  /** The command-line tools. */
+  ops: 'ops',
+  /** An example downstream consumer of the event topics. */
+  creditConsumer: 'credit-consumer',
+} as const;
+
+export const SUPER_USERS = [SERVICE_PRINCIPALS.broker, SERVICE_PRINCIPALS.admin] as const;
+
+export function providerPrincipal(provider: string): string {
+  return `provider-${provider}`;
+}
+
+/** The consumer group prefix a principal may read with. */
+export function groupPrefix(principal: string): string {
+  return `${principal}.`;
+}
+
+export interface AclTopics {
+  commands: string;
+  attemptEvents: string;
+  credentialEvents: string;
+  commandsDlq: string;
+  notifierDlq: string;
+  /** provider name → its review topic and its outcomes topic. */
+  reviews: Record<string, { reviews: string; outcomes: string }>;
+}
+
+export type AclOperation = 'READ' | 'WRITE';
+
+export interface AclGrant {
+  principal: string;
+  resource: 'TOPIC' | 'GROUP';
+  pattern: 'LITERAL' | 'PREFIXED';
+  name: string;
+  operation: AclOperation;
+}
+
+/** Every principal that needs a SCRAM user besides the super users, for these providers. */
+export function clientPrincipals(providers: readonly string[]): string[] {
+  const { attemptService, notifier, lms, ops, creditConsumer } = SERVICE_PRINCIPALS;
+  return [attemptService, notifier, lms, ops, creditConsumer, ...providers.map(providerPrincipal)];
+}
+
+/**
+ * The grants of SPEC §8.4 on these topics. READ and WRITE imply DESCRIBE, which is all the clients
+ * need besides (offsets, metadata). Idempotent producers need only WRITE on a topic (KIP-679).
+ */
+export function aclPlan(t: AclTopics): AclGrant[] {
+  const { attemptService, notifier, lms, ops, creditConsumer } = SERVICE_PRINCIPALS;
+  const topic = (principal: string, operation: AclOperation, name: string): AclGrant => ({
+    principal,
+    resource: 'TOPIC',
+    pattern: 'LITERAL',
+    name,
+    operation,
+  });
+  const providers = Object.entries(t.reviews);
+  const grants: AclGrant[] = [
+    topic(attemptService, 'READ', t.commands),
+    ...providers.map(([, r]) => topic(attemptService, 'READ', r.reviews)),
+    topic(attemptService, 'WRITE', t.attemptEvents),
+    topic(attemptService, 'WRITE', t.credentialEvents),
+    topic(attemptService, 'WRITE', t.commandsDlq),
+    ...providers.map(([, r]) => topic(attemptService, 'WRITE', r.outcomes)),
+
+    topic(notifier, 'READ', t.attemptEvents),
+    topic(notifier, 'WRITE', t.notifierDlq),
+
+    topic(lms, 'WRITE', t.commands),
+    topic(lms, 'READ', t.attemptEvents),
+    topic(lms, 'READ', t.credentialEvents),
+
+    topic(ops, 'WRITE', t.commands),
+    topic(ops, 'READ', t.commandsDlq),
+    topic(ops, 'WRITE', t.commandsDlq),
+    topic(ops, 'READ', t.notifierDlq),
+    topic(ops, 'WRITE', t.notifierDlq),
+    ...providers.map(([, r]) => topic(ops, 'WRITE', r.reviews)),
+
+    topic(creditConsumer, 'READ', t.attemptEvents),
+    topic(creditConsumer, 'READ', t.credentialEvents),
+
+    ...providers.flatMap(([name, r]) => [
+      topic(providerPrincipal(name), 'WRITE', r.reviews),
+      topic(providerPrincipal(name), 'READ', r.outcomes),
+    ]),
+  ];
+  for (const principal of [...clientPrincipals(providers.map(([name]) => name))]) {
+    grants.push({ principal, resource: 'GROUP', pattern: 'PREFIXED', name: groupPrefix(principal), operation: 'READ' });
+  }
+  return grants;
+}
+
+/** Problems with provider names (empty when all are valid). */
+export function providerNameProblems(providers: readonly string[]): string[] {
+  return providers
+    .filter((p) => !PROVIDER_NAME_PATTERN.test(p))
+    .map((p) => `provider name "${p}" must match ${PROVIDER_NAME_PATTERN.source}`);
+}
+
+/** A grant as a kafkajs `createAcls` entry (ALLOW from any host). */
+export function toKafkajsAcl(g: AclGrant): AclEntry {
+  return {
+    resourceType: g.resource === 'TOPIC' ? AclResourceTypes.TOPIC : AclResourceTypes.GROUP,
+    resourceName: g.name,
+    resourcePatternType: g.pattern === 'LITERAL' ? ResourcePatternTypes.LITERAL : ResourcePatternTypes.PREFIXED,
+    principal: `User:${g.principal}`,
+    host: '*',
+    operation: g.operation === 'READ' ? AclOperationTypes.READ : AclOperationTypes.WRITE,
+    permissionType: AclPermissionTypes.ALLOW,
+  };
+}
+
+/** Creates the grants (creating an ACL that exists already is a no-op on the broker). */
+export async function applyAclPlan(admin: Admin, grants: readonly AclGrant[]): Promise<void> {
+  if (grants.length > 0) await admin.createAcls({ acl: grants.map(toKafkajsAcl) });
+}

@@ -1,0 +1,395 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Consumer } from 'kafkajs';
+import { processMemory } from '../../bench/support/machine';
+import { percentile } from '../../bench/support/stats';
+import { clientKafka, say, type ServiceProcess } from './fault-infra';
+import { groupLag, tryQuery } from './observer';
+import { renderChart, type ChartSeries } from './png-chart';
+import { runScenario, type World } from './scenario-kit';
+import type { Infra, Profile, ScenarioDef } from './scenarios';
+import { trendProblems, TREND, windowTable, type SoakWindow } from './soak-trend';
+import { examCatalog, interleave, learnerScripts, type Catalog, type OutMessage } from './workload';
+
+/**
+ * Scenario 9 (issue #15): a soak. The attempt-service, the notifier and the SendGrid stub run for
+ * `durationMs` under a steady learner workload at `ratePerSec` (emails included); every `sampleMs` the
+ * suite samples both services' RSS (/proc/<pid>/status) and V8 heap (`/metrics`), the outbox backlog,
+ * the ledger's pending rows and the consumer lag; every command's latency is measured from its publish
+ * to its outcome event. Per window it reports means and percentiles, fails on an upward trend
+ * (soak-trend.ts), draws the chart (`soak.png` in the run's folder; run-faults copies it to
+ * docs/reliability-soak.png with the report), and the reference-model verdict still has to hold.
+ */
+
+export interface SoakProfile {
+  durationMs: number;
+  windowMs: number;
+  ratePerSec: number;
+  /** How often memory, backlogs and lag are sampled (a divisor of windowMs). */
+  sampleMs: number;
+}
+
+/** Learner workload generated lazily, this many commands at a time (~15 ms of generation, 5 s of traffic). */
+const BATCH_COMMANDS = 5000;
+/** Commands per learner: a learner's script spans one batch. */
+const COMMANDS_PER_LEARNER = 10;
+
+/** Batch `k` of the workload: fresh learners (their own tag, so ids never collide across batches). */
+function soakBatch(tag: string, catalog: Catalog, k: number, commands: number): OutMessage[] {
+  const scripts = learnerScripts({
+    tag: `${tag}b${k}`,
+    catalog,
+    learners: Math.max(1, Math.round(commands / COMMANDS_PER_LEARNER)),
+    commands,
+    seed: 9000 + k,
+    emailBias: 0.3,
+  });
+  return interleave(scripts, 19_000 + k).slice(0, commands);
+}
+
+const commandId = (m: OutMessage): string | null => {
+  if (m.value === null) return null;
+  try {
+    const v = JSON.parse(Buffer.isBuffer(m.value) ? m.value.toString('utf8') : m.value) as { id?: unknown };
+    return typeof v.id === 'string' ? v.id : null;
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * Command latencies: the publish time of each command id (taken just before the produce request),
+ * and the Kafka timestamp of its first outcome event (`CommandProcessed`/`CommandRejected`, stamped by
+ * the relay's producer). Using the event's own timestamp keeps the suite's pauses (its garbage
+ * collector, with the reference model's heap) out of the figures. Latencies are kept per sample
+ * bucket of the outcome's timestamp.
+ */
+class LatencyWatch {
+  private readonly sentAt = new Map<string, number>();
+  readonly buckets = new Map<number, number[]>();
+  dropped = 0;
+
+  private constructor(
+    private readonly consumer: Consumer,
+    private readonly t0: () => number,
+    private readonly bucketMs: number,
+  ) {}
+
+  static async start(w: World, tag: string, t0: () => number, bucketMs: number): Promise<LatencyWatch> {
+    const consumer = clientKafka(w.o.brokers, `faults-${w.o.id}-latency`).consumer({ groupId: `${w.o.id}-${tag}-latency`, sessionTimeout: 30_000, maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [w.topics.attemptEvents], fromBeginning: true });
+    const watch = new LatencyWatch(consumer, t0, bucketMs);
+    await consumer.run({
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) watch.outcome(m.value, Number(m.timestamp));
+        await Promise.resolve();
+      },
+    });
+    return watch;
+  }
+
+  sent(chunk: OutMessage[], at: number): void {
+    for (const m of chunk) {
+      const id = commandId(m);
+      // A repeated id keeps its first publish time (a repeat gets no outcome of its own).
+      if (id !== null && !this.sentAt.has(id)) this.sentAt.set(id, at);
+    }
+  }
+
+  private outcome(value: Buffer | null, stampedAt: number): void {
+    if (!value) return;
+    const text = value.toString('utf8');
+    if (!text.includes('"Command')) return;
+    let e: { type?: string; data?: { commandId?: unknown } };
+    try {
+      e = JSON.parse(text) as typeof e;
+    } catch {
+      return;
+    }
+    if ((e.type !== 'CommandProcessed' && e.type !== 'CommandRejected') || typeof e.data?.commandId !== 'string') return;
+    const sent = this.sentAt.get(e.data.commandId);
+    if (sent === undefined) return;
+    this.sentAt.delete(e.data.commandId);
+    const bucket = Math.floor((stampedAt - this.t0()) / this.bucketMs);
+    let list = this.buckets.get(bucket);
+    if (!list) this.buckets.set(bucket, (list = []));
+    list.push(Math.max(0, stampedAt - sent));
+  }
+
+  /** Forgets ids published more than `ms` ago without an outcome (repeats, mostly); returns how many. */
+  prune(ms: number): number {
+    const before = Date.now() - ms;
+    let n = 0;
+    for (const [id, at] of this.sentAt) {
+      if (at >= before) break; // insertion order is publish order
+      this.sentAt.delete(id);
+      n++;
+    }
+    this.dropped += n;
+    return n;
+  }
+
+  latencies(fromBucket: number, toBucket: number): number[] {
+    const out: number[] = [];
+    for (let b = fromBucket; b < toBucket; b++) for (const v of this.buckets.get(b) ?? []) out.push(v);
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect().catch(() => undefined);
+  }
+}
+
+interface Sample {
+  /** seconds since the soak started */
+  t: number;
+  rss: { attemptService: number; notifier: number };
+  heap: { attemptService: number; notifier: number };
+  outboxBacklog: number;
+  ledgerPending: number;
+  commandLag: number;
+  published: number;
+}
+
+/** `nodejs_heap_size_used_bytes` (any prefix, e.g. the notifier's `notifier_`) in MiB, from a service's /metrics. */
+async function heapUsedMb(svc: ServiceProcess | undefined): Promise<number> {
+  if (!svc?.alive) return Number.NaN;
+  try {
+    const res = await fetch(`http://127.0.0.1:${svc.httpPort}/metrics`, { signal: AbortSignal.timeout(3000) });
+    const m = /^\w*nodejs_heap_size_used_bytes(?:\{[^}]*\})? ([0-9.e+]+)$/m.exec(await res.text());
+    return m ? Number(m[1]) / 2 ** 20 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+const rssOf = (svc: ServiceProcess | undefined) => (svc?.alive ? (processMemory(svc.pid)?.rssMb ?? Number.NaN) : Number.NaN);
+const mean = (xs: number[]) => {
+  const ok = xs.filter(Number.isFinite);
+  return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : Number.NaN;
+};
+const floor = (xs: number[]) => {
+  const ok = xs.filter(Number.isFinite);
+  return ok.length ? Math.min(...ok) : Number.NaN;
+};
+const round1 = (v: number) => Math.round(v * 10) / 10;
+
+async function takeSample(w: World, t: number, published: number): Promise<Sample> {
+  const svc = w.liveServices()[0];
+  const notifier = w.notifiers.find((n) => n.alive);
+  const [heapSvc, heapNotifier, counts, lag] = await Promise.all([
+    heapUsedMb(svc),
+    heapUsedMb(notifier),
+    tryQuery(async () => {
+      const r = await w.pool.query<{ backlog: string; pending: string }>(
+        `SELECT (SELECT count(*) FROM attempts.outbox_message WHERE published_at IS NULL) AS backlog,
+                (SELECT count(*) FROM notifier.email_delivery WHERE status IN ('pending', 'sending')) AS pending`,
+      );
+      return { backlog: Number(r.rows[0].backlog), pending: Number(r.rows[0].pending) };
+    }),
+    groupLag(w.o.brokers, w.groupId, w.topics.commands),
+  ]);
+  return {
+    t,
+    rss: { attemptService: rssOf(svc), notifier: rssOf(notifier) },
+    heap: { attemptService: heapSvc, notifier: heapNotifier },
+    outboxBacklog: counts?.backlog ?? Number.NaN,
+    ledgerPending: counts?.pending ?? Number.NaN,
+    commandLag: lag === null ? Number.NaN : Number(lag),
+    published,
+  };
+}
+
+async function tableSizes(w: World): Promise<{ outboxRows: number; ledgerRows: number }> {
+  const r = await tryQuery(async () => {
+    const q = await w.pool.query<{ outbox: string; ledger: string }>(
+      `SELECT (SELECT count(*) FROM attempts.outbox_message) AS outbox, (SELECT count(*) FROM notifier.email_delivery) AS ledger`,
+    );
+    return { outboxRows: Number(q.rows[0].outbox), ledgerRows: Number(q.rows[0].ledger) };
+  });
+  return r ?? { outboxRows: Number.NaN, ledgerRows: Number.NaN };
+}
+
+/**
+ * The stub keeps every request; at 1,000 commands/s that is ~180 emails/s with their bodies. The
+ * verdict needs only each request's event id, so bodies older than a sample are cut to that.
+ */
+function compactStub(w: World, from: number): number {
+  const requests = w.stub?.requests ?? [];
+  for (let i = from; i < requests.length; i++) {
+    const r = requests[i];
+    r.rawBody = '';
+    r.headers = {};
+    if (r.body) r.body = { from: r.body.from, personalizations: [], custom_args: r.body.custom_args };
+  }
+  return requests.length;
+}
+
+function chart(samples: Sample[], p99: [number, number][], title: string): Buffer {
+  const min = (s: Sample) => s.t / 60;
+  const line = (label: string, color: ChartSeries['color'], of: (s: Sample) => number): ChartSeries => ({ label, color, points: samples.map((s) => [min(s), of(s)]) });
+  return renderChart({
+    title,
+    xLabel: 'minutes since the soak started',
+    panels: [
+      {
+        title: 'Memory (MiB)',
+        series: [
+          line('attempt-service RSS', [31, 119, 180], (s) => s.rss.attemptService),
+          line('notifier RSS', [255, 127, 14], (s) => s.rss.notifier),
+          line('attempt-service heap', [44, 160, 44], (s) => s.heap.attemptService),
+          line('notifier heap', [214, 39, 40], (s) => s.heap.notifier),
+        ],
+      },
+      { title: 'Latency (ms), publish to outcome event', series: [{ label: 'p99 per sample interval', color: [148, 103, 189], points: p99 }] },
+    ],
+  });
+}
+
+async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
+  const catalog = examCatalog(tag, 5);
+  await w.startStub(5, 30);
+  await w.startAttemptService();
+  // The shipped notifier settings (the World's are tuned to catch sends in flight for scenario 2).
+  await w.startNotifier({
+    NOTIFIER_CONCURRENCY: '32',
+    NOTIFIER_LEASE_MS: '120000',
+    NOTIFIER_POLL_INTERVAL_MS: '500',
+    NOTIFIER_RETRY_BASE_MS: '1000',
+    NOTIFIER_RETRY_MAX_MS: '300000',
+    SENDGRID_TIMEOUT_MS: '10000',
+  });
+  await w.publishExams(catalog.registrations);
+
+  const total = Math.round((sp.durationMs / 1000) * sp.ratePerSec);
+  let t0 = Date.now();
+  const latency = await LatencyWatch.start(w, tag, () => t0, sp.sampleMs);
+  const samples: Sample[] = [];
+  const windowEnds: { published: number; sizes: { outboxRows: number; ledgerRows: number }; suiteRssMb: number }[] = [];
+  let published = 0;
+  let publishing = true;
+  let compacted = 0;
+  t0 = Date.now();
+  const sampler = (async () => {
+    const perWindow = Math.round(sp.windowMs / sp.sampleMs);
+    // Until the duration is over and publishing has ended, then to the end of the window under way.
+    for (let k = 1; k * sp.sampleMs <= sp.durationMs || publishing || samples.length % perWindow !== 0; k++) {
+      const due = t0 + k * sp.sampleMs;
+      if (due > Date.now()) await delay(due - Date.now());
+      samples.push(await takeSample(w, (due - t0) / 1000, published));
+      compacted = compactStub(w, compacted);
+      latency.prune(120_000);
+      if (samples.length % perWindow === 0) {
+        const sizes = await tableSizes(w);
+        windowEnds.push({ published, sizes, suiteRssMb: process.memoryUsage().rss / 2 ** 20 });
+        const s = samples[samples.length - 1];
+        say(
+          `${w.o.id}: window ${windowEnds.length}: ${published} published, RSS ${s.rss.attemptService}/${s.rss.notifier} MiB, heap ${s.heap.attemptService.toFixed(0)}/${s.heap.notifier.toFixed(0)} MiB, ` +
+            `outbox ${sizes.outboxRows} rows (${s.outboxBacklog} unpublished), ledger ${sizes.ledgerRows} rows (${s.ledgerPending} pending), suite RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
+        );
+      }
+    }
+  })();
+
+  try {
+    // Batches at a global schedule: a batch that starts late is sent faster (at most 2×) to catch up.
+    let queued = 0;
+    for (let k = 0; queued < total; k++) {
+      const batch = soakBatch(tag, catalog, k, Math.min(BATCH_COMMANDS, total - queued));
+      const dueEnd = t0 + ((queued + batch.length) / sp.ratePerSec) * 1000;
+      queued += batch.length;
+      const rate = Math.min(2 * sp.ratePerSec, batch.length / Math.max(0.001, (dueEnd - Date.now()) / 1000));
+      await w.publish(batch, {
+        ratePerSec: rate,
+        chunk: 100,
+        label: `soak batch ${k}: published`,
+        // Called before each produce request (a re-sent chunk counts again: none expected without faults).
+        onSend: (chunk, at) => {
+          latency.sent(chunk, at);
+          published += chunk.length;
+        },
+      });
+    }
+  } finally {
+    publishing = false;
+    await sampler;
+  }
+  const publishedS = (Date.now() - t0) / 1000;
+  await delay(5000); // the last outcomes' events reach the latency watch
+  await latency.stop();
+
+  const perWindow = Math.round(sp.windowMs / sp.sampleMs);
+  const bucketsPerWindow = perWindow;
+  const windows: SoakWindow[] = windowEnds.map((end, i) => {
+    const own = samples.slice(i * perWindow, (i + 1) * perWindow);
+    const lat = latency.latencies(i * bucketsPerWindow, (i + 1) * bucketsPerWindow).sort((a, b) => a - b);
+    return {
+      index: i + 1,
+      fromS: (i * sp.windowMs) / 1000,
+      toS: ((i + 1) * sp.windowMs) / 1000,
+      published: end.published - (i > 0 ? windowEnds[i - 1].published : 0),
+      answered: lat.length,
+      p50Ms: percentile(lat, 50),
+      p99Ms: percentile(lat, 99),
+      maxMs: lat.length ? lat[lat.length - 1] : Number.NaN,
+      rssMb: { attemptService: round1(mean(own.map((s) => s.rss.attemptService))), notifier: round1(mean(own.map((s) => s.rss.notifier))) },
+      heapMb: { attemptService: round1(floor(own.map((s) => s.heap.attemptService))), notifier: round1(floor(own.map((s) => s.heap.notifier))) },
+      heapMeanMb: { attemptService: round1(mean(own.map((s) => s.heap.attemptService))), notifier: round1(mean(own.map((s) => s.heap.notifier))) },
+      outboxBacklogMax: Math.max(...own.map((s) => s.outboxBacklog).filter(Number.isFinite), 0),
+      ledgerPendingMax: Math.max(...own.map((s) => s.ledgerPending).filter(Number.isFinite), 0),
+      commandLagMax: Math.max(...own.map((s) => s.commandLag).filter(Number.isFinite), 0),
+      outboxRows: end.sizes.outboxRows,
+      ledgerRows: end.sizes.ledgerRows,
+      suiteRssMb: round1(end.suiteRssMb),
+    };
+  });
+
+  const minutes = sp.durationMs / 60_000;
+  const title = `Soak (scenario 9): ${minutes} min at ${sp.ratePerSec.toLocaleString('en-US')} commands/s with emails`;
+  const p99: [number, number][] = samples.map((s, i) => {
+    const lat = (latency.buckets.get(i) ?? []).slice().sort((a, b) => a - b);
+    return [s.t / 60, percentile(lat, 99)];
+  });
+  const png = chart(samples, p99, title);
+  writeFileSync(join(w.logDir, 'soak.png'), png);
+  writeFileSync(join(w.logDir, 'soak-samples.json'), JSON.stringify({ profile: sp, samples, windows }, null, 1));
+  const table = windowTable(windows);
+  for (const l of table) say(`${w.o.id}: ${l}`);
+
+  const trend = trendProblems(windows, sp.ratePerSec);
+  for (const p of trend) w.problem(p);
+  const answered = windows.reduce((n, x) => n + x.answered, 0);
+  w.fault(
+    `${minutes} min at ${sp.ratePerSec.toLocaleString('en-US')} commands/s`,
+    `${published.toLocaleString('en-US')} commands in ${(publishedS / 60).toFixed(1)} min (${Math.round(published / publishedS)}/s), ${windows.length} windows of ${sp.windowMs / 60_000} min; ` +
+      `latency measured on ${answered.toLocaleString('en-US')} outcomes (${latency.dropped.toLocaleString('en-US')} ids without an outcome within 2 min: repeats, answered as duplicates); ${(w.stub?.requests.length ?? 0).toLocaleString('en-US')} emails at the stub; ` +
+      `trend: ${trend.length === 0 ? 'none' : `${trend.length} problem(s)`}`,
+  );
+  w.notes.push(
+    ...table,
+    '',
+    `RSS: mean of samples every ${sp.sampleMs / 1000} s; heap: the window's lowest sample (≈ live heap after a collection) / mean; latency from the publish to the outcome event's Kafka timestamp, per window of that timestamp. ` +
+      `The trend check ignores window 1 (warm-up) and allows, from window 2 to the last: memory +${TREND.memoryNetRise * 100} % net and +${TREND.memoryFitRise * 100} % on the least-squares line (at least ${TREND.memoryFloorMb} MiB), ` +
+      `p99 ×${TREND.p99Factor} + ${TREND.p99SlackMs} ms, backlogs ×${TREND.backlogFactor} (at least ${TREND.backlogFloorSeconds} s of traffic).`,
+    '',
+    '![soak: memory and p99 over time](reliability-soak.png)',
+  );
+}
+
+export const soak: ScenarioDef = {
+  id: 's9-soak',
+  number: '9',
+  title: 'soak at 1,000 commands/s with emails: RSS, heap, p99, outbox and ledger per window; no upward trend',
+  run: async (infra: Infra, p: Profile) => {
+    const broker = await infra.broker();
+    const sp = p.soak;
+    const title = `soak: ${sp.durationMs / 60_000} min at ${sp.ratePerSec.toLocaleString('en-US')} commands/s with emails; RSS, heap, p99, outbox and ledger per ${sp.windowMs >= 60_000 ? `${sp.windowMs / 60_000}-minute` : `${sp.windowMs / 1000}-second`} window; no upward trend`;
+    return runScenario({ id: 's9-soak', title, brokers: broker.brokers, pgServerUrl: infra.pgServerUrl, runDir: infra.runDir, runTag: infra.runTag }, async (w) => {
+      await soakBody(w, `s9${infra.runTag}`, sp);
+      await w.settle({ timeoutMs: 600_000, stallMs: 120_000 });
+    });
+  },
+};

@@ -1,0 +1,71 @@
+import { slope, trendProblems, windowTable, type SoakWindow } from './soak-trend';
+
+function window(index: number, o: { rss?: number; heap?: number; p99?: number; backlog?: number } = {}): SoakWindow {
+  return {
+    index,
+    fromS: (index - 1) * 300,
+    toS: index * 300,
+    published: 300_000,
+    answered: 290_000,
+    p50Ms: 10,
+    p99Ms: o.p99 ?? 40,
+    maxMs: 120,
+    rssMb: { attemptService: o.rss ?? 250, notifier: 180 },
+    heapMb: { attemptService: o.heap ?? 60, notifier: 40 },
+    heapMeanMb: { attemptService: (o.heap ?? 60) + 30, notifier: 60 },
+    outboxBacklogMax: o.backlog ?? 300,
+    ledgerPendingMax: 50,
+    commandLagMax: 400,
+    outboxRows: index * 700_000,
+    ledgerRows: index * 55_000,
+    suiteRssMb: 900,
+  };
+}
+
+describe('soak trend check', () => {
+  it('fits a least-squares slope', () => {
+    expect(slope([1, 2, 3, 4])).toBeCloseTo(1);
+    expect(slope([5, 5, 5])).toBe(0);
+    expect(slope([7])).toBe(0);
+  });
+
+  it('passes a flat soak with noise, and ignores a warm-up first window', () => {
+    const rss = [150, 250, 262, 241, 255, 248];
+    const heap = [30, 60, 66, 55, 63, 58];
+    const windows = rss.map((r, i) => window(i + 1, { rss: r, heap: heap[i], p99: 35 + (i % 2) * 10 }));
+    expect(trendProblems(windows, 1000)).toEqual([]);
+  });
+
+  it('fails a leak: a net rise beyond 20 %', () => {
+    const windows = [200, 250, 260, 275, 290, 310].map((r, i) => window(i + 1, { rss: r }));
+    const problems = trendProblems(windows, 1000);
+    expect(problems.some((p) => p.startsWith('soak: attempt-service RSS rose 60.0 MiB from window 2 to window 6'))).toBe(true);
+  });
+
+  it('fails a steady climb hidden by a low last window (least-squares line)', () => {
+    const heap = [40, 60, 75, 90, 105, 70];
+    const problems = trendProblems(
+      heap.map((h, i) => window(i + 1, { heap: h })),
+      1000,
+    );
+    expect(problems.some((p) => p.includes('attempt-service heap floor climbs'))).toBe(true);
+    expect(problems.some((p) => p.includes('attempt-service heap floor rose'))).toBe(false);
+  });
+
+  it('fails a p99 that more than doubles, and a growing backlog', () => {
+    const windows = [1, 2, 3, 4].map((i) => window(i, { p99: i === 4 ? 200 : 40, backlog: i === 4 ? 9000 : 500 }));
+    const problems = trendProblems(windows, 1000);
+    expect(problems).toContain('soak: p99 rose from 40 ms (window 2) to 200 ms (window 4; limit 130 ms)');
+    expect(problems).toContain('soak: outbox backlog grew to 9000 in window 4 (window 2: 500; limit 2000)');
+  });
+
+  it('needs three windows', () => {
+    expect(trendProblems([window(1), window(2)], 1000)).toEqual(['soak: 2 window(s) measured, at least 3 are needed to judge a trend']);
+  });
+
+  it('renders the window table', () => {
+    const t = windowTable([window(1), window(2)]);
+    expect(t).toHaveLength(4);
+    expect(t[2]).toContain('| 1 (0:00–5:00) | 300,000 | 10.0 / 40.0 / 120.0 | 250.0 / 180.0 |');
+  });
+});

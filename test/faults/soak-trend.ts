@@ -1,0 +1,165 @@
+/**
+ * The soak's windows (scenario 9) and its "no upward trend" check, kept apart from the scenario so
+ * they can be unit-tested.
+ */
+
+/** One window of the soak: means of the samples taken in it, percentiles of the outcomes seen in it. */
+export interface SoakWindow {
+  index: number;
+  fromS: number;
+  toS: number;
+  /** Commands published in the window. */
+  published: number;
+  /** Commands whose outcome event was stamped in the window (the latency sample). */
+  answered: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Mean VmRSS (MiB) of the samples in the window. */
+  rssMb: { attemptService: number; notifier: number };
+  /**
+   * V8 heap used (MiB, `nodejs_heap_size_used_bytes`): the lowest sample in the window (≈ the live heap
+   * after a collection, what a leak raises) and the mean. Heap used swings between collections (40 →
+   * 130 MiB every ~10 s in the attempt-service at 1,000/s), so a window's mean moves with the phase.
+   */
+  heapMb: { attemptService: number; notifier: number };
+  heapMeanMb: { attemptService: number; notifier: number };
+  /** Largest backlogs seen by the samples: unpublished outbox rows, ledger rows pending or sending, commands not yet consumed. */
+  outboxBacklogMax: number;
+  ledgerPendingMax: number;
+  commandLagMax: number;
+  /** Table sizes at the window's end (both keep 7 days of rows by design, so they grow with the traffic). */
+  outboxRows: number;
+  ledgerRows: number;
+  /** The suite's own resident set at the window's end (the reference model lives there). */
+  suiteRssMb: number;
+}
+
+/*
+ * Thresholds. The first window is warm-up and left out of every check: the JIT, the connection pools,
+ * kafkajs's buffers and V8's old space grow to their working size there by design. From the second
+ * window on, a service at steady state only moves with the garbage collector's sawtooth and malloc's
+ * arena reuse (the reduced run on this machine: a few MiB between windows, see docs/reliability.md).
+ *
+ * Memory is RSS (the window's mean) and the heap floor (the window's lowest sample, see `heapMb`).
+ * - Net rise: the last window's value may exceed the second window's by at most 20 % (and at least
+ *   16 MiB, so a heap of 40 MiB is not failed for one late major GC). For a ~200 MiB RSS that is
+ *   ~40 MiB, above the sawtooth, yet a leak of ~30 bytes per command trips it in the full soak
+ *   (1.5 M commands after the first window); in the 3-minute reduced run only a leak of ~300 bytes per
+ *   command does (150 k commands), so that run catches gross leaks only.
+ * - Fitted rise: the least-squares line through windows 2..n, times the span it covers, may rise by at
+ *   most 15 % of the mean (same 16 MiB floor). It uses every window, so a climb whose end point
+ *   happens to fall after a major GC is still seen, and one noisy end point alone does not fail it.
+ * - p99: the last window's p99 may be at most twice the second's plus 50 ms. The machine is shared (2
+ *   cores): a neighbour's burst moves p99 by tens of milliseconds, so only a doubling is a trend (a
+ *   bloating index or an unbounded queue keeps growing and gets there over 30 minutes).
+ * - Backlogs: at 1,000 commands/s the outbox, the ledger and the consumer normally hold well under a
+ *   second of work. The last window's largest backlog may be at most twice the second window's, or 2 s
+ *   of traffic (2,000 commands or outbox rows, 500 ledger rows: ~18 % of commands lead to an email),
+ *   whichever is larger. Table sizes are reported, not judged: both keep 7 days of rows.
+ */
+export const TREND = {
+  memoryNetRise: 0.2,
+  memoryFitRise: 0.15,
+  memoryFloorMb: 16,
+  p99Factor: 2,
+  p99SlackMs: 50,
+  backlogFactor: 2,
+  backlogFloorSeconds: 2,
+  emailShare: 0.25,
+} as const;
+
+/** Slope of the least-squares line through (0, v0), (1, v1), …; 0 for fewer than two points. */
+export function slope(values: readonly number[]): number {
+  const n = values.length;
+  if (n < 2) return 0;
+  const mx = (n - 1) / 2;
+  const my = values.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  values.forEach((v, i) => {
+    num += (i - mx) * (v - my);
+    den += (i - mx) ** 2;
+  });
+  return num / den;
+}
+
+/** The problems of a soak's windows: one line per violated threshold; empty when there is no upward trend. */
+export function trendProblems(windows: readonly SoakWindow[], ratePerSec: number): string[] {
+  const steady = windows.slice(1);
+  if (steady.length < 2) return [`soak: ${windows.length} window(s) measured, at least 3 are needed to judge a trend`];
+  const problems: string[] = [];
+  const first = steady[0];
+  const last = steady[steady.length - 1];
+  const memory: [string, (w: SoakWindow) => number][] = [
+    ['attempt-service RSS', (w) => w.rssMb.attemptService],
+    ['notifier RSS', (w) => w.rssMb.notifier],
+    ['attempt-service heap floor', (w) => w.heapMb.attemptService],
+    ['notifier heap floor', (w) => w.heapMb.notifier],
+  ];
+  for (const [name, of] of memory) {
+    const values = steady.map(of);
+    if (values.some((v) => !Number.isFinite(v))) {
+      problems.push(`soak: ${name} was not measured in every window`);
+      continue;
+    }
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const net = of(last) - of(first);
+    const netLimit = Math.max(TREND.memoryNetRise * of(first), TREND.memoryFloorMb);
+    if (net > netLimit)
+      problems.push(`soak: ${name} rose ${net.toFixed(1)} MiB from window 2 to window ${last.index} (${of(first).toFixed(1)} → ${of(last).toFixed(1)} MiB; limit ${netLimit.toFixed(1)})`);
+    const fitted = slope(values) * (values.length - 1);
+    const fitLimit = Math.max(TREND.memoryFitRise * mean, TREND.memoryFloorMb);
+    if (fitted > fitLimit)
+      problems.push(`soak: ${name} climbs: the least-squares line over windows 2..${last.index} rises ${fitted.toFixed(1)} MiB (limit ${fitLimit.toFixed(1)})`);
+  }
+  const p99Limit = TREND.p99Factor * first.p99Ms + TREND.p99SlackMs;
+  if (!(last.p99Ms <= p99Limit)) problems.push(`soak: p99 rose from ${first.p99Ms} ms (window 2) to ${last.p99Ms} ms (window ${last.index}; limit ${p99Limit.toFixed(0)} ms)`);
+  const floor = TREND.backlogFloorSeconds * ratePerSec;
+  const backlogs: [string, (w: SoakWindow) => number, number][] = [
+    ['outbox backlog', (w) => w.outboxBacklogMax, floor],
+    ['ledger pending', (w) => w.ledgerPendingMax, floor * TREND.emailShare],
+    ['commands lag', (w) => w.commandLagMax, floor],
+  ];
+  for (const [name, of, min] of backlogs) {
+    const limit = Math.max(TREND.backlogFactor * of(first), min);
+    if (!(of(last) <= limit)) problems.push(`soak: ${name} grew to ${of(last)} in window ${last.index} (window 2: ${of(first)}; limit ${limit})`);
+  }
+  return problems;
+}
+
+const n0 = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '—');
+const n1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '—');
+
+/** The window table, as Markdown. */
+export function windowTable(windows: readonly SoakWindow[]): string[] {
+  const head = [
+    'Window',
+    'Commands',
+    'p50 / p99 / max ms',
+    'RSS MiB (service / notifier)',
+    'Heap floor / mean MiB (service; notifier)',
+    'Outbox backlog max',
+    'Ledger pending max',
+    'Commands lag max',
+    'Outbox rows',
+    'Ledger rows',
+    'Suite RSS MiB',
+  ];
+  const mmss = (s: number) => `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}`;
+  const rows = windows.map((w) => [
+    `${w.index} (${mmss(w.fromS)}–${mmss(w.toS)})`,
+    n0(w.published),
+    `${n1(w.p50Ms)} / ${n1(w.p99Ms)} / ${n1(w.maxMs)}`,
+    `${n1(w.rssMb.attemptService)} / ${n1(w.rssMb.notifier)}`,
+    `${n1(w.heapMb.attemptService)} / ${n1(w.heapMeanMb.attemptService)}; ${n1(w.heapMb.notifier)} / ${n1(w.heapMeanMb.notifier)}`,
+    n0(w.outboxBacklogMax),
+    n0(w.ledgerPendingMax),
+    n0(w.commandLagMax),
+    n0(w.outboxRows),
+    n0(w.ledgerRows),
+    n0(w.suiteRssMb),
+  ]);
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)];
+}
