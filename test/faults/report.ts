@@ -72,8 +72,8 @@ export function renderTable(results: ScenarioResult[]): string {
 export const SOAK_DESCRIPTION =
   '9. **Soak** (issue #15) — 30 minutes (3 in the reduced run) at 1,000 commands/s of the learner workload with emails (the attempt-service, the notifier and the SendGrid stub, no fault), generated lazily in batches of fresh learners. ' +
   'Every 10 s (2 s) the suite samples each service\'s RSS (`VmRSS` in /proc/<pid>/status) and V8 heap (`nodejs_heap_size_used_bytes` from `/metrics`), the unpublished outbox rows, the ledger rows pending or sending and the commands consumer lag; ' +
-  'every command\'s latency runs from its publish to its outcome event\'s Kafka timestamp. Per 5-minute (30-second) window it reports means, p50/p99/max, the largest backlogs and the outbox and ledger table sizes, and draws docs/reliability-soak.png. ' +
-  '**No upward trend** (test/faults/soak-trend.ts), window 1 being warm-up: from window 2 to the last, each service\'s RSS and heap may rise at most 20 % net and 15 % along the least-squares line through the windows (at least 16 MiB either way), ' +
+  'every command\'s latency runs from its publish to its outcome event\'s Kafka timestamp. Per 5-minute (30-second) window it reports the mean RSS, the heap floor (the window\'s lowest sample, ≈ the live heap after a collection) and mean, p50/p99/max, the largest backlogs and the outbox and ledger table sizes, and draws docs/reliability-soak.png. ' +
+  '**No upward trend** (test/faults/soak-trend.ts), window 1 being warm-up: from window 2 to the last, each service\'s RSS and heap floor may rise at most 20 % net and 15 % along the least-squares line through the windows (at least 16 MiB either way), ' +
   'p99 at most ×2 + 50 ms, and each backlog at most ×2 or 2 s of traffic; table sizes are reported only (both tables keep 7 days of rows). A violation is a problem line and fails the scenario, as does the usual verdict.';
 
 /** Bugs the suite found, each fixed, each scenario kept (maintained by hand; the rest is generated). */
