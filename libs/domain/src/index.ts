@@ -8,3 +8,5 @@ export * from './timeout';
 export * from './cascade';
 export * from './attempt-lifecycle';
 export * from './status-email';
+export * from './attempt-reference';
+export * from './change-plan';
