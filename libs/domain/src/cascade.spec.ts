@@ -2,7 +2,7 @@ import type { Attempt } from './attempt.model';
 import { createAttempt } from './attempt-lifecycle';
 import { cascadeTargets, planCascade } from './cascade';
 import type { Exam } from './exam.model';
-import { parseProvidersConfig, policyFor, type ProvidersConfig } from './policy';
+import { parseProvidersConfig, type ProvidersConfig } from './policy';
 import { statusAlias, type Status } from './statuses';
 import { planStatusChange } from './change-plan';
 

@@ -1,0 +1,41 @@
+import type { CommandDataMap, CommandOfType, CommandType, RejectionReason } from '../../../../../libs/contracts/src';
+import type { AttemptReference, ProvidersConfig } from '../../../../../libs/domain/src';
+import type { BatchUnit } from '../batch-unit';
+import type { Cause, EventFactory } from '../event-factory';
+
+/** What a handler needs: the batch it works on, the event builders, the settings, the cause, time and ids. */
+export interface HandlerContext {
+  batch: BatchUnit;
+  events: EventFactory;
+  providers: ProvidersConfig;
+  cause: Cause;
+  now: Date;
+  newId: () => string;
+}
+
+export type Rejection = { kind: 'rejected'; reason: RejectionReason; message: string };
+
+/** What a command came to; the use case turns it into the command's outcome event. */
+export type CommandOutcome = { kind: 'applied' } | { kind: 'noop' } | Rejection;
+
+export const reject = (reason: RejectionReason, message: string): Rejection => ({ kind: 'rejected', reason, message });
+
+/**
+ * Whose rows a command touches, so the batch locks them (the event_key row of its outcome's Kafka
+ * key) and loads them before any command runs:
+ * - `course`: a course's exams; the outcome is keyed by the course;
+ * - `learner`: a learner named in the command;
+ * - `attempt`: the learner of the attempt a reference names (found first, by id or code, when the
+ *   reference does not name the learner).
+ * `examId`, when given, is an exam whose course's exams are loaded too.
+ */
+export type CommandTarget =
+  | { kind: 'course'; courseId: string; examId?: string }
+  | { kind: 'learner'; userId: string; examId?: string }
+  | { kind: 'attempt'; ref: AttemptReference; examId?: string };
+
+/** One command type: what it touches, and how it is applied (pure, on the batch in memory). */
+export interface CommandHandler<T extends CommandType> {
+  target(data: CommandDataMap[T]): CommandTarget;
+  handle(command: CommandOfType<T>, ctx: HandlerContext): CommandOutcome;
+}
