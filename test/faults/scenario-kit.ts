@@ -8,7 +8,7 @@ import { parseProvidersConfig, type ProvidersConfig } from '../../libs/domain/sr
 import { startSendGridStub, type SendGridStub } from '../support/sendgrid-stub';
 import { clientKafka, createTopics, freePort, resetFaultDatabase, ROOT, say, ServiceProcess, tail } from './fault-infra';
 import { faultPool, groupLag, ledgerRows, readAll, snapshot, tryQuery } from './observer';
-import { hashValue, ReferenceModel } from './reference-model';
+import { hashValue, ReferenceModel } from '../support/reference.model';
 import { summarizeDetails } from './report';
 import { judge, type Verdict } from './verdict';
 import type { OutMessage } from './workload';
@@ -93,7 +93,7 @@ export class World {
     readonly pool: Pool,
     private readonly providers: ProvidersConfig,
   ) {
-    this.ref = new ReferenceModel(providers);
+    this.ref = new ReferenceModel([], providers);
     this.logDir = join(o.runDir, o.id);
     this.groupId = `attempt-service-${o.id}-${o.runTag}`;
     this.notifierGroupId = `notifier-${o.id}-${o.runTag}`;
