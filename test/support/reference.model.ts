@@ -14,6 +14,8 @@ import {
   type ProvidersConfig,
   type TransitionRejection,
 } from '../../libs/domain/src';
+import { requestOf } from '../../apps/attempt-service/src/application/commands/create-attempt.handler';
+import { examOf } from '../../apps/attempt-service/src/application/commands/register-exam.handler';
 
 /**
  * The one reference of the attempt-service's behaviour for the tests, computed without Kafka or
@@ -279,19 +281,7 @@ export class ReferenceModel {
     if (d.provider !== undefined && !hasProvider(this.providers, d.provider)) return this.reject(c.type, 'UNKNOWN_PROVIDER');
     const holder = [...this.exams.values()].find((e) => e.courseId === d.courseId && e.contentId === d.contentId);
     if (holder && holder.examId !== d.examId) return this.reject(c.type, 'EXAM_CONFLICT');
-    const exam: Exam = {
-      examId: d.examId,
-      courseId: d.courseId,
-      contentId: d.contentId,
-      examName: d.examName,
-      courseName: d.courseName ?? null,
-      timeLimitMins: d.timeLimitMins,
-      isProctored: d.isProctored,
-      isPracticeExam: d.isPracticeExam,
-      isActive: d.isActive,
-      provider: d.provider ?? null,
-      externalId: d.externalId ?? null,
-    };
+    const exam = examOf(d);
     const current = this.exams.get(d.examId);
     if (current && JSON.stringify(current) === JSON.stringify(exam)) return { kind: 'noop', commandType: c.type };
     this.exams.set(d.examId, exam);
@@ -303,16 +293,7 @@ export class ReferenceModel {
     const exam = this.exams.get(d.examId);
     if (!exam) return this.reject(c.type, 'EXAM_NOT_FOUND');
     const existing = this.live.get(pairKey(d.examId, d.userId)) ?? null;
-    const created = createAttempt({
-      exam,
-      userId: d.userId,
-      takingAsProctored: d.takingAsProctored,
-      externalId: d.externalId ?? null,
-      additionalTimeMins: d.additionalTimeMins,
-      existing,
-      id: this.newId('attempt'),
-      attemptCode: this.newId('CODE'),
-    });
+    const created = createAttempt({ ...requestOf(d), exam, existing, id: this.newId('attempt'), attemptCode: this.newId('CODE') });
     if (!created.ok) return this.reject(c.type, 'ATTEMPT_ALREADY_EXISTS');
     if (created.value.replaced && existing) this.archive(existing, exam, 'replaced', c.id);
     this.insertNew(created.value.attempt, c.id);

@@ -1,22 +1,8 @@
 import type { Attempt } from './attempt.model';
+import { anAttempt } from '../../../test/support/domain.fixtures';
 import { matchAttempt, type AttemptLookup } from './attempt-reference';
 
-function attempt(id: string, examId: string, userId: string, attemptCode: string): Attempt {
-  return {
-    id,
-    attemptCode,
-    examId,
-    userId,
-    status: 'created',
-    startedAt: null,
-    completedAt: null,
-    takingAsProctored: true,
-    isSampleAttempt: false,
-    externalId: null,
-    allowedTimeLimitMins: 60,
-    version: 1,
-  };
-}
+const attempt = (id: string, examId: string, userId: string, attemptCode: string) => anAttempt({ id, examId, userId, attemptCode });
 
 const A = attempt('aaaaaaaa-0000-4000-8000-000000000001', 'exam-1', 'u1', 'CODE-A');
 const B = attempt('aaaaaaaa-0000-4000-8000-000000000002', 'exam-2', 'u1', 'CODE-B');

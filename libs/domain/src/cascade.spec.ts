@@ -1,3 +1,4 @@
+import { anExam } from '../../../test/support/domain.fixtures';
 import type { Attempt } from './attempt.model';
 import { createAttempt } from './attempt-lifecycle';
 import { cascadeTargets, planCascade } from './cascade';
@@ -10,20 +11,7 @@ const NOW = new Date('2024-03-01T12:00:00.000Z');
 const USER = 'user-1';
 
 function exam(contentId: string, overrides: Partial<Exam> = {}): Exam {
-  return {
-    examId: `exam-${contentId}`,
-    courseId: 'test_course',
-    contentId,
-    examName: contentId,
-    courseName: 'edx demo',
-    timeLimitMins: 21,
-    isProctored: true,
-    isPracticeExam: false,
-    isActive: true,
-    provider: null,
-    externalId: null,
-    ...overrides,
-  };
+  return anExam(`exam-${contentId}`, { courseId: 'test_course', contentId, examName: contentId, courseName: 'edx demo', timeLimitMins: 21, ...overrides });
 }
 
 /** The fixtures of test_cascading: the main exam plus a 2nd proctored, a practice, a timed and an inactive exam. */

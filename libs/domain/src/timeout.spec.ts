@@ -1,6 +1,6 @@
+import { anExam } from '../../../test/support/domain.fixtures';
 import type { Attempt } from './attempt.model';
 import { planTimeout } from './change-plan';
-import type { Exam } from './exam.model';
 import type { ProvidersConfig } from './policy';
 import { INCOMPLETE_STATUSES, COMPLETED_STATUSES, type Status } from './statuses';
 import { expiredAt, expiresAt, isExpired } from './timeout';
@@ -27,19 +27,7 @@ function attempt(overrides: Partial<Attempt> = {}): Attempt {
   };
 }
 
-const EXAM: Exam = {
-  examId: 'exam-1',
-  courseId: 'course-1',
-  contentId: 'block-1',
-  examName: 'Final',
-  courseName: null,
-  timeLimitMins: 21,
-  isProctored: true,
-  isPracticeExam: false,
-  isActive: true,
-  provider: null,
-  externalId: null,
-};
+const EXAM = anExam('exam-1', { timeLimitMins: 21 });
 
 /** planTimeout's change of the attempt itself, under ALLOW_TIMED_OUT_STATE as given (undefined: absent). */
 function timeOut(a: Attempt, allowTimedOutState: boolean | undefined, now: Date): StatusChange | null {

@@ -1,5 +1,6 @@
 import type { CommandDataMap, CommandOfType, CommandType, RejectionReason } from '../../../../../libs/contracts/src';
-import type { AttemptReference, ProvidersConfig } from '../../../../../libs/domain/src';
+import { matchAttempt, type AttemptReference, type ProvidersConfig } from '../../../../../libs/domain/src';
+import type { StoredAttempt } from '../../persistence/attempt.row';
 import type { BatchUnit } from '../batch-unit';
 import type { Cause, EventFactory } from '../event-factory';
 
@@ -38,4 +39,15 @@ export type CommandTarget =
 export interface CommandHandler<T extends CommandType> {
   target(data: CommandDataMap[T]): CommandTarget;
   handle(command: CommandOfType<T>, ctx: HandlerContext): CommandOutcome;
+}
+
+/**
+ * The attempt a command names (SPEC §3), or its rejection: an examId given must be registered, and the
+ * reference must name one attempt (libs/domain's matchAttempt).
+ */
+export function findAttempt(batch: BatchUnit, ref: AttemptReference): { attempt: StoredAttempt } | Rejection {
+  if (ref.examId !== undefined && !batch.exam(ref.examId)) return reject('EXAM_NOT_FOUND', 'the exam is not registered');
+  const attempt = matchAttempt(ref, batch.lookup);
+  if (!attempt) return reject('ATTEMPT_NOT_FOUND', 'no attempt matches the given attempt reference');
+  return { attempt };
 }

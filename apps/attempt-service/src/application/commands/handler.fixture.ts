@@ -1,5 +1,6 @@
 import type { Command, CommandDataMap, CommandOfType, CommandType } from '../../../../../libs/contracts/src';
 import type { Exam, ProvidersConfig } from '../../../../../libs/domain/src';
+import { anAttempt, anExam } from '../../../../../test/support/domain.fixtures';
 import type { StoredAttempt } from '../../persistence/attempt.row';
 import { keyScope } from '../../persistence/event-key.row';
 import { BatchUnit } from '../batch-unit';
@@ -15,42 +16,17 @@ export const PROVIDERS: ProvidersConfig = {
   providers: { software_secure: { ALLOW_TIMED_OUT_STATE: false } },
 };
 
-export function exam(examId: string, overrides: Partial<Exam> = {}): Exam {
-  return {
-    examId,
-    courseId: 'course-1',
-    contentId: `block-${examId}`,
-    examName: `Exam ${examId}`,
-    courseName: 'Course 1',
-    timeLimitMins: 60,
-    isProctored: true,
-    isPracticeExam: false,
-    isActive: true,
-    provider: null,
-    externalId: null,
-    ...overrides,
-  };
-}
+export const exam = anExam;
 
 let attempts = 0;
 
 export function attempt(examId: string, userId: string, overrides: Partial<StoredAttempt> = {}): StoredAttempt {
   attempts++;
+  const id = `aaaaaaaa-0000-4000-8000-${String(attempts).padStart(12, '0')}`;
   return {
-    id: `aaaaaaaa-0000-4000-8000-${String(attempts).padStart(12, '0')}`,
-    attemptCode: `CODE-${attempts}`,
-    examId,
-    userId,
+    ...anAttempt({ id, examId, userId, attemptCode: `CODE-${attempts}` }),
     username: `name-${userId}`,
     email: `${userId}@example.test`,
-    status: 'created',
-    startedAt: null,
-    completedAt: null,
-    takingAsProctored: true,
-    isSampleAttempt: false,
-    externalId: null,
-    allowedTimeLimitMins: 60,
-    version: 1,
     createdAt: new Date('2025-11-25T09:00:00.000Z'),
     ...overrides,
   };

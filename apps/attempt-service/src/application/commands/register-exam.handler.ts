@@ -1,3 +1,4 @@
+import type { RegisterExamData } from '../../../../../libs/contracts/src';
 import { hasProvider, type Exam } from '../../../../../libs/domain/src';
 import { reject, type CommandHandler } from './command-handler';
 
@@ -13,25 +14,30 @@ export const registerExamHandler: CommandHandler<'RegisterExam'> = {
     if (holder && holder.examId !== d.examId) {
       return reject('EXAM_CONFLICT', 'courseId and contentId already belong to another exam');
     }
-    const exam: Exam = {
-      examId: d.examId,
-      courseId: d.courseId,
-      contentId: d.contentId,
-      examName: d.examName,
-      courseName: d.courseName ?? null,
-      timeLimitMins: d.timeLimitMins,
-      isProctored: d.isProctored,
-      isPracticeExam: d.isPracticeExam,
-      isActive: d.isActive,
-      provider: d.provider ?? null,
-      externalId: d.externalId ?? null,
-    };
+    const exam = examOf(d);
     const current = batch.exam(d.examId);
     if (current && sameExam(current, exam)) return { kind: 'noop' };
     batch.putExam(exam);
     return { kind: 'applied' };
   },
 };
+
+/** The exam a RegisterExam command describes (absent optional fields are null). */
+export function examOf(d: RegisterExamData): Exam {
+  return {
+    examId: d.examId,
+    courseId: d.courseId,
+    contentId: d.contentId,
+    examName: d.examName,
+    courseName: d.courseName ?? null,
+    timeLimitMins: d.timeLimitMins,
+    isProctored: d.isProctored,
+    isPracticeExam: d.isPracticeExam,
+    isActive: d.isActive,
+    provider: d.provider ?? null,
+    externalId: d.externalId ?? null,
+  };
+}
 
 function sameExam(a: Exam, b: Exam): boolean {
   return (

@@ -1,6 +1,6 @@
-import { matchAttempt, removalEffects } from '../../../../../libs/domain/src';
+import { removalEffects } from '../../../../../libs/domain/src';
 import { archiveAttempt } from './attempt-writes';
-import { reject, type CommandHandler } from './command-handler';
+import { findAttempt, type CommandHandler } from './command-handler';
 
 /** RemoveAttempt: archive and delete the attempt named; its credit requirement goes when it had one. */
 export const removeAttemptHandler: CommandHandler<'RemoveAttempt'> = {
@@ -8,9 +8,9 @@ export const removeAttemptHandler: CommandHandler<'RemoveAttempt'> = {
 
   handle({ data: d }, ctx) {
     const { batch } = ctx;
-    if (d.examId !== undefined && !batch.exam(d.examId)) return reject('EXAM_NOT_FOUND', 'the exam is not registered');
-    const attempt = matchAttempt(d, batch.lookup);
-    if (!attempt) return reject('ATTEMPT_NOT_FOUND', 'no attempt matches the given attempt reference');
+    const found = findAttempt(batch, d);
+    if ('kind' in found) return found;
+    const { attempt } = found;
     const exam = batch.examOf(attempt);
     archiveAttempt(ctx, attempt, exam, 'removed');
     if (removalEffects(attempt).removesCredit) batch.emit(ctx.events.creditRemoved(attempt, exam), ctx.cause);

@@ -1,6 +1,6 @@
-import { matchAttempt, planStatusChange, type TransitionRejection } from '../../../../../libs/domain/src';
+import { planStatusChange, type TransitionRejection } from '../../../../../libs/domain/src';
 import { planContext, storePlan } from './attempt-writes';
-import { reject, type CommandHandler, type Rejection } from './command-handler';
+import { findAttempt, reject, type CommandHandler, type Rejection } from './command-handler';
 
 /** UpdateAttemptStatus: the attempt named, through the transition rules, with its cascade (SPEC §2). */
 export const updateAttemptStatusHandler: CommandHandler<'UpdateAttemptStatus'> = {
@@ -8,9 +8,9 @@ export const updateAttemptStatusHandler: CommandHandler<'UpdateAttemptStatus'> =
 
   handle({ data: d }, ctx) {
     const { batch } = ctx;
-    if (d.examId !== undefined && !batch.exam(d.examId)) return reject('EXAM_NOT_FOUND', 'the exam is not registered');
-    const attempt = matchAttempt(d, batch.lookup);
-    if (!attempt) return reject('ATTEMPT_NOT_FOUND', 'no attempt matches the given attempt reference');
+    const found = findAttempt(batch, d);
+    if ('kind' in found) return found;
+    const { attempt } = found;
     const exam = batch.examOf(attempt);
     const plan = planStatusChange(attempt, exam, d.toStatus, planContext(batch, attempt, exam, ctx.providers, ctx.newId));
     if (!plan.ok) return rejectionOf(plan.error);
