@@ -4,11 +4,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Pool } from 'pg';
 import { parseCommand } from '../../libs/contracts/src';
-import { parseProvidersConfig, type ProvidersConfig } from '../../libs/domain/src';
+import type { ProvidersConfig } from '../../libs/domain/src';
 import { startSendGridStub, type SendGridStub } from '../support/sendgrid-stub';
 import { clientKafka, createTopics, freePort, resetFaultDatabase, ROOT, say, ServiceProcess, tail } from './fault-infra';
 import { faultPool, groupLag, ledgerRows, readAll, snapshot, tryQuery } from './observer';
-import { hashValue, ReferenceModel } from '../support/reference.model';
+import { hashValue, loadProviders as loadProvidersFile, ReferenceModel } from '../support/reference.model';
 import { summarizeDetails } from './report';
 import { judge, type Verdict } from './verdict';
 import type { OutMessage } from './workload';
@@ -57,9 +57,7 @@ export interface TopicSet {
 }
 
 export function loadProviders(): ProvidersConfig {
-  const parsed = parseProvidersConfig(JSON.parse(readFileSync(join(ROOT, 'config/providers.json'), 'utf8')));
-  if (!parsed.ok) throw new Error(`config/providers.json: ${parsed.error.join('; ')}`);
-  return parsed.value;
+  return loadProvidersFile(join(ROOT, 'config/providers.json'));
 }
 
 const bytesOf = (v: OutMessage['value']) => (v === null ? 0 : Buffer.isBuffer(v) ? v.length : Buffer.byteLength(v, 'utf8'));
