@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import type { Command, RejectionReason } from '../../../../libs/contracts/src';
+import type { Command } from '../../../../libs/contracts/src';
 import type { ProvidersConfig } from '../../../../libs/domain/src';
 import { inTransaction, isInputDbError, type SqlRunner } from '../../../../libs/platform/src/database/sql-runner';
 import { AttemptBatchRepository, commandKey, type CommandRef } from '../persistence/attempt-batch.repository';
@@ -8,8 +8,8 @@ import { keyScope } from '../persistence/event-key.row';
 import type { OutboxRecord } from '../persistence/outbox-message.row';
 import type { OutboxHandoff } from '../outbox/outbox-handoff';
 import { BatchUnit } from './batch-unit';
-import { handleAttemptTimeout } from './commands/attempt-timeout.handler';
-import type { CommandTarget, HandlerContext } from './commands/command-handler';
+import { handleAttemptTimeout, type TimeoutOutcome } from './commands/attempt-timeout.handler';
+import type { CommandOutcome, CommandTarget, HandlerContext } from './commands/command-handler';
 import { handleCommand, targetOf } from './commands/command-handlers';
 import type { Cause, EventFactory } from './event-factory';
 
@@ -29,14 +29,8 @@ export type CommandInput =
   | { kind: 'unreadable'; reason: string; dlq: { key: string | null; value: Buffer | null; headers: Record<string, string> } }
   | { kind: 'timeout'; attemptId: string; sweepId: string };
 
-export type Outcome =
-  | { kind: 'applied' }
-  | { kind: 'noop' }
-  | { kind: 'rejected'; reason: RejectionReason; message: string }
-  | { kind: 'duplicate' }
-  | { kind: 'dead-lettered'; reason: string }
-  | { kind: 'timed-out' }
-  | { kind: 'not-expired' };
+/** What became of an input: its handler's outcome, or a repeat, or a dead letter. */
+export type Outcome = CommandOutcome | TimeoutOutcome | { kind: 'duplicate' } | { kind: 'dead-lettered'; reason: string };
 
 export interface ProcessedInput {
   input: CommandInput;
