@@ -309,8 +309,8 @@ export class ReferenceModel {
     const plan = planStatusChange(attempt, exam, d.toStatus, {
       providers: this.providers,
       now,
-      courseExams: [...this.exams.values()].filter((e) => e.courseId === exam.courseId),
-      learnerAttempts: [...this.live.values()].filter((a) => a.userId === attempt.userId),
+      courseExams: (courseId) => [...this.exams.values()].filter((e) => e.courseId === courseId),
+      learnerAttempts: (userId) => [...this.live.values()].filter((a) => a.userId === userId),
       newAttemptIds: () => ({ id: this.newId('attempt'), attemptCode: this.newId('CODE') }),
     });
     if (!plan.ok) return this.reject(c.type, rejectionCode(plan.error));

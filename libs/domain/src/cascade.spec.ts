@@ -72,8 +72,8 @@ class World {
     const r = planStatusChange(a, e, to, {
       providers: this.providers,
       now,
-      courseExams: this.exams,
-      learnerAttempts: this.attempts.filter((x) => x.userId === USER),
+      courseExams: (courseId) => this.exams.filter((x) => x.courseId === courseId),
+      learnerAttempts: (userId) => this.attempts.filter((x) => x.userId === userId),
       newAttemptIds: () => {
         const n = this.nextId++;
         return { id: `a-${n}`, attemptCode: `CODE-${n}` };

@@ -47,12 +47,12 @@ export interface PlanContext {
   providers: ProvidersConfig;
   /** the service's clock when the change is applied. */
   now: Date;
-  /** the exams of the attempt's course (what a cascade may touch). */
-  courseExams: readonly Exam[];
-  /** the learner's live attempts, the changing one included. */
-  learnerAttempts: readonly Attempt[];
+  /** the exams of a course (what a cascade may touch); asked only when a change cascades. */
+  courseExams(courseId: string): readonly Exam[];
+  /** a learner's live attempts as they were before this plan; asked only when a change cascades. */
+  learnerAttempts(userId: string): readonly Attempt[];
   /** the id and attempt code (upper-case UUID) of an attempt a cascade creates, chosen by the caller. */
-  newAttemptIds: () => { id: string; attemptCode: string };
+  newAttemptIds(): { id: string; attemptCode: string };
 }
 
 /**
@@ -88,13 +88,19 @@ export function planTimeout(attempt: Attempt, exam: Exam, ctx: PlanContext): Cha
   return plan.ok && plan.value.kind === 'changed' ? plan.value : null;
 }
 
-/** The learner's attempts as the plan changes them, and the steps so far. */
+/** The steps so far, and the learner's attempts as the plan changes them (over the caller's). */
 class Planner {
   readonly steps: PlannedStep[] = [];
-  private readonly attempts = new Map<string, Attempt>();
+  /** attempts this plan changed or created, by id, as they are now */
+  private readonly changed = new Map<string, Attempt>();
+  private readonly created: Attempt[] = [];
 
-  constructor(private readonly ctx: PlanContext) {
-    for (const a of ctx.learnerAttempts) this.attempts.set(a.id, a);
+  constructor(private readonly ctx: PlanContext) {}
+
+  /** The learner's attempts as they are at this point of the plan (the caller's order, then the created ones). */
+  private attemptsOf(userId: string): Attempt[] {
+    const now = (a: Attempt) => this.changed.get(a.id) ?? a;
+    return [...this.ctx.learnerAttempts(userId).map(now), ...this.created.map(now)];
   }
 
   change(
@@ -108,7 +114,7 @@ class Planner {
     if (!decision.ok) return decision;
     if (decision.value.kind === 'noop') return ok('noop');
     const change = decision.value;
-    this.attempts.set(attempt.id, change.attempt);
+    this.changed.set(attempt.id, change.attempt);
     this.steps.push({ kind: 'change', exam, before: attempt, change, cascadeFromAttemptId: o.cascadeFrom });
     if (change.cascades) this.cascade(change.attempt, exam);
     return ok('applied');
@@ -117,20 +123,20 @@ class Planner {
   private cascade(trigger: Attempt, triggerExam: Exam): void {
     const steps = planCascade({
       triggerExam,
-      courseExams: this.ctx.courseExams.filter((e) => e.courseId === triggerExam.courseId),
-      learnerAttempts: [...this.attempts.values()],
+      courseExams: this.ctx.courseExams(triggerExam.courseId),
+      learnerAttempts: this.attemptsOf(trigger.userId),
       now: this.ctx.now,
     });
     for (const step of steps) {
       switch (step.kind) {
         case 'time-out': {
-          const current = this.attempts.get(step.attempt.id);
-          if (current) this.change(current, step.exam, 'timed_out', { cascade: true, cascadeFrom: null, expiredAt: step.expiredAt });
+          const current = this.changed.get(step.attempt.id) ?? step.attempt;
+          this.change(current, step.exam, 'timed_out', { cascade: true, cascadeFrom: null, expiredAt: step.expiredAt });
           break;
         }
         case 'decline': {
-          const current = this.attempts.get(step.attempt.id);
-          if (current) this.change(current, step.exam, 'declined', { cascade: false, cascadeFrom: trigger.id });
+          const current = this.changed.get(step.attempt.id) ?? step.attempt;
+          this.change(current, step.exam, 'declined', { cascade: false, cascadeFrom: trigger.id });
           break;
         }
         case 'create-and-decline': {
@@ -145,7 +151,7 @@ class Planner {
           });
           if (!created.ok) break; // cannot happen: the plan only creates where no attempt exists
           const attempt = created.value.attempt;
-          this.attempts.set(attempt.id, attempt);
+          this.created.push(attempt);
           this.steps.push({ kind: 'create', exam: step.exam, attempt, cascadeFromAttemptId: trigger.id });
           this.change(attempt, step.exam, 'declined', { cascade: false, cascadeFrom: trigger.id });
           break;

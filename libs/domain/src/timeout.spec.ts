@@ -38,8 +38,8 @@ function timeOut(a: Attempt, allowTimedOutState: boolean | undefined, now: Date)
   const plan = planTimeout(a, EXAM, {
     providers,
     now,
-    courseExams: [EXAM],
-    learnerAttempts: [a],
+    courseExams: () => [EXAM],
+    learnerAttempts: () => [a],
     newAttemptIds: () => ({ id: 'unused', attemptCode: 'UNUSED' }),
   });
   return plan?.trigger.change ?? null;

@@ -19,7 +19,7 @@ export function handleAttemptTimeout(input: AttemptTimeout, ctx: HandlerContext)
   const attempt = batch.attemptById(input.attemptId);
   if (!attempt) return { kind: 'not-expired' };
   const exam = batch.examOf(attempt);
-  const plan = planTimeout(attempt, exam, planContext(batch, attempt, exam, ctx.providers, ctx.newId));
+  const plan = planTimeout(attempt, exam, planContext(batch, ctx.providers, ctx.newId));
   if (!plan) return { kind: 'not-expired' };
   storePlan(ctx, plan, null);
   return { kind: 'timed-out' };

@@ -14,13 +14,13 @@ export interface WriteContext {
   cause: Cause;
 }
 
-/** What planStatusChange needs from the batch: the learner's attempts and the course's exams, as they are now. */
-export function planContext(batch: BatchUnit, attempt: StoredAttempt, exam: Exam, providers: ProvidersConfig, newId: () => string): PlanContext {
+/** What planStatusChange needs from the batch (read only when a change cascades). */
+export function planContext(batch: BatchUnit, providers: ProvidersConfig, newId: () => string): PlanContext {
   return {
     providers,
     now: batch.now,
-    courseExams: batch.courseExams(exam.courseId),
-    learnerAttempts: batch.attemptsOfUser(attempt.userId),
+    courseExams: (courseId) => batch.courseExams(courseId),
+    learnerAttempts: (userId) => batch.attemptsOfUser(userId),
     newAttemptIds: () => ({ id: newId(), attemptCode: newId().toUpperCase() }),
   };
 }

@@ -12,7 +12,7 @@ export const updateAttemptStatusHandler: CommandHandler<'UpdateAttemptStatus'> =
     if ('kind' in found) return found;
     const { attempt } = found;
     const exam = batch.examOf(attempt);
-    const plan = planStatusChange(attempt, exam, d.toStatus, planContext(batch, attempt, exam, ctx.providers, ctx.newId));
+    const plan = planStatusChange(attempt, exam, d.toStatus, planContext(batch, ctx.providers, ctx.newId));
     if (!plan.ok) return rejectionOf(plan.error);
     if (plan.value.kind === 'noop') return { kind: 'noop' };
     storePlan(ctx, plan.value, d.reason ?? null);
