@@ -3,7 +3,7 @@ import { createAttempt } from './attempt-lifecycle';
 import { planCascade } from './cascade';
 import type { Exam } from './exam.model';
 import { policyFor, type ProvidersConfig } from './policy';
-import { err, ok, type Result } from './result';
+import { ok, type Result } from './result';
 import { expiredAt } from './timeout';
 import { changeStatus, type StatusChange, type TransitionRejection } from './transition';
 
@@ -69,12 +69,10 @@ export function planStatusChange(
   expiredAtTime?: Date,
 ): Result<StatusChangePlan, TransitionRejection> {
   const planner = new Planner(ctx);
-  const first = planner.change(attempt, exam, requested, { cascade: true, cascadeFrom: null, expiredAt: expiredAtTime });
-  if (!first.ok) return first;
-  if (first.value === 'noop') return ok({ kind: 'noop' });
-  const [trigger] = planner.steps;
-  if (trigger.kind !== 'change') return err({ code: 'INVALID_STATUS', requested }); // cannot happen: the first step is the change
-  return ok({ kind: 'changed', trigger, steps: planner.steps });
+  const trigger = planner.change(attempt, exam, requested, { cascade: true, cascadeFrom: null, expiredAt: expiredAtTime });
+  if (!trigger.ok) return trigger;
+  if (trigger.value === null) return ok({ kind: 'noop' });
+  return ok({ kind: 'changed', trigger: trigger.value, steps: planner.steps });
 }
 
 /**
@@ -108,16 +106,17 @@ class Planner {
     exam: Exam,
     requested: string,
     o: { cascade: boolean; cascadeFrom: string | null; expiredAt?: Date },
-  ): Result<'applied' | 'noop', TransitionRejection> {
+  ): Result<PlannedChange | null, TransitionRejection> {
     const policy = policyFor(this.ctx.providers, exam.provider);
     const decision = changeStatus(attempt, requested, { policy, now: this.ctx.now, cascade: o.cascade, expiredAt: o.expiredAt });
     if (!decision.ok) return decision;
-    if (decision.value.kind === 'noop') return ok('noop');
+    if (decision.value.kind === 'noop') return ok(null);
     const change = decision.value;
+    const step: PlannedChange = { kind: 'change', exam, before: attempt, change, cascadeFromAttemptId: o.cascadeFrom };
     this.changed.set(attempt.id, change.attempt);
-    this.steps.push({ kind: 'change', exam, before: attempt, change, cascadeFromAttemptId: o.cascadeFrom });
+    this.steps.push(step);
     if (change.cascades) this.cascade(change.attempt, exam);
-    return ok('applied');
+    return ok(step);
   }
 
   private cascade(trigger: Attempt, triggerExam: Exam): void {
