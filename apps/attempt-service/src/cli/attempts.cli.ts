@@ -4,19 +4,7 @@ import pino from 'pino';
 import { DataSource } from 'typeorm';
 import { buildCommand, InvalidCommandError, UUID_PATTERN, type Command } from '../../../../libs/contracts/src';
 import { isStatus } from '../../../../libs/domain/src';
-import {
-  EXIT_FAILED,
-  EXIT_OK,
-  errorMessage,
-  options,
-  required,
-  runAsProcess,
-  runCli,
-  UsageError,
-  type Io,
-  type OptionValues,
-  type Subcommand,
-} from '../../../../libs/platform/src/cli/cli-program';
+import { EXIT_FAILED, EXIT_OK, errorMessage, options, required, runAsProcess, runCli, UsageError, type Io, type OptionValues, type Subcommand } from '../../../../libs/platform/src/cli/cli-program';
 import { poolOf } from '../../../../libs/platform/src/database/sql-runner';
 import { connectIdempotentProducer, createKafka } from '../../../../libs/platform/src/kafka/kafka-client';
 import { createLogger, type Logger } from '../../../../libs/platform/src/logging/logger';

@@ -1,16 +1,6 @@
 import { DataSource } from 'typeorm';
 import { ID_PATTERN } from '../../../../libs/contracts/src';
-import {
-  EXIT_FAILED,
-  EXIT_OK,
-  options,
-  runAsProcess,
-  runCli,
-  UsageError,
-  type Io,
-  type OptionValues,
-  type Subcommand,
-} from '../../../../libs/platform/src/cli/cli-program';
+import { EXIT_FAILED, EXIT_OK, options, runAsProcess, runCli, UsageError, type Io, type OptionValues, type Subcommand } from '../../../../libs/platform/src/cli/cli-program';
 import { scrubEmails } from '../../../../libs/platform/src/logging/logger';
 import { loadNotifierConfig, type NotifierConfig } from '../config/notifier.config';
 import { notifierDataSourceOptions } from '../persistence/data-source';

@@ -1,5 +1,5 @@
 import type { CommandDataMap, CommandOfType, CommandType, RejectionReason } from '../../../../../libs/contracts/src';
-import { matchAttempt, type AttemptReference, type ProvidersConfig } from '../../../../../libs/domain/src';
+import { matchAttempt, type AttemptReference, type Exam, type ProvidersConfig } from '../../../../../libs/domain/src';
 import type { StoredAttempt } from '../../persistence/attempt.row';
 import type { BatchUnit } from '../batch-unit';
 import type { Cause, EventFactory } from '../event-factory';
@@ -42,12 +42,25 @@ export interface CommandHandler<T extends CommandType> {
 }
 
 /**
- * The attempt a command names (SPEC §3), or its rejection: an examId given must be registered, and the
- * reference must name one attempt (libs/domain's matchAttempt).
+ * The handler of a command that names an attempt: its target is that attempt's learner; an examId
+ * given must be registered and the reference must name one attempt (libs/domain's matchAttempt),
+ * else the command is rejected; then `apply` runs on the attempt found and its exam.
  */
-export function findAttempt(batch: BatchUnit, ref: AttemptReference): { attempt: StoredAttempt } | Rejection {
-  if (ref.examId !== undefined && !batch.exam(ref.examId)) return reject('EXAM_NOT_FOUND', 'the exam is not registered');
-  const attempt = matchAttempt(ref, batch.lookup);
-  if (!attempt) return reject('ATTEMPT_NOT_FOUND', 'no attempt matches the given attempt reference');
-  return { attempt };
+export function attemptCommandHandler<T extends CommandType>(
+  apply: (found: { attempt: StoredAttempt; exam: Exam }, command: CommandOfType<T>, ctx: HandlerContext) => CommandOutcome,
+): CommandHandler<T> {
+  return {
+    target(d) {
+      const ref: AttemptReference = d;
+      return { kind: 'attempt', ref, examId: ref.examId };
+    },
+    handle(command, ctx) {
+      const ref: AttemptReference = command.data;
+      const { batch } = ctx;
+      if (ref.examId !== undefined && !batch.exam(ref.examId)) return reject('EXAM_NOT_FOUND', 'the exam is not registered');
+      const attempt = matchAttempt(ref, batch.lookup);
+      if (!attempt) return reject('ATTEMPT_NOT_FOUND', 'no attempt matches the given attempt reference');
+      return apply({ attempt, exam: batch.examOf(attempt) }, command, ctx);
+    },
+  };
 }

@@ -1,24 +1,15 @@
 import { planStatusChange, type TransitionRejection } from '../../../../../libs/domain/src';
 import { planContext, storePlan } from './attempt-writes';
-import { findAttempt, reject, type CommandHandler, type Rejection } from './command-handler';
+import { attemptCommandHandler, reject, type Rejection } from './command-handler';
 
 /** UpdateAttemptStatus: the attempt named, through the transition rules, with its cascade (SPEC §2). */
-export const updateAttemptStatusHandler: CommandHandler<'UpdateAttemptStatus'> = {
-  target: (d) => ({ kind: 'attempt', ref: d, examId: d.examId }),
-
-  handle({ data: d }, ctx) {
-    const { batch } = ctx;
-    const found = findAttempt(batch, d);
-    if ('kind' in found) return found;
-    const { attempt } = found;
-    const exam = batch.examOf(attempt);
-    const plan = planStatusChange(attempt, exam, d.toStatus, planContext(batch, ctx.providers, ctx.newId));
-    if (!plan.ok) return rejectionOf(plan.error);
-    if (plan.value.kind === 'noop') return { kind: 'noop' };
-    storePlan(ctx, plan.value, d.reason ?? null);
-    return { kind: 'applied' };
-  },
-};
+export const updateAttemptStatusHandler = attemptCommandHandler<'UpdateAttemptStatus'>(({ attempt, exam }, { data: d }, ctx) => {
+  const plan = planStatusChange(attempt, exam, d.toStatus, planContext(ctx.batch, ctx.providers, ctx.newId));
+  if (!plan.ok) return rejectionOf(plan.error);
+  if (plan.value.kind === 'noop') return { kind: 'noop' };
+  storePlan(ctx, plan.value, d.reason ?? null);
+  return { kind: 'applied' };
+});
 
 function rejectionOf(r: TransitionRejection): Rejection {
   switch (r.code) {
