@@ -1,5 +1,5 @@
 import { keyScope } from '../persistence/event-key.row';
-import { attempt, exam, world } from './commands/handler.fixture';
+import { attempt, exam, world } from '../../../../test/support/attempt-handlers.fixture';
 
 const CAUSE = { type: 'command' as const, id: 'cmd-1', correlationId: 'corr-1' };
 

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { attemptRecord } from '../persistence/attempt.row';
 import type { OutboxHandoff } from '../outbox/outbox-handoff';
-import { attempt, command, exam, PROVIDERS, TOPICS } from './commands/handler.fixture';
+import { attempt, command, exam, PROVIDERS, TOPICS } from '../../../../test/support/attempt-handlers.fixture';
 import { EventFactory } from './event-factory';
 import { ProcessCommandsUseCase, type CommandInput } from './process-commands.use-case';
 

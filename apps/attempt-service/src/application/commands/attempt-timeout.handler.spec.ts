@@ -1,5 +1,5 @@
 import { handleAttemptTimeout } from './attempt-timeout.handler';
-import { attempt, exam, NOW, world } from './handler.fixture';
+import { attempt, exam, NOW, world } from '../../../../../test/support/attempt-handlers.fixture';
 
 const SWEEP = { type: 'sweeper' as const, id: 'sweep-1', correlationId: 'sweep-1' };
 

@@ -1,6 +1,6 @@
 import { COMMAND_TYPES } from '../../../../../libs/contracts/src';
 import { COMMAND_HANDLERS, targetOf } from './command-handlers';
-import { command } from './handler.fixture';
+import { command } from '../../../../../test/support/attempt-handlers.fixture';
 
 describe('the command handler map', () => {
   it('has exactly one handler per command type', () => {

@@ -1,5 +1,5 @@
 import { createAttemptHandler } from './create-attempt.handler';
-import { attempt, command, exam, NOW, world } from './handler.fixture';
+import { attempt, command, exam, NOW, world } from '../../../../../test/support/attempt-handlers.fixture';
 
 const data = (examId = 'e1', userId = 'u1') => ({
   examId,

@@ -1,5 +1,5 @@
 import { registerExamHandler } from './register-exam.handler';
-import { command, exam, world } from './handler.fixture';
+import { command, exam, world } from '../../../../../test/support/attempt-handlers.fixture';
 
 const data = (overrides: Record<string, unknown> = {}) => ({
   examId: 'e1',

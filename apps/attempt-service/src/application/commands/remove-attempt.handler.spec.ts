@@ -1,5 +1,5 @@
 import { removeAttemptHandler } from './remove-attempt.handler';
-import { attempt, command, exam, world } from './handler.fixture';
+import { attempt, command, exam, world } from '../../../../../test/support/attempt-handlers.fixture';
 
 describe('RemoveAttempt handler', () => {
   it('targets the learner of the attempt it names', () => {

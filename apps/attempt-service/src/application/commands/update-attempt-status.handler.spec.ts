@@ -1,5 +1,5 @@
 import { updateAttemptStatusHandler } from './update-attempt-status.handler';
-import { attempt, command, exam, NOW, world } from './handler.fixture';
+import { attempt, command, exam, NOW, world } from '../../../../../test/support/attempt-handlers.fixture';
 
 describe('UpdateAttemptStatus handler', () => {
   const started = () => attempt('e1', 'u1', { status: 'started', startedAt: new Date(NOW.getTime() - 10 * 60_000), version: 2 });

@@ -1,11 +1,11 @@
-import type { Command, CommandDataMap, CommandOfType, CommandType } from '../../../../../libs/contracts/src';
-import type { Exam, ProvidersConfig } from '../../../../../libs/domain/src';
-import { anAttempt, anExam } from '../../../../../test/support/domain.fixtures';
-import type { StoredAttempt } from '../../persistence/attempt.row';
-import { keyScope } from '../../persistence/event-key.row';
-import { BatchUnit } from '../batch-unit';
-import { EventFactory, type Cause } from '../event-factory';
-import type { HandlerContext } from './command-handler';
+import type { Command, CommandDataMap, CommandOfType, CommandType } from '../../libs/contracts/src';
+import type { Exam, ProvidersConfig } from '../../libs/domain/src';
+import { anAttempt, anExam } from './domain.fixtures';
+import type { StoredAttempt } from '../../apps/attempt-service/src/persistence/attempt.row';
+import { keyScope } from '../../apps/attempt-service/src/persistence/event-key.row';
+import { BatchUnit } from '../../apps/attempt-service/src/application/batch-unit';
+import { EventFactory, type Cause } from '../../apps/attempt-service/src/application/event-factory';
+import type { HandlerContext } from '../../apps/attempt-service/src/application/commands/command-handler';
 
 /** Test fixtures for the handlers: a batch in memory (no database), its exams, attempts and events. */
 
