@@ -1,11 +1,10 @@
-import { parseArgs } from 'node:util';
 import type { IHeaders, Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import pino from 'pino';
 import { DataSource } from 'typeorm';
 import { buildCommand, InvalidCommandError, UUID_PATTERN, type Command } from '../../../../libs/contracts/src';
 import { isStatus } from '../../../../libs/domain/src';
-import { ConfigError } from '../../../../libs/platform/src/config/env-reader';
+import { EXIT_FAILED, EXIT_OK, errorMessage, options, required, runAsProcess, runCli, UsageError, type Io, type OptionValues, type Subcommand } from '../../../../libs/platform/src/cli/cli-program';
 import { poolOf } from '../../../../libs/platform/src/database/sql-runner';
 import { connectIdempotentProducer, createKafka } from '../../../../libs/platform/src/kafka/kafka-client';
 import { createLogger, scrubEmails, type Logger } from '../../../../libs/platform/src/logging/logger';
@@ -18,11 +17,6 @@ import { droppedTypeOf } from '../outbox/outbox-parking';
 
 /** The CloudEvents `source` of the commands this command line runs (with a fresh id each time). */
 export const CLI_SOURCE = 'urn:proctoring:cli';
-
-/** Exit codes: 0 done, 1 failed or refused, 2 bad usage. */
-const EXIT_OK = 0;
-const EXIT_FAILED = 1;
-const EXIT_USAGE = 2;
 
 const USAGE = `Usage: npm run attempts -- <command> [options]
 
@@ -46,15 +40,6 @@ Commands:
 Configuration comes from the same environment variables as the attempt-service (see .env.example).`;
 
 const UUID = new RegExp(UUID_PATTERN);
-
-interface Io {
-  out(line: string): void;
-  err(line: string): void;
-}
-
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 /** What a subcommand needs, opened only when it is first used. */
 class CliContext {
@@ -497,7 +482,7 @@ async function publishPending(ctx: CliContext, io: Io): Promise<void> {
       io.out('A running attempt-service publishes the events');
     }
   } catch (e) {
-    io.err(`The events could not be published now (${message(e)}); they stay in the outbox until the attempt-service publishes them`);
+    io.err(`The events could not be published now (${errorMessage(e)}); they stay in the outbox until the attempt-service publishes them`);
   } finally {
     await relay.stop();
   }
@@ -514,7 +499,7 @@ function build<T>(fn: () => T): T {
 
 type AttemptRef = { kind: 'id'; attemptId: string } | { kind: 'pair'; examId: string; userId: string };
 
-function attemptRef(v: Record<string, string | boolean | undefined>): AttemptRef {
+function attemptRef(v: OptionValues): AttemptRef {
   const { attempt, exam, user } = v;
   if (typeof attempt === 'string') {
     if (exam !== undefined || user !== undefined) throw new UsageError('give either --attempt or --exam and --user');
@@ -525,30 +510,9 @@ function attemptRef(v: Record<string, string | boolean | undefined>): AttemptRef
   throw new UsageError('give either --attempt or --exam and --user');
 }
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
-
-function options(args: string[], spec: OptionSpec): Record<string, string | boolean | undefined> {
-  try {
-    const { values } = parseArgs({ args, options: spec, strict: true, allowPositionals: false });
-    return values;
-  } catch (e) {
-    throw new UsageError(message(e));
-  }
-}
-
-function required(v: Record<string, string | boolean | undefined>, name: string, opts: { allowEmpty?: boolean } = {}): string {
-  const value = v[name];
-  if (typeof value !== 'string' || (value === '' && !opts.allowEmpty)) throw new UsageError(`--${name} is required`);
-  return value;
-}
-
-function message(e: unknown): string {
-  return scrubEmails(e instanceof Error ? e.message : String(e));
-}
-
 // ---- entry point ----------------------------------------------------------------------------
 
-const COMMANDS: Record<string, (args: string[], io: Io, open: () => CliContext) => Promise<number>> = {
+const COMMANDS: Record<string, Subcommand<CliContext>> = {
   'set-status': setStatus,
   remove,
   show,
@@ -556,55 +520,25 @@ const COMMANDS: Record<string, (args: string[], io: Io, open: () => CliContext) 
   outbox,
 };
 
-export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const [name, ...args] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.out(USAGE);
-    return name === undefined ? EXIT_USAGE : EXIT_OK;
-  }
-  const command = COMMANDS[name];
-  if (!command) {
-    io.err(`Unknown command ${name}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  const opened: { ctx: CliContext | null } = { ctx: null };
-  const open = (): CliContext => {
-    if (opened.ctx) return opened.ctx;
-    const config = loadAttemptServiceConfig(env, { http: false });
-    // Log lines go to stderr (stdout is the command's output), warnings only unless LOG_LEVEL is set.
-    const level = env.LOG_LEVEL ? config.logLevel : 'warn';
-    opened.ctx = new CliContext(config, createLogger('attempts-cli', level, pino.destination({ dest: 2, sync: true })));
-    return opened.ctx;
-  };
-  try {
-    // Fail fast on configuration before any output that suggests work was started.
-    if (name !== 'set-status') open();
-    return await command(args, io, open);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      io.err(`${e.message}\n\n${USAGE}`);
-      return EXIT_USAGE;
-    }
-    if (e instanceof ConfigError) {
-      io.err(e.message);
-      return EXIT_FAILED;
-    }
-    io.err(`attempts ${name} failed: ${message(e)}`);
-    return EXIT_FAILED;
-  } finally {
-    await opened.ctx?.close();
-  }
+export function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return runCli(
+    {
+      name: 'attempts',
+      usage: USAGE,
+      commands: COMMANDS,
+      open: (e) => {
+        const config = loadAttemptServiceConfig(e, { http: false });
+        // Log lines go to stderr (stdout is the command's output), warnings only unless LOG_LEVEL is set.
+        const level = e.LOG_LEVEL ? config.logLevel : 'warn';
+        return new CliContext(config, createLogger('attempts-cli', level, pino.destination({ dest: 2, sync: true })));
+      },
+      // set-status prints its opening line first, as the original management command does
+      opensFirst: (name) => name !== 'set-status',
+    },
+    argv,
+    io,
+    env,
+  );
 }
 
-if (require.main === module) {
-  const io: Io = {
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
-  };
-  main(process.argv.slice(2), io)
-    .then((code) => process.exit(code))
-    .catch((e: unknown) => {
-      process.stderr.write(`attempts failed: ${message(e)}\n`);
-      process.exit(EXIT_FAILED);
-    });
-}
+if (require.main === module) runAsProcess('attempts', (argv, io) => main(argv, io));

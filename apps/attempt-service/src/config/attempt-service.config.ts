@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { parseProvidersConfig, type ProvidersConfig } from '../../../../libs/domain/src';
+import type { ProvidersConfig } from '../../../../libs/domain/src';
+import { readProvidersFile } from '../../../../libs/platform/src/config/providers-file';
 import { CONSUMER_GROUPS, TOPICS } from '../../../../libs/contracts/src';
 import { EnvReader } from '../../../../libs/platform/src/config/env-reader';
 import { readKafkaSettings, type KafkaSettings } from '../../../../libs/platform/src/config/kafka.config';
@@ -143,20 +143,4 @@ function eventSource(r: EnvReader): string {
   const value = r.string('EVENT_SOURCE', 'urn:proctoring:attempt-service');
   if (value.length > 255 || /[\s\p{Cc}]/u.test(value)) r.problem('EVENT_SOURCE must be a URI reference without whitespace');
   return value;
-}
-
-export function readProvidersFile(r: EnvReader, path: string): ProvidersConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch {
-    r.problem('PROVIDERS_FILE names a file that cannot be read as JSON');
-    return { defaults: {}, providers: {} };
-  }
-  const parsed = parseProvidersConfig(json);
-  if (!parsed.ok) {
-    for (const p of parsed.error) r.problem(`PROVIDERS_FILE: ${p}`);
-    return { defaults: {}, providers: {} };
-  }
-  return parsed.value;
 }

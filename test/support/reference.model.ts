@@ -1,31 +1,57 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseCommand, type Command, type CommandOfType, type RejectionReason } from '../../libs/contracts/src';
 import {
-  changeStatus,
   createAttempt,
   hasProvider,
-  planCascade,
-  policyFor,
+  matchAttempt,
+  parseProvidersConfig,
+  planStatusChange,
   removalEffects,
   type Attempt,
+  type ChangePlan,
   type Exam,
   type ProvidersConfig,
-  type StatusChange,
+  type TransitionRejection,
 } from '../../libs/domain/src';
+import { requestOf } from '../../apps/attempt-service/src/application/commands/create-attempt.handler';
+import { examOf } from '../../apps/attempt-service/src/application/commands/register-exam.handler';
 
 /**
- * The expected end state of a fault scenario, computed without Kafka or PostgreSQL: the same raw
- * message values the publishers sent, parsed by libs/contracts (`parseCommand`, as the consumer does)
- * and applied through libs/domain exactly like `ProcessCommandsUseCase` applies them — inbox claim by
- * (source, id), rejections, no-ops, sample-attempt replacement, removal, cascades. Messages are fed in
- * per-key publish order; exams are registered (and processed) before any learner command, and a
- * learner's commands all share one key, so any interleaving the service sees across keys gives the
- * same result.
+ * The one reference of the attempt-service's behaviour for the tests, computed without Kafka or
+ * PostgreSQL: commands applied one at a time, in order, through libs/domain (`planStatusChange`,
+ * `matchAttempt`, `createAttempt`, `removalEffects`) exactly like the handlers apply them — inbox claim
+ * by (source, id), rejections, no-ops, sample-attempt replacement, removal, cascades.
+ *
+ * The fault suite feeds it the same raw message values the publishers sent (`accept`, parsed by
+ * libs/contracts' `parseCommand` as the consumer does), in per-key publish order; exams are registered
+ * (and processed) before any learner command, and a learner's commands all share one key, so any
+ * interleaving the service sees across keys gives the same result. The concurrency suite feeds it
+ * typed commands (`apply`) and compares each command's events, in order.
  *
  * Attempt ids differ between the service and the model, so everything is compared by (examId, userId):
  * the attempt's status, version and takingAsProctored, and the multiset of events each command caused,
  * described by type, causationid, exam/user and the essential payload (`EventDescriptor`).
  */
+
+/** A command as `apply` takes it (attempts addressed by examId and userId only). */
+export type ModelCommand =
+  | { type: 'CreateAttempt'; id: string; examId: string; userId: string; takingAsProctored: boolean }
+  | { type: 'UpdateAttemptStatus'; id: string; examId: string; userId: string; toStatus: string }
+  | { type: 'RemoveAttempt'; id: string; examId: string; userId: string };
+
+export interface ModelOutcome {
+  outcome: 'applied' | 'noop' | 'rejected';
+  reason?: string;
+  /** event types the command emits, in order, its outcome event last. */
+  events: string[];
+}
+
+export function loadProviders(path = 'config/providers.json'): ProvidersConfig {
+  const parsed = parseProvidersConfig(JSON.parse(readFileSync(path, 'utf8')));
+  if (!parsed.ok) throw new Error(parsed.error.join('\n'));
+  return parsed.value;
+}
 
 /** One expected (or observed) event, reduced to what both sides agree on. */
 export type EventDescriptor = string;
@@ -73,13 +99,17 @@ export function hashValue(value: Buffer | string | null | undefined): string {
 
 const pairKey = (examId: string, userId: string) => `${examId}\u0000${userId}`;
 
+/** The source of the commands `apply` builds. */
+const MODEL_SOURCE = 'urn:proctoring:reference-model';
+
 export class ReferenceModel {
   private readonly exams = new Map<string, Exam>();
-  private readonly attempts = new Map<string, RefAttempt>();
-  /** userId → the keys of that learner's live attempts (a cascade looks only at the learner's own). */
-  private readonly attemptKeysByUser = new Map<string, Set<string>>();
+  /** the live attempts by (examId, userId) */
+  private readonly live = new Map<string, RefAttempt>();
   private readonly claimed = new Set<string>();
   private nextId = 0;
+  /** the types of the events of the command being applied, in order */
+  private emitted: string[] = [];
 
   /** Every event the service must publish, by descriptor (a multiset as a count map). */
   readonly expectedEvents = new Map<EventDescriptor, number>();
@@ -98,10 +128,14 @@ export class ReferenceModel {
   claimedIds = 0;
   readonly counts = { applied: 0, noop: 0, rejected: 0, duplicate: 0, deadLettered: 0 };
 
+  /** `exams`: registered already (the fault suite registers its exams through `accept` instead). */
   constructor(
+    exams: readonly Exam[],
     private readonly providers: ProvidersConfig,
     private readonly clock: () => Date = () => new Date(),
-  ) {}
+  ) {
+    for (const e of exams) this.exams.set(e.examId, e);
+  }
 
   /**
    * Applies one message value as the consumer would see it; returns its outcome. The Kafka key's
@@ -112,7 +146,6 @@ export class ReferenceModel {
   accept(value: Buffer | string | null, o: { overBound?: boolean } = {}): RefOutcome {
     const bytes = value === null ? null : Buffer.isBuffer(value) ? value : Buffer.from(value, 'utf8');
     const parsed = parseCommand(bytes);
-    const now = this.clock();
     if (o.overBound && parsed.kind !== 'unreadable') {
       const id = parsed.kind === 'ok' ? parsed.command.id : parsed.id;
       const source = parsed.kind === 'ok' ? parsed.command.source : parsed.source;
@@ -134,29 +167,57 @@ export class ReferenceModel {
         this.counts.rejected++;
         return { kind: 'rejected', commandType: parsed.type, reason: parsed.reason };
       }
-      case 'ok': {
-        const c = parsed.command;
-        if (!this.claim(c.source, c.id)) return this.duplicate();
-        const outcome = this.applyCommand(c, now);
-        if (outcome.kind === 'rejected') {
-          this.outcome(c.id, describe('CommandRejected', c.id, '', '', `${c.type}:${outcome.reason}`));
-          this.counts.rejected++;
-        } else if (outcome.kind === 'applied' || outcome.kind === 'noop') {
-          this.outcome(c.id, describe('CommandProcessed', c.id, '', '', `${c.type}:${outcome.kind}`));
-          this.counts[outcome.kind]++;
-        }
-        return outcome;
-      }
+      case 'ok':
+        return this.acceptCommand(parsed.command);
+    }
+  }
+
+  /** Applies a typed command; returns its outcome and the types of its events, in order. */
+  apply(m: ModelCommand): ModelOutcome {
+    const data =
+      m.type === 'CreateAttempt'
+        ? { examId: m.examId, userId: m.userId, user: { username: m.userId, email: 'model@example.test' }, takingAsProctored: m.takingAsProctored }
+        : m.type === 'UpdateAttemptStatus'
+          ? { examId: m.examId, userId: m.userId, toStatus: m.toStatus }
+          : { examId: m.examId, userId: m.userId };
+    const command = { specversion: '1.0', id: m.id, source: MODEL_SOURCE, type: m.type, data } as Command;
+    this.emitted = [];
+    const r = this.acceptCommand(command);
+    const events = this.emitted;
+    switch (r.kind) {
+      case 'applied':
+      case 'noop':
+        return { outcome: r.kind, events };
+      case 'rejected':
+        return { outcome: 'rejected', reason: r.reason, events };
+      case 'duplicate':
+      case 'dead-lettered':
+        throw new Error(`reference: command ${m.id} was not applied (${r.kind})`);
     }
   }
 
   /** The live attempts, by (examId, userId). */
   state(): Map<string, RefStateEntry> {
     const out = new Map<string, RefStateEntry>();
-    for (const [k, a] of this.attempts) {
+    for (const [k, a] of this.live) {
       out.set(k, { examId: a.examId, userId: a.userId, status: a.status, version: a.version, takingAsProctored: a.takingAsProctored });
     }
     return out;
+  }
+
+  /** The live attempts, by learner and exam. */
+  get attempts(): Map<string, Map<string, Attempt>> {
+    const out = new Map<string, Map<string, Attempt>>();
+    for (const a of this.live.values()) {
+      let mine = out.get(a.userId);
+      if (!mine) out.set(a.userId, (mine = new Map()));
+      mine.set(a.examId, a);
+    }
+    return out;
+  }
+
+  attempt(examId: string, userId: string): Attempt | undefined {
+    return this.live.get(pairKey(examId, userId));
   }
 
   exam(examId: string): Exam | undefined {
@@ -169,8 +230,20 @@ export class ReferenceModel {
     return undefined;
   }
 
-  // ---- the use case, mirrored -------------------------------------------------------------------
+  // ---- the use case and its handlers, mirrored ---------------------------------------------
 
+  private acceptCommand(c: Command): RefOutcome {
+    if (!this.claim(c.source, c.id)) return this.duplicate();
+    const outcome = this.applyCommand(c, this.clock());
+    if (outcome.kind === 'rejected') {
+      this.outcome(c.id, describe('CommandRejected', c.id, '', '', `${c.type}:${outcome.reason}`));
+      this.counts.rejected++;
+    } else if (outcome.kind === 'applied' || outcome.kind === 'noop') {
+      this.outcome(c.id, describe('CommandProcessed', c.id, '', '', `${c.type}:${outcome.kind}`));
+      this.counts[outcome.kind]++;
+    }
+    return outcome;
+  }
 
   private duplicate(): RefOutcome {
     this.counts.duplicate++;
@@ -194,6 +267,7 @@ export class ReferenceModel {
   }
 
   private expect(d: EventDescriptor): void {
+    this.emitted.push(d.slice(0, d.indexOf('|')));
     this.expectedEvents.set(d, (this.expectedEvents.get(d) ?? 0) + 1);
   }
 
@@ -202,7 +276,7 @@ export class ReferenceModel {
       case 'RegisterExam':
         return this.registerExam(c);
       case 'CreateAttempt':
-        return this.createAttempt(c, now);
+        return this.createAttempt(c);
       case 'UpdateAttemptStatus':
         return this.updateStatus(c, now);
       case 'RemoveAttempt':
@@ -219,77 +293,50 @@ export class ReferenceModel {
     if (d.provider !== undefined && !hasProvider(this.providers, d.provider)) return this.reject(c.type, 'UNKNOWN_PROVIDER');
     const holder = [...this.exams.values()].find((e) => e.courseId === d.courseId && e.contentId === d.contentId);
     if (holder && holder.examId !== d.examId) return this.reject(c.type, 'EXAM_CONFLICT');
-    const exam: Exam = {
-      examId: d.examId,
-      courseId: d.courseId,
-      contentId: d.contentId,
-      examName: d.examName,
-      courseName: d.courseName ?? null,
-      timeLimitMins: d.timeLimitMins,
-      isProctored: d.isProctored,
-      isPracticeExam: d.isPracticeExam,
-      isActive: d.isActive,
-      provider: d.provider ?? null,
-      externalId: d.externalId ?? null,
-    };
+    const exam = examOf(d);
     const current = this.exams.get(d.examId);
     if (current && JSON.stringify(current) === JSON.stringify(exam)) return { kind: 'noop', commandType: c.type };
     this.exams.set(d.examId, exam);
     return { kind: 'applied', commandType: c.type };
   }
 
-  private createAttempt(c: CommandOfType<'CreateAttempt'>, now: Date): RefOutcome {
+  private createAttempt(c: CommandOfType<'CreateAttempt'>): RefOutcome {
     const d = c.data;
     const exam = this.exams.get(d.examId);
     if (!exam) return this.reject(c.type, 'EXAM_NOT_FOUND');
-    const existing = this.attempts.get(pairKey(d.examId, d.userId)) ?? null;
-    const created = createAttempt({
-      exam,
-      userId: d.userId,
-      takingAsProctored: d.takingAsProctored,
-      externalId: d.externalId ?? null,
-      additionalTimeMins: d.additionalTimeMins,
-      existing,
-      id: this.newId('attempt'),
-      attemptCode: this.newId('CODE'),
-    });
+    const existing = this.live.get(pairKey(d.examId, d.userId)) ?? null;
+    const created = createAttempt({ ...requestOf(d), exam, existing, id: this.newId('attempt'), attemptCode: this.newId('CODE') });
     if (!created.ok) return this.reject(c.type, 'ATTEMPT_ALREADY_EXISTS');
     if (created.value.replaced && existing) this.archive(existing, exam, 'replaced', c.id);
-    this.insertNew({ ...created.value.attempt, transitions: 0 }, c.id);
-    void now;
+    this.insertNew(created.value.attempt, c.id);
     return { kind: 'applied', commandType: c.type };
   }
 
   private updateStatus(c: CommandOfType<'UpdateAttemptStatus'>, now: Date): RefOutcome {
     const d = c.data;
     if (d.examId !== undefined && !this.exams.has(d.examId)) return this.reject(c.type, 'EXAM_NOT_FOUND');
-    const candidates: (RefAttempt | undefined)[] = [];
-    if (d.attemptId !== undefined) candidates.push(this.byId(d.attemptId.toLowerCase()));
-    if (d.attemptCode !== undefined) candidates.push(this.byCode(d.attemptCode));
-    if (d.examId !== undefined && d.userId !== undefined) candidates.push(this.attempts.get(pairKey(d.examId, d.userId)));
-    if (d.userId !== undefined && d.examId === undefined) {
-      const named = candidates[0];
-      if (named && named.userId !== d.userId) return this.reject(c.type, 'ATTEMPT_NOT_FOUND');
-    }
-    const attempt = candidates[0];
-    if (!attempt || candidates.some((a) => a?.id !== attempt.id)) return this.reject(c.type, 'ATTEMPT_NOT_FOUND');
-    const result = this.changeStatus(attempt, d.toStatus, { cause: c.id, now, cascade: true, cascadeFrom: null });
-    if (!result.ok) return this.reject(c.type, result.code);
-    return { kind: result.value, commandType: c.type };
+    const attempt = matchAttempt(d, this.lookup);
+    if (!attempt) return this.reject(c.type, 'ATTEMPT_NOT_FOUND');
+    const exam = this.examOf(attempt);
+    const plan = planStatusChange(attempt, exam, d.toStatus, {
+      providers: this.providers,
+      now,
+      courseExams: (courseId) => [...this.exams.values()].filter((e) => e.courseId === courseId),
+      learnerAttempts: (userId) => [...this.live.values()].filter((a) => a.userId === userId),
+      newAttemptIds: () => ({ id: this.newId('attempt'), attemptCode: this.newId('CODE') }),
+    });
+    if (!plan.ok) return this.reject(c.type, rejectionCode(plan.error));
+    if (plan.value.kind === 'noop') return { kind: 'noop', commandType: c.type };
+    this.store(plan.value, c.id);
+    return { kind: 'applied', commandType: c.type };
   }
 
   private removeAttempt(c: CommandOfType<'RemoveAttempt'>): RefOutcome {
     const d = c.data;
     if (d.examId !== undefined && !this.exams.has(d.examId)) return this.reject(c.type, 'EXAM_NOT_FOUND');
-    const candidates: (RefAttempt | undefined)[] = [];
-    if (d.attemptId !== undefined) candidates.push(this.byId(d.attemptId.toLowerCase()));
-    if (d.examId !== undefined && d.userId !== undefined) candidates.push(this.attempts.get(pairKey(d.examId, d.userId)));
-    const attempt = candidates[0];
-    if (!attempt || candidates.some((a) => a?.id !== attempt.id) || (d.userId !== undefined && attempt.userId !== d.userId)) {
-      return this.reject(c.type, 'ATTEMPT_NOT_FOUND');
-    }
-    const exam = this.exams.get(attempt.examId);
-    if (!exam) throw new Error(`reference: exam ${attempt.examId} missing`);
+    const attempt = matchAttempt(d, this.lookup);
+    if (!attempt) return this.reject(c.type, 'ATTEMPT_NOT_FOUND');
+    const exam = this.examOf(attempt);
     this.archive(attempt, exam, 'removed', c.id);
     if (removalEffects(attempt).removesCredit) {
       this.expect(describe('CredentialRequirementRemoved', c.id, attempt.examId, attempt.userId, ''));
@@ -297,130 +344,71 @@ export class ReferenceModel {
     return { kind: 'applied', commandType: c.type };
   }
 
-  private changeStatus(
-    attempt: RefAttempt,
-    requested: string,
-    o: { cause: string; now: Date; cascade: boolean; cascadeFrom: string | null; expiredAt?: Date },
-  ): { ok: true; value: 'applied' | 'noop' } | { ok: false; code: 'INVALID_STATUS' | 'ILLEGAL_TRANSITION' } {
-    const exam = this.exams.get(attempt.examId);
-    if (!exam) throw new Error(`reference: exam ${attempt.examId} missing`);
-    const policy = policyFor(this.providers, exam.provider);
-    const decision = changeStatus(attempt, requested, { policy, now: o.now, cascade: o.cascade, expiredAt: o.expiredAt });
-    if (!decision.ok) return { ok: false, code: decision.error.code };
-    if (decision.value.kind === 'noop') return { ok: true, value: 'noop' };
-    const change: StatusChange = decision.value;
-    const after: RefAttempt = { ...attempt, ...change.attempt, transitions: attempt.transitions + 1 };
-    this.store(after);
-    this.totalTransitions++;
-    const d = describe(
-      'AttemptStatusChanged',
-      o.cause,
-      after.examId,
-      after.userId,
-      `${change.from}>${change.to}|v${after.version}|tap${after.takingAsProctored ? 1 : 0}${o.cascadeFrom ? '|cascade' : ''}`,
-    );
-    this.expect(d);
-    if (change.sendsEmail) this.emailEvents.set(d, (this.emailEvents.get(d) ?? 0) + 1);
-    if (change.credit) {
-      this.expect(describe('CredentialRequirementUpdated', o.cause, after.examId, after.userId, `${change.credit}|v${after.version}`));
-    }
-    if (change.cascades) this.cascade(after, exam, o.cause, o.now);
-    return { ok: true, value: 'applied' };
-  }
-
-  private cascade(trigger: RefAttempt, triggerExam: Exam, cause: string, now: Date): void {
-    const steps = planCascade({
-      triggerExam,
-      courseExams: [...this.exams.values()].filter((e) => e.courseId === triggerExam.courseId),
-      learnerAttempts: this.attemptsOf(trigger.userId),
-      now,
-    });
-    for (const step of steps) {
-      switch (step.kind) {
-        case 'time-out': {
-          const current = this.attemptsOf(trigger.userId).find((a) => a.id === step.attempt.id);
-          if (current) this.changeStatus(current, 'timed_out', { cause, now, cascade: true, cascadeFrom: null, expiredAt: step.expiredAt });
-          break;
-        }
-        case 'decline': {
-          const current = this.attemptsOf(trigger.userId).find((a) => a.id === step.attempt.id);
-          if (current) this.changeStatus(current, 'declined', { cause, now, cascade: false, cascadeFrom: trigger.id });
-          break;
-        }
-        case 'create-and-decline': {
-          const created = createAttempt({
-            exam: step.exam,
-            userId: trigger.userId,
-            takingAsProctored: false,
-            existing: null,
-            id: this.newId('attempt'),
-            attemptCode: this.newId('CODE'),
-          });
-          if (!created.ok) break;
-          const attempt: RefAttempt = { ...created.value.attempt, transitions: 0 };
-          this.insertNew(attempt, cause);
-          this.changeStatus(this.attempts.get(pairKey(attempt.examId, attempt.userId)) ?? attempt, 'declined', {
-            cause,
-            now,
-            cascade: false,
-            cascadeFrom: trigger.id,
-          });
-          break;
-        }
+  /** Every step of a plan, stored and expected in order. */
+  private store(plan: ChangePlan, cause: string): void {
+    for (const step of plan.steps) {
+      if (step.kind === 'create') {
+        this.insertNew(step.attempt, cause);
+        continue;
+      }
+      const { change } = step;
+      const current = this.live.get(pairKey(step.before.examId, step.before.userId));
+      if (!current) throw new Error(`reference: attempt ${step.before.id} missing`);
+      const after: RefAttempt = { ...current, ...change.attempt, transitions: current.transitions + 1 };
+      this.live.set(pairKey(after.examId, after.userId), after);
+      this.totalTransitions++;
+      const d = describe(
+        'AttemptStatusChanged',
+        cause,
+        after.examId,
+        after.userId,
+        `${change.from}>${change.to}|v${after.version}|tap${after.takingAsProctored ? 1 : 0}${step.cascadeFromAttemptId ? '|cascade' : ''}`,
+      );
+      this.expect(d);
+      if (change.sendsEmail) this.emailEvents.set(d, (this.emailEvents.get(d) ?? 0) + 1);
+      if (change.credit) {
+        this.expect(describe('CredentialRequirementUpdated', cause, after.examId, after.userId, `${change.credit}|v${after.version}`));
       }
     }
   }
 
-  private insertNew(attempt: RefAttempt, cause: string): void {
+  private insertNew(attempt: Attempt, cause: string): void {
     const stored: RefAttempt = { ...attempt, transitions: 1 };
-    this.store(stored);
+    this.live.set(pairKey(stored.examId, stored.userId), stored);
     this.totalTransitions++;
     this.expect(
       describe('AttemptCreated', cause, stored.examId, stored.userId, `${stored.status}|v${stored.version}|tap${stored.takingAsProctored ? 1 : 0}`),
     );
   }
 
-  private archive(attempt: RefAttempt, exam: Exam, reason: 'removed' | 'replaced', cause: string): void {
+  private archive(attempt: Attempt, exam: Exam, reason: 'removed' | 'replaced', cause: string): void {
     const k = pairKey(attempt.examId, attempt.userId);
-    this.attempts.delete(k);
-    this.attemptKeysByUser.get(attempt.userId)?.delete(k);
+    this.live.delete(k);
     this.history.set(k, (this.history.get(k) ?? 0) + 1);
     this.expect(describe('AttemptRemoved', cause, exam.examId, attempt.userId, `${reason}|${attempt.status}`));
   }
 
-  private store(a: RefAttempt): void {
-    const k = pairKey(a.examId, a.userId);
-    this.attempts.set(k, a);
-    let keys = this.attemptKeysByUser.get(a.userId);
-    if (!keys) this.attemptKeysByUser.set(a.userId, (keys = new Set()));
-    keys.add(k);
+  private examOf(a: Attempt): Exam {
+    const exam = this.exams.get(a.examId);
+    if (!exam) throw new Error(`reference: exam ${a.examId} missing`);
+    return exam;
   }
 
-  /** A learner's live attempts, in the order of `attempts` (insertion order of their keys). */
-  private attemptsOf(userId: string): RefAttempt[] {
-    const out: RefAttempt[] = [];
-    for (const k of this.attemptKeysByUser.get(userId) ?? []) {
-      const a = this.attempts.get(k);
-      if (a) out.push(a);
-    }
-    return out;
-  }
-
-  private byId(id: string): RefAttempt | undefined {
-    for (const a of this.attempts.values()) if (a.id === id) return a;
-    return undefined;
-  }
-
-  private byCode(code: string): RefAttempt | undefined {
-    for (const a of this.attempts.values()) if (a.attemptCode === code) return a;
-    return undefined;
-  }
+  private readonly lookup = {
+    byId: (id: string) => [...this.live.values()].find((a) => a.id === id),
+    byCode: (code: string) => [...this.live.values()].find((a) => a.attemptCode === code),
+    byExamAndUser: (examId: string, userId: string) => this.live.get(pairKey(examId, userId)),
+  };
 
   /** Ids the publishers never learn (the service assigns its own), so they can never be addressed. */
   private newId(prefix: string): string {
     this.nextId++;
     return `reference-${prefix}-${this.nextId}`;
   }
+}
+
+function rejectionCode(r: TransitionRejection): RejectionReason {
+  return r.code;
 }
 
 export { pairKey };
