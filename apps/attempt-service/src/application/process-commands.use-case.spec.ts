@@ -17,11 +17,11 @@ function fakePool(rows: { attempts: ReturnType<typeof attemptRecord>[]; exams: u
       const values = typeof q === 'string' ? [] : q.values;
       statements.push(text.trim().split(/\s+/).slice(0, 4).join(' '));
       if (text.includes('attempts.processed_command')) {
-        const [sources, ids, keys] = values as string[][];
+        const [channels, sources, ids, keys] = values as string[][];
         return {
           rows: [
-            ...ids.map((id, i) => ({ source: sources[i], command_id: id, key: null, last_sequence: null })),
-            ...keys.map((key) => ({ source: null, command_id: null, key, last_sequence: '5' })),
+            ...ids.map((id, i) => ({ channel: channels[i], source: sources[i], command_id: id, key: null, last_sequence: null })),
+            ...keys.map((key) => ({ channel: null, source: null, command_id: null, key, last_sequence: '5' })),
           ],
         };
       }
@@ -53,6 +53,19 @@ describe('ProcessCommandsUseCase (the batch skeleton)', () => {
     expect(statements).toHaveLength(5);
     expect(statements[0]).toBe('BEGIN');
     expect(statements[4]).toBe('COMMIT');
+  });
+
+  it('keys idempotency by channel too: the same source and id on two channels are two commands (SPEC §8.4)', async () => {
+    const a1 = attempt('e1', 'u1');
+    const { pool } = fakePool({ attempts: [attemptRecord(a1)], exams: [examRow('e1')] });
+    const useCase = new ProcessCommandsUseCase({ pool, events: new EventFactory(TOPICS, 'urn:test'), providers: PROVIDERS, dlqTopic: 'dlq' });
+    const same = command('UpdateAttemptStatus', { examId: 'e1', userId: 'u1', toStatus: 'started' }, 'c1');
+    const out = await useCase.execute([
+      { kind: 'command', command: same, key: 'u1' },
+      { kind: 'command', command: same, key: 'u1', channel: 'cli' },
+      { kind: 'command', command: same, key: 'u1', channel: 'commands' },
+    ]);
+    expect(out.map((r) => r.outcome.kind)).toEqual(['applied', 'noop', 'duplicate']);
   });
 
   it('numbers events after the locked last sequence of each key', async () => {

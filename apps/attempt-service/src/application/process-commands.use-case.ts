@@ -8,6 +8,7 @@ import { keyScope } from '../persistence/event-key.row';
 import type { OutboxRecord } from '../persistence/outbox-message.row';
 import type { OutboxHandoff } from '../outbox/outbox-handoff';
 import { BatchUnit } from './batch-unit';
+import { authorize, COMMANDS_CHANNEL, type AuthoritySettings, type Channel } from './command-authority';
 import { handleAttemptTimeout, type TimeoutOutcome } from './commands/attempt-timeout.handler';
 import type { CommandOutcome, CommandTarget, HandlerContext } from './commands/command-handler';
 import { handleCommand, targetOf } from './commands/command-handlers';
@@ -22,9 +23,11 @@ export interface DeadLetter {
 
 /** One unit of work for the processor, in the order it was received. */
 export type CommandInput =
-  | { kind: 'command'; command: Command; key: string | null }
+  /** `channel`: where it arrived (absent: the commands topic); part of its idempotency key and its authority. */
+  | { kind: 'command'; command: Command; key: string | null; channel?: Channel }
   | {
       kind: 'invalid';
+      channel?: Channel;
       id: string;
       source: string;
       type: string;
@@ -55,6 +58,10 @@ export interface ProcessorDeps {
   newId?: () => string;
   /** Where committed outbox rows are handed to this process's relay (see OutboxHandoff). */
   handoff?: OutboxHandoff;
+  /** Which command may come from which channel (default: the legacy review-status path allowed). */
+  authority?: AuthoritySettings;
+  /** Called once per UpdateAttemptStatus to a review outcome accepted through the legacy path (a metric). */
+  onLegacyReviewStatus?: () => void;
 }
 
 /**
@@ -238,7 +245,9 @@ export class ProcessCommandsUseCase {
       case 'command': {
         const c = input.command;
         const cause: Cause = { type: 'command', id: c.id, correlationId: c.correlationid ?? c.id };
-        const outcome = handleCommand(c, this.context(batch, cause));
+        const authority = authorize(input.channel ?? COMMANDS_CHANNEL, c, this.deps.authority ?? DEFAULT_AUTHORITY);
+        if (authority.allowed && authority.legacyReviewStatus) this.deps.onLegacyReviewStatus?.();
+        const outcome = authority.allowed ? handleCommand(c, this.context(batch, cause)) : authority.rejection;
         const key = this.outcomeKeyOf(input, target, learners) ?? c.id;
         if (outcome.kind === 'rejected') batch.emit(events.commandRejected(c.id, c.type, outcome.reason, outcome.message, key), cause);
         else batch.emit(events.commandProcessed(c.id, c.type, outcome.kind, key), cause);
@@ -262,9 +271,11 @@ export class ProcessCommandsUseCase {
   }
 }
 
+const DEFAULT_AUTHORITY: AuthoritySettings = { legacyReviewStatusUpdates: true };
+
 function idOf(input: CommandInput): CommandRef | null {
-  if (input.kind === 'command') return { source: input.command.source, id: input.command.id };
-  if (input.kind === 'invalid') return { source: input.source, id: input.id };
+  if (input.kind === 'command') return { channel: input.channel ?? COMMANDS_CHANNEL, source: input.command.source, id: input.command.id };
+  if (input.kind === 'invalid') return { channel: input.channel ?? COMMANDS_CHANNEL, source: input.source, id: input.id };
   return null;
 }
 
@@ -275,6 +286,7 @@ function asRefused(input: CommandInput): CommandInput {
     case 'command':
       return {
         kind: 'invalid',
+        channel: input.channel,
         id: input.command.id,
         source: input.command.source,
         type: input.command.type,

@@ -59,6 +59,11 @@ export interface AttemptServiceConfig {
   retentionDays: number;
   housekeepingIntervalMs: number;
   logLevel: string;
+  /**
+   * SPEC §8.4: an UpdateAttemptStatus to a review outcome (verified, rejected, second_review_required,
+   * not_reviewed) from the commands topic is accepted (and counted) while true; FORBIDDEN when false.
+   */
+  legacyReviewStatusUpdates: boolean;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -117,6 +122,7 @@ export function loadAttemptServiceConfig(
     retentionDays: r.int('RETENTION_DAYS', 7, 0, 3650),
     housekeepingIntervalMs: r.int('HOUSEKEEPING_INTERVAL_MS', 3600000, 1000, 86400000),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    legacyReviewStatusUpdates: r.bool('LEGACY_REVIEW_STATUS_UPDATES', true),
   };
   if (config.consumerLagIntervalMs > 0 && config.consumerLagIntervalMs < 1000) {
     r.problem('CONSUMER_LAG_INTERVAL_MS must be 0 (off) or at least 1000');

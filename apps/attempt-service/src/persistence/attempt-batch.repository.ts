@@ -7,13 +7,14 @@ import type { EventKeyRow } from './event-key.row';
 import { EXAM_COLUMNS, examFromRow, examValues, type ExamRow } from './exam.row';
 import type { NewOutboxRecord, OutboxRecord } from './outbox-message.row';
 
-/** A command's idempotency key (SPEC §3: `source`, `id`). */
+/** A command's idempotency key (SPEC §8.4: the channel it arrived on, `source`, `id`). */
 export interface CommandRef {
+  channel: string;
   source: string;
   id: string;
 }
 
-export const commandKey = (ref: CommandRef) => `${ref.source}\u0000${ref.id}`;
+export const commandKey = (ref: CommandRef) => `${ref.channel}\u0000${ref.source}\u0000${ref.id}`;
 
 /** Everything one batch writes, collected in memory while its commands are applied. */
 export interface BatchWrites {
@@ -68,22 +69,29 @@ export class AttemptBatchRepository {
     const claimed = new Set<string>();
     const locked = new Map<string, bigint>();
     if (commands.length === 0 && keys.length === 0) return { claimed, locked };
-    const rows = await this.sql.query<{ source: string | null; command_id: string | null; key: string | null; last_sequence: string | null }>(
+    const rows = await this.sql.query<{
+      channel: string | null;
+      source: string | null;
+      command_id: string | null;
+      key: string | null;
+      last_sequence: string | null;
+    }>(
       `WITH claimed AS (
-         INSERT INTO attempts.processed_command (source, command_id)
-         SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING RETURNING source, command_id),
+         INSERT INTO attempts.processed_command (channel, source, command_id)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING RETURNING channel, source, command_id),
        locked AS (
          SELECT key, last_sequence FROM attempts.event_key
-          WHERE key = ANY($3::text[]) AND (SELECT count(*) FROM claimed) >= 0
+          WHERE key = ANY($4::text[]) AND (SELECT count(*) FROM claimed) >= 0
           ORDER BY key FOR UPDATE)
-       SELECT source, command_id, NULL::text AS key, NULL::bigint AS last_sequence FROM claimed
+       SELECT channel, source, command_id, NULL::text AS key, NULL::bigint AS last_sequence FROM claimed
        UNION ALL
-       SELECT NULL, NULL, key, last_sequence FROM locked`,
-      [commands.map((c) => c.source), commands.map((c) => c.id), keys],
+       SELECT NULL, NULL, NULL, key, last_sequence FROM locked`,
+      [commands.map((c) => c.channel), commands.map((c) => c.source), commands.map((c) => c.id), keys],
     );
     for (const r of rows) {
       if (r.key !== null && r.last_sequence !== null) locked.set(r.key, BigInt(r.last_sequence));
-      else claimed.add(`${r.source}\u0000${r.command_id}`);
+      else if (r.channel !== null && r.source !== null && r.command_id !== null)
+        claimed.add(commandKey({ channel: r.channel, source: r.source, id: r.command_id }));
     }
     return { claimed, locked };
   }
