@@ -104,8 +104,8 @@ const MODEL_SOURCE = 'urn:proctoring:reference-model';
 
 export class ReferenceModel {
   private readonly exams = new Map<string, Exam>();
-  /** the live attempts by (examId, userId) */
-  private readonly live = new Map<string, RefAttempt>();
+  /** the live attempts by (examId, userId), indexed by learner, id and code (the soak feeds it millions) */
+  private readonly live = new LiveAttempts();
   private readonly claimed = new Set<string>();
   private nextId = 0;
   /** the types of the events of the command being applied, in order */
@@ -322,7 +322,7 @@ export class ReferenceModel {
       providers: this.providers,
       now,
       courseExams: (courseId) => [...this.exams.values()].filter((e) => e.courseId === courseId),
-      learnerAttempts: (userId) => [...this.live.values()].filter((a) => a.userId === userId),
+      learnerAttempts: (userId) => this.live.ofUser(userId),
       newAttemptIds: () => ({ id: this.newId('attempt'), attemptCode: this.newId('CODE') }),
     });
     if (!plan.ok) return this.reject(c.type, rejectionCode(plan.error));
@@ -395,8 +395,8 @@ export class ReferenceModel {
   }
 
   private readonly lookup = {
-    byId: (id: string) => [...this.live.values()].find((a) => a.id === id),
-    byCode: (code: string) => [...this.live.values()].find((a) => a.attemptCode === code),
+    byId: (id: string) => this.live.byId(id),
+    byCode: (code: string) => this.live.byCode(code),
     byExamAndUser: (examId: string, userId: string) => this.live.get(pairKey(examId, userId)),
   };
 
@@ -412,3 +412,69 @@ function rejectionCode(r: TransitionRejection): RejectionReason {
 }
 
 export { pairKey };
+
+/**
+ * The live attempts by (examId, userId) — a Map's get/set/delete/iteration — with indexes by learner,
+ * id and code, so every lookup costs the same however many attempts a long run holds. A learner's
+ * attempts come back in insertion order of their keys, as a Map's values would.
+ */
+class LiveAttempts {
+  private readonly byKey = new Map<string, RefAttempt>();
+  private readonly keysOfUser = new Map<string, Set<string>>();
+  private readonly keyOfId = new Map<string, string>();
+  private readonly keyOfCode = new Map<string, string>();
+
+  get(k: string): RefAttempt | undefined {
+    return this.byKey.get(k);
+  }
+
+  set(k: string, a: RefAttempt): this {
+    const before = this.byKey.get(k);
+    // an update keeps the key's place (as a Map does); a replacement re-indexes
+    if (before && (before.id !== a.id || before.userId !== a.userId)) this.delete(k);
+    this.byKey.set(k, a);
+    let keys = this.keysOfUser.get(a.userId);
+    if (!keys) this.keysOfUser.set(a.userId, (keys = new Set()));
+    keys.add(k);
+    this.keyOfId.set(a.id, k);
+    this.keyOfCode.set(a.attemptCode, k);
+    return this;
+  }
+
+  delete(k: string): boolean {
+    const a = this.byKey.get(k);
+    if (!a) return false;
+    this.byKey.delete(k);
+    this.keysOfUser.get(a.userId)?.delete(k);
+    if (this.keyOfId.get(a.id) === k) this.keyOfId.delete(a.id);
+    if (this.keyOfCode.get(a.attemptCode) === k) this.keyOfCode.delete(a.attemptCode);
+    return true;
+  }
+
+  values(): IterableIterator<RefAttempt> {
+    return this.byKey.values();
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, RefAttempt]> {
+    return this.byKey[Symbol.iterator]();
+  }
+
+  ofUser(userId: string): RefAttempt[] {
+    const out: RefAttempt[] = [];
+    for (const k of this.keysOfUser.get(userId) ?? []) {
+      const a = this.byKey.get(k);
+      if (a) out.push(a);
+    }
+    return out;
+  }
+
+  byId(id: string): RefAttempt | undefined {
+    const k = this.keyOfId.get(id);
+    return k === undefined ? undefined : this.byKey.get(k);
+  }
+
+  byCode(code: string): RefAttempt | undefined {
+    const k = this.keyOfCode.get(code);
+    return k === undefined ? undefined : this.byKey.get(k);
+  }
+}
