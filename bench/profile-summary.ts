@@ -94,10 +94,13 @@ const CONCERNS: [string, (f: CallFrame) => boolean][] = [
     'pg client (protocol, row parsing)',
     (f) => /\/(pg|pg-protocol|pg-types|postgres-[a-z]+)\/|sql-runner/.test(f.url),
   ],
-  ['BatchState (apply in memory, row mapping)', (f) => f.url.includes('batch-state')],
+  [
+    'batch in memory and row mapping (BatchUnit, repository, rows)',
+    (f) => /batch-unit|attempt-batch\.repository|persistence\/[a-z-]+\.row/.test(f.url),
+  ],
   ['outbox relay', (f) => f.url.includes('outbox-relay')],
   ['domain rules', (f) => f.url.includes('/libs/domain/')],
-  ['use case (process-commands)', (f) => f.url.includes('process-commands')],
+  ['use case and handlers (process-commands, commands/)', (f) => /process-commands|application\/commands\//.test(f.url)],
   ['metrics (prom-client)', (f) => f.url.includes('prom-client')],
 ];
 

@@ -12,6 +12,7 @@ import { createAttemptServiceRuntime, type AttemptServiceRuntime } from '../../a
 import { loadAttemptServiceConfig } from '../../apps/attempt-service/src/config/attempt-service.config';
 import { createLogger, type Logger } from '../../libs/platform/src/logging/logger';
 import { PinoNestLogger } from '../../libs/platform/src/nest/pino-nest.logger';
+import { CompiledCli } from '../support/compiled-cli';
 import { topicEnv, type TestTopics } from '../support/kafka-fixture';
 import { testIdentity, TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from '../support/test-env';
 
@@ -100,48 +101,11 @@ export interface CliResult {
   lines: string[];
 }
 
-let compiled: Promise<string> | null = null;
-let compiledDir: string | null = null;
+const attemptsCli = new CompiledCli('apps/attempt-service/src/cli/attempts.cli', 'OPS_CLI_DIST', 120_000);
 
 /** Deletes the compiled copy of the command line (call in afterAll). */
 export function removeCompiledCli(): void {
-  if (compiledDir) rmSync(compiledDir, { recursive: true, force: true });
-  compiledDir = null;
-  compiled = null;
-}
-
-/**
- * The command line compiled once per test worker (its import graph only, emitted without type
- * checking, which `npm run typecheck` does) into a temporary directory: `node` then starts it in
- * about a second, where ts-node needs several.
- */
-function compiledCli(): Promise<string> {
-  compiled ??= new Promise((resolve, reject) => {
-    const out = mkdtempSync(join(tmpdir(), 'attempts-cli-'));
-    compiledDir = out;
-    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-    const args = [
-      tsc,
-      '--noCheck',
-      '--outDir', out,
-      '--rootDir', ROOT,
-      '--target', 'ES2022',
-      '--module', 'commonjs',
-      '--moduleResolution', 'node',
-      '--esModuleInterop',
-      '--experimentalDecorators',
-      '--emitDecoratorMetadata',
-      '--resolveJsonModule',
-      '--skipLibCheck',
-      '--types', 'node',
-      join(ROOT, 'apps/attempt-service/src/cli/attempts.cli.ts'),
-    ];
-    execFile(process.execPath, args, { cwd: ROOT }, (error, stdout) => {
-      if (error) return reject(new Error(`compiling the command line failed: ${stdout}`));
-      resolve(join(out, 'apps/attempt-service/src/cli/attempts.cli.js'));
-    });
-  });
-  return compiled;
+  attemptsCli.remove();
 }
 
 /**
@@ -149,22 +113,8 @@ function compiledCli(): Promise<string> {
  * `npm run build`), else a copy compiled for the test run.
  */
 export async function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
-  const entry = process.env.OPS_CLI_DIST === '1' ? join(ROOT, 'dist/apps/attempt-service/src/cli/attempts.cli.js') : await compiledCli();
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [entry, ...args],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_PATH: join(ROOT, 'node_modules'), ...env },
-        timeout: 120_000,
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-        resolve({ code, stdout, stderr, lines: stdout.split('\n').filter((l) => l.length > 0) });
-      },
-    );
-  });
+  const r = await attemptsCli.run(args, env);
+  return { ...r, lines: r.stdout.split('\n').filter((l) => l.length > 0) };
 }
 
 export async function freePort(): Promise<number> {

@@ -5,7 +5,7 @@ import { expectEventually } from '../support/expect-eventually';
 import { rng } from '../support/prng';
 import { testKafka } from '../support/kafka-fixture';
 import { cmp, Harness, ids, keyFor, type SeenEvent, type TestCommand } from './attempt-service.harness';
-import { loadProviders, ReferenceModel, type ModelCommand, type ModelOutcome } from './reference.model';
+import { loadProviders, ReferenceModel, type ModelCommand, type ModelOutcome } from '../support/reference.model';
 
 const STATUS_CHOICES = [
   'started',

@@ -146,8 +146,8 @@ export function renderReport(results: ScenarioResult[], o: { profile: string; se
       'Each scenario has its own database (`proctoring_fault_<scenario>`, created and migrated) and its own suffixed topics. Exams are registered (and processed) first; ' +
         'then every learner\'s commands are published by one producer, keyed by the userId, in order, so per-key order is publish order.',
       '',
-      "`test/faults/reference-model.ts` computes the expected outcome from the same message values: it parses them with libs/contracts' `parseCommand` and applies " +
-        'them through libs/domain (`changeStatus`, `createAttempt`, `planCascade`, `policyFor`, `removalEffects`) exactly as `ProcessCommandsUseCase` does — inbox claim by (source, id), ' +
+      "`test/support/reference.model.ts` computes the expected outcome from the same message values: it parses them with libs/contracts' `parseCommand` and applies " +
+        'them through libs/domain (`planStatusChange`, `matchAttempt`, `createAttempt`, `removalEffects`) exactly as the attempt-service\'s handlers do — inbox claim by (source, id), ' +
         'rejections, no-ops, sample-attempt replacement, removal, cascades. Attempt ids differ, so state is compared by (examId, userId): status, version, takingAsProctored, ' +
         'transition rows and archived copies; events by (type, causationid, exam/user, essential payload), after de-duplicating on the event id.',
       '',

@@ -4,12 +4,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Pool } from 'pg';
 import { parseCommand } from '../../libs/contracts/src';
-import { parseProvidersConfig, type ProvidersConfig } from '../../libs/domain/src';
+import type { ProvidersConfig } from '../../libs/domain/src';
 import { javaCompatiblePartitioner } from '../../libs/platform/src/kafka/murmur2.partitioner';
 import { startSendGridStub, type SendGridStub } from '../support/sendgrid-stub';
 import { clientKafka, createTopics, freePort, grantTopicAcls, kafkaIdentity, resetFaultDatabase, ROOT, say, ServiceProcess, tail } from './fault-infra';
 import { faultPool, groupLag, ledgerRows, readAll, snapshot, tryQuery } from './observer';
-import { hashValue, ReferenceModel } from './reference-model';
+import { hashValue, loadProviders as loadProvidersFile, ReferenceModel } from '../support/reference.model';
 import { summarizeDetails } from './report';
 import { judge, type Verdict } from './verdict';
 import { overBound, type OutMessage } from './workload';
@@ -60,9 +60,7 @@ export interface TopicSet {
 }
 
 export function loadProviders(): ProvidersConfig {
-  const parsed = parseProvidersConfig(JSON.parse(readFileSync(join(ROOT, 'config/providers.json'), 'utf8')));
-  if (!parsed.ok) throw new Error(`config/providers.json: ${parsed.error.join('; ')}`);
-  return parsed.value;
+  return loadProvidersFile(join(ROOT, 'config/providers.json'));
 }
 
 const bytesOf = (v: OutMessage['value']) => (v === null ? 0 : Buffer.isBuffer(v) ? v.length : Buffer.byteLength(v, 'utf8'));
@@ -98,7 +96,7 @@ export class World {
     readonly pool: Pool,
     private readonly providers: ProvidersConfig,
   ) {
-    this.ref = new ReferenceModel(providers);
+    this.ref = new ReferenceModel([], providers);
     this.logDir = join(o.runDir, o.id);
     // Each principal reads only with groups under `<principal>.` (SPEC §8.4).
     this.groupId = `attempt-service.${o.id}-${o.runTag}`;

@@ -1,7 +1,7 @@
 import { DLQ_HEADERS, validateEvent } from '../../libs/contracts/src';
 import { isStatus, shouldSendStatusEmail } from '../../libs/domain/src';
 import type { DbSnapshot, LedgerRow, ReadMessage } from './observer';
-import { describe, hashValue, pairKey, type EventDescriptor, type ReferenceModel } from './reference-model';
+import { describe, hashValue, pairKey, type EventDescriptor, type ReferenceModel } from '../support/reference.model';
 
 /**
  * Compares what the services did with what the reference model says they must have done.

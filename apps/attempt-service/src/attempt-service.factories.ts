@@ -18,6 +18,7 @@ export function createProcessCommands(
   config: AttemptServiceConfig,
   pool: Pool,
   handoff?: OutboxHandoff,
+  metrics?: AttemptServiceMetrics,
 ): { events: EventFactory; processCommands: ProcessCommandsUseCase } {
   const events = new EventFactory(config.topics, config.eventSource);
   const processCommands = new ProcessCommandsUseCase({
@@ -26,6 +27,8 @@ export function createProcessCommands(
     providers: config.providers,
     dlqTopic: config.topics.commandsDlq,
     handoff,
+    authority: { legacyReviewStatusUpdates: config.legacyReviewStatusUpdates },
+    onLegacyReviewStatus: metrics ? () => metrics.legacyReviewStatusUpdates.inc() : undefined,
   });
   return { events, processCommands };
 }

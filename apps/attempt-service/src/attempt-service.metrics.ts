@@ -20,6 +20,11 @@ export class AttemptServiceMetrics {
   readonly transientFailures = counter(this.registry, 'proctoring_transient_failures_total', 'Batches retried after an infrastructure fault');
   readonly consumerRestarts = counter(this.registry, 'proctoring_consumer_restarts_total', 'Kafka consumers replaced after a stall or a crash kafkajs gave up on');
   readonly readApiAuth = counter(this.registry, 'proctoring_read_api_auth_total', 'Read API requests by authentication result (ok, or why the token was refused)', ['result']);
+  readonly legacyReviewStatusUpdates = counter(
+    this.registry,
+    'proctoring_legacy_review_status_updates_total',
+    'UpdateAttemptStatus commands to a review outcome accepted from the commands topic (LEGACY_REVIEW_STATUS_UPDATES)',
+  );
   readonly ready = gauge(this.registry, 'proctoring_ready', 'Readiness checks of /health/ready: 1 passing, 0 failing, by check (evaluated on each call and every 5 s)', ['check']);
 
   constructor() {

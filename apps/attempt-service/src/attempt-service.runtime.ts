@@ -65,7 +65,7 @@ export async function createAttemptServiceRuntime(
   const metrics = new AttemptServiceMetrics();
   // Outbox rows committed here go to this process's relay in memory (when it leads) as well as to the table.
   const handoff = new OutboxHandoff();
-  const { events, processCommands } = createProcessCommands(config, pool, handoff);
+  const { events, processCommands } = createProcessCommands(config, pool, handoff, metrics);
   const relay = createOutboxRelay(config, pool, kafka, logger, metrics, handoff);
   const transport = new KafkaBatchTransport({
     kafka,

@@ -49,6 +49,7 @@ export const REJECTION_REASONS = [
   'ATTEMPT_ALREADY_EXISTS',
   'ILLEGAL_TRANSITION',
   'EXAM_CONFLICT',
+  'FORBIDDEN',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 

@@ -1,29 +1,17 @@
+import { anExam } from '../../../test/support/domain.fixtures';
 import type { Attempt } from './attempt.model';
 import { createAttempt } from './attempt-lifecycle';
 import { cascadeTargets, planCascade } from './cascade';
 import type { Exam } from './exam.model';
-import { parseProvidersConfig, policyFor, type ProvidersConfig } from './policy';
-import type { Status } from './statuses';
-import { changeStatus, type TransitionContext } from './transition';
+import { parseProvidersConfig, type ProvidersConfig } from './policy';
+import { statusAlias, type Status } from './statuses';
+import { planStatusChange } from './change-plan';
 
 const NOW = new Date('2024-03-01T12:00:00.000Z');
 const USER = 'user-1';
 
 function exam(contentId: string, overrides: Partial<Exam> = {}): Exam {
-  return {
-    examId: `exam-${contentId}`,
-    courseId: 'test_course',
-    contentId,
-    examName: contentId,
-    courseName: 'edx demo',
-    timeLimitMins: 21,
-    isProctored: true,
-    isPracticeExam: false,
-    isActive: true,
-    provider: null,
-    externalId: null,
-    ...overrides,
-  };
+  return anExam(`exam-${contentId}`, { courseId: 'test_course', contentId, examName: contentId, courseName: 'edx demo', timeLimitMins: 21, ...overrides });
 }
 
 /** The fixtures of test_cascading: the main exam plus a 2nd proctored, a practice, a timed and an inactive exam. */
@@ -78,37 +66,32 @@ class World {
     return r.value.attempt;
   }
 
-  update(a: Attempt, to: string, now = NOW, extra: Partial<TransitionContext> = {}): void {
+  /** One requested change through planStatusChange, its steps stored and described in order. */
+  update(a: Attempt, to: string, now = NOW): void {
     const e = this.examOf(a);
-    const r = changeStatus(a, to, { policy: policyFor(this.providers, e.provider), now, ...extra });
+    const r = planStatusChange(a, e, to, {
+      providers: this.providers,
+      now,
+      courseExams: (courseId) => this.exams.filter((x) => x.courseId === courseId),
+      learnerAttempts: (userId) => this.attempts.filter((x) => x.userId === userId),
+      newAttemptIds: () => {
+        const n = this.nextId++;
+        return { id: `a-${n}`, attemptCode: `CODE-${n}` };
+      },
+    });
     if (!r.ok) throw new Error(`${r.error.code} ${a.status} -> ${to}`);
     if (r.value.kind === 'noop') return;
-    const d = r.value;
-    this.attempts = this.attempts.map((x) => (x.id === a.id ? d.attempt : x));
-    this.events.push(
-      `changed ${e.contentId} ${d.from}->${d.to}${extra.cascade === false ? ' (cascade)' : ''}`,
-    );
-    if (d.credit !== null) this.events.push(`credit ${e.contentId} ${d.credit}`);
-    if (d.sendsEmail) this.events.push(`email ${e.contentId} ${d.statusAlias}`);
-    if (!d.cascades) return;
-    const steps = planCascade({
-      triggerExam: e,
-      courseExams: this.exams,
-      learnerAttempts: this.attempts.filter((x) => x.userId === USER),
-      now,
-    });
-    for (const step of steps) {
-      switch (step.kind) {
-        case 'create-and-decline':
-          this.update(this.create(step.exam, false), 'declined', now, { cascade: false });
-          break;
-        case 'decline':
-          this.update(step.attempt, 'declined', now, { cascade: false });
-          break;
-        case 'time-out':
-          this.update(step.attempt, 'timed_out', now, { expiredAt: step.expiredAt });
-          break;
+    for (const step of r.value.steps) {
+      if (step.kind === 'create') {
+        this.attempts = [...this.attempts, step.attempt];
+        this.events.push(`created ${step.exam.contentId}`);
+        continue;
       }
+      const d = step.change;
+      this.attempts = this.attempts.map((x) => (x.id === d.attempt.id ? d.attempt : x));
+      this.events.push(`changed ${step.exam.contentId} ${d.from}->${d.to}${step.cascadeFromAttemptId ? ' (cascade)' : ''}`);
+      if (d.credit !== null) this.events.push(`credit ${step.exam.contentId} ${d.credit}`);
+      if (d.sendsEmail) this.events.push(`email ${step.exam.contentId} ${statusAlias(d.to)}`);
     }
   }
 

@@ -1,7 +1,7 @@
 import type { Attempt } from './attempt.model';
 import { isProctoredNonPractice, type Exam } from './exam.model';
 import { isCompleted } from './statuses';
-import { expiresAt, isExpired } from './timeout';
+import { expiredAt } from './timeout';
 
 /**
  * One step of a cascade, for one other exam of the course. The caller applies each through the rules:
@@ -66,8 +66,8 @@ export function planCascade(input: CascadeInput): CascadeStep[] {
       steps.push({ kind: 'create-and-decline', exam });
       continue;
     }
-    const expiry = expiresAt(attempt);
-    if (expiry !== null && isExpired(attempt, input.now)) {
+    const expiry = expiredAt(attempt, input.now);
+    if (expiry !== null) {
       steps.push({ kind: 'time-out', exam, attempt, expiredAt: expiry });
     } else if (!isCompleted(attempt.status)) {
       steps.push({ kind: 'decline', exam, attempt });

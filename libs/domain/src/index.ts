@@ -12,3 +12,5 @@ export * from './status-email';
 export * from './allowance';
 export * from './review';
 export * from './retirement';
+export * from './attempt-reference';
+export * from './change-plan';

@@ -1,7 +1,10 @@
+import { anExam } from '../../../test/support/domain.fixtures';
 import type { Attempt } from './attempt.model';
-import type { Policy } from './policy';
+import { planTimeout } from './change-plan';
+import type { ProvidersConfig } from './policy';
 import { INCOMPLETE_STATUSES, COMPLETED_STATUSES, type Status } from './statuses';
-import { expiresAt, isExpired, timeOutIfExpired } from './timeout';
+import { expiredAt, expiresAt, isExpired } from './timeout';
+import type { StatusChange } from './transition';
 
 const STARTED_AT = new Date('2024-03-01T10:00:00.000Z');
 const EXPIRY = new Date('2024-03-01T10:21:00.000Z'); // 21 minutes later
@@ -24,19 +27,22 @@ function attempt(overrides: Partial<Attempt> = {}): Attempt {
   };
 }
 
-function policy(allowTimedOutState: boolean | undefined): Policy {
-  return {
-    allowTimedOutState,
-    cascadeStatuses: ['rejected', 'declined'],
-    email: {
-      siteName: 'x',
-      platformName: 'x',
-      contactEmail: 'x@x',
-      fromEmail: 'x@x',
-      https: true,
-      courseInfoPath: '',
-    },
+const EXAM = anExam('exam-1', { timeLimitMins: 21 });
+
+/** planTimeout's change of the attempt itself, under ALLOW_TIMED_OUT_STATE as given (undefined: absent). */
+function timeOut(a: Attempt, allowTimedOutState: boolean | undefined, now: Date): StatusChange | null {
+  const providers: ProvidersConfig = {
+    defaults: allowTimedOutState === undefined ? {} : { ALLOW_TIMED_OUT_STATE: allowTimedOutState },
+    providers: {},
   };
+  const plan = planTimeout(a, EXAM, {
+    providers,
+    now,
+    courseExams: () => [EXAM],
+    learnerAttempts: () => [a],
+    newAttemptIds: () => ({ id: 'unused', attemptCode: 'UNUSED' }),
+  });
+  return plan?.trigger.change ?? null;
 }
 
 const ms = (d: Date, delta: number) => new Date(d.getTime() + delta);
@@ -77,20 +83,29 @@ describe('isExpired', () => {
   });
 });
 
-describe('timeOutIfExpired', () => {
+describe('expiredAt', () => {
+  it('is the expiry once it has passed, null before, at, and for completed or unstarted attempts', () => {
+    expect(expiredAt(attempt(), ms(EXPIRY, 1))).toEqual(EXPIRY);
+    expect(expiredAt(attempt(), EXPIRY)).toBeNull();
+    expect(expiredAt(attempt({ status: 'submitted' }), ms(EXPIRY, 1))).toBeNull();
+    expect(expiredAt(attempt({ startedAt: null }), ms(EXPIRY, 1))).toBeNull();
+  });
+});
+
+describe('planTimeout', () => {
   const after = ms(EXPIRY, 60_000);
 
   it('is null when the attempt has not expired (reading never changes state)', () => {
-    expect(timeOutIfExpired(attempt(), { policy: policy(false), now: EXPIRY })).toBeNull();
+    expect(timeOut(attempt(), false, EXPIRY)).toBeNull();
     expect(
-      timeOutIfExpired(attempt({ status: 'submitted' }), { policy: policy(false), now: after }),
+      timeOut(attempt({ status: 'submitted' }), false, after),
     ).toBeNull();
   });
 
   it.each(['created', 'ready_to_start', 'started', 'ready_to_submit'] as Status[])(
     'an expired %s attempt is submitted (aliased), completed at the expiry, with the pending email',
     (status) => {
-      const change = timeOutIfExpired(attempt({ status }), { policy: policy(false), now: after });
+      const change = timeOut(attempt({ status }), false, after);
       expect(change).toMatchObject({
         from: status,
         requested: 'timed_out',
@@ -103,16 +118,13 @@ describe('timeOutIfExpired', () => {
   );
 
   it('with the setting absent, an expired started attempt is submitted, an expired created one stays timed_out', () => {
-    expect(timeOutIfExpired(attempt(), { policy: policy(undefined), now: after })?.to).toBe('submitted');
-    const created = timeOutIfExpired(attempt({ status: 'created' }), {
-      policy: policy(undefined),
-      now: after,
-    });
+    expect(timeOut(attempt(), undefined, after)?.to).toBe('submitted');
+    const created = timeOut(attempt({ status: 'created' }), undefined, after);
     expect(created).toMatchObject({ to: 'timed_out', credit: null, sendsEmail: false });
     expect(created?.attempt.completedAt).toBeNull();
   });
 
   it('with ALLOW_TIMED_OUT_STATE true the attempt is stored timed_out (test_get_studentview_timedout)', () => {
-    expect(timeOutIfExpired(attempt(), { policy: policy(true), now: after })?.to).toBe('timed_out');
+    expect(timeOut(attempt(), true, after)?.to).toBe('timed_out');
   });
 });

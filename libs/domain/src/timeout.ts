@@ -1,6 +1,5 @@
 import type { Attempt } from './attempt.model';
 import { isIncomplete } from './statuses';
-import { changeStatus, type StatusChange, type TransitionContext } from './transition';
 
 const MS_PER_MINUTE = 60_000;
 
@@ -12,18 +11,14 @@ export function expiresAt(a: Attempt): Date | null {
 
 /** Incomplete, started, and `now` strictly after the expiry (exactly at the expiry is not expired). */
 export function isExpired(a: Attempt, now: Date): boolean {
-  const expiry = expiresAt(a);
-  return expiry !== null && isIncomplete(a.status) && now.getTime() > expiry.getTime();
+  return expiredAt(a, now) !== null;
 }
 
 /**
- * The timeout of an expired attempt, through the rules (`timed_out`, aliased as the policy says), with a
- * resulting `submitted` completed at the expiry time. null when the attempt has not expired.
- * An expired attempt is incomplete, so the change is always legal and never a no-op.
+ * The expiry of an attempt that has expired by `now` (the time a timeout completes it at); null when
+ * it has not expired. The one timeout rule: the sweeper, a cascade and the read side all use it.
  */
-export function timeOutIfExpired(a: Attempt, ctx: Omit<TransitionContext, 'expiredAt'>): StatusChange | null {
-  const expiredAt = expiresAt(a);
-  if (expiredAt === null || !isExpired(a, ctx.now)) return null;
-  const decision = changeStatus(a, 'timed_out', { ...ctx, expiredAt });
-  return decision.ok && decision.value.kind === 'changed' ? decision.value : null;
+export function expiredAt(a: Attempt, now: Date): Date | null {
+  const expiry = expiresAt(a);
+  return expiry !== null && isIncomplete(a.status) && now.getTime() > expiry.getTime() ? expiry : null;
 }

@@ -6,12 +6,10 @@ import {
   isCompleted,
   isIncomplete,
   isStatus,
-  needsStatusEmail,
-  statusAlias,
   type CreditStatus,
   type Status,
-  type StatusAlias,
 } from './statuses';
+import { shouldSendStatusEmail } from './status-email';
 
 export type TransitionRejection =
   | { code: 'INVALID_STATUS'; requested: string }
@@ -30,9 +28,8 @@ export type StatusDecision =
       credit: CreditStatus | null;
       /** the caller must run the cascade (planCascade) for this change. */
       cascades: boolean;
-      /** the learner gets the status email for this change. */
+      /** the learner gets the status email for this change (shouldSendStatusEmail). */
       sendsEmail: boolean;
-      statusAlias: StatusAlias;
     };
 
 /** A stored change (the `changed` branch of StatusDecision). */
@@ -125,7 +122,6 @@ export function changeStatus(
     attempt: next,
     credit: creditStatusFor(to),
     cascades,
-    sendsEmail: next.takingAsProctored && !next.isSampleAttempt && needsStatusEmail(to),
-    statusAlias: statusAlias(to),
+    sendsEmail: shouldSendStatusEmail({ takingAsProctored: next.takingAsProctored, isSampleAttempt: next.isSampleAttempt, toStatus: to }),
   });
 }

@@ -1,18 +1,16 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   CLOUDEVENTS_CONTENT_TYPE,
   DATA_CONTENT_TYPE,
-  type AttemptCreatedData,
-  type AttemptRemovedData,
-  type AttemptStatusChangedData,
-  type CommandProcessedData,
-  type CommandRejectedData,
-  type CredentialRequirementRemovedData,
-  type CredentialRequirementUpdatedData,
+  type EventDataMap,
+  type EventType,
+  type RejectionReason,
 } from '../../../../libs/contracts/src';
-import { CREDIT_NAMESPACE, statusAlias, type CreditStatus, type Exam, type StatusChange } from '../../../../libs/domain/src';
+import { CREDIT_NAMESPACE, statusAlias, type Attempt, type Exam, type StatusChange } from '../../../../libs/domain/src';
 import type { TopicNames } from '../config/attempt-service.config';
-import type { BatchState, StoredAttempt } from './batch-state';
+import type { ArchiveReason } from '../persistence/attempt-history.row';
+import type { StoredAttempt } from '../persistence/attempt.row';
+import type { NewOutboxRecord } from '../persistence/outbox-message.row';
 
 /** What caused a change: a command (from Kafka or the CLI) or a sweep of expired attempts. */
 export interface Cause {
@@ -22,31 +20,21 @@ export interface Cause {
   correlationId: string;
 }
 
-type EventData = {
-  AttemptCreated: AttemptCreatedData;
-  AttemptStatusChanged: AttemptStatusChangedData;
-  AttemptRemoved: AttemptRemovedData;
-  CommandProcessed: CommandProcessedData;
-  CommandRejected: CommandRejectedData;
-  CredentialRequirementUpdated: CredentialRequirementUpdatedData;
-  CredentialRequirementRemoved: CredentialRequirementRemovedData;
-};
-
-/**
- * The scope of the per-key `sequence` counter: one counter per Kafka key, whatever the key names (a
- * learner, a course, or the key a rejected command arrived with), so that every event under one key
- * (e.g. a learner's CommandRejected for an unknown attemptId) continues that key's sequence.
- */
-/** Keys of arbitrary messages can be long; their scope is bounded so it always fits the index. */
-export const keyScope = (key: string) => (key.length <= 200 ? `k:${key}` : `h:${createHash('sha256').update(key).digest('hex')}`);
-export const userScope = (userId: string) => keyScope(userId);
-export const courseScope = (courseId: string) => keyScope(courseId);
+/** An event before it is numbered and serialised: its type, data, Kafka key and subject. */
+export interface OutgoingEvent<T extends EventType = EventType> {
+  type: T;
+  data: EventDataMap[T];
+  /** the Kafka key; its event_key scope numbers the event (`sequence`). */
+  key: string;
+  /** the attempt id, where there is one. */
+  subject?: string;
+}
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /**
- * Builds the CloudEvents of one batch and appends them to its outbox, in the order they are emitted.
- * The only place where domain values are mapped to the wire contract for outgoing events.
+ * Maps decisions to the wire contract: the only place outgoing events are built. The builders are
+ * pure; `toOutboxRecord` serialises an event once the batch has given it its `sequence`.
  */
 export class EventFactory {
   constructor(
@@ -54,14 +42,9 @@ export class EventFactory {
     private readonly source: string,
   ) {}
 
-  emit<T extends keyof EventData>(
-    state: BatchState,
-    type: T,
-    data: EventData[T],
-    o: { key: string; scope: string; subject?: string; cause: Cause; now: Date },
-  ): void {
+  toOutboxRecord(e: OutgoingEvent, sequence: bigint, cause: Cause, now: Date): NewOutboxRecord {
     const topic =
-      type === 'CredentialRequirementUpdated' || type === 'CredentialRequirementRemoved'
+      e.type === 'CredentialRequirementUpdated' || e.type === 'CredentialRequirementRemoved'
         ? this.topics.credentialEvents
         : this.topics.attemptEvents;
     // (JSON.stringify leaves out properties that are undefined, such as a missing subject)
@@ -69,48 +52,46 @@ export class EventFactory {
       specversion: '1.0',
       id: randomUUID(),
       source: this.source,
-      type,
-      time: o.now.toISOString(),
+      type: e.type,
+      time: now.toISOString(),
       datacontenttype: DATA_CONTENT_TYPE,
-      subject: o.subject || undefined,
-      causationid: o.cause.id,
-      correlationid: o.cause.correlationId,
-      sequence: state.nextSequence(o.scope).toString(),
-      data,
+      subject: e.subject || undefined,
+      causationid: cause.id,
+      correlationid: cause.correlationId,
+      sequence: sequence.toString(),
+      data: e.data,
     };
-    state.outbox.push({
+    return {
       eventId: event.id,
       topic,
-      key: o.key,
+      key: e.key,
       value: Buffer.from(JSON.stringify(event), 'utf8'),
-      headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, 'ce-type': type },
-    });
+      headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, 'ce-type': e.type },
+    };
   }
 
-  attemptCreated(state: BatchState, a: StoredAttempt, exam: Exam, cause: Cause, now: Date): void {
-    this.emit(state, 'AttemptCreated', { ...attemptFields(a, exam), status: a.status, allowedTimeLimitMins: a.allowedTimeLimitMins, externalId: a.externalId, version: a.version }, {
+  commandProcessed(commandId: string, commandType: string, outcome: 'applied' | 'noop', key: string): OutgoingEvent<'CommandProcessed'> {
+    return { type: 'CommandProcessed', data: { commandId, commandType, outcome }, key };
+  }
+
+  commandRejected(commandId: string, commandType: string, reason: RejectionReason, message: string, key: string): OutgoingEvent<'CommandRejected'> {
+    return { type: 'CommandRejected', data: { commandId, commandType, reason, message }, key };
+  }
+
+  attemptCreated(a: StoredAttempt, exam: Exam): OutgoingEvent<'AttemptCreated'> {
+    return {
+      type: 'AttemptCreated',
+      data: { ...attemptFields(a, exam), status: a.status, allowedTimeLimitMins: a.allowedTimeLimitMins, externalId: a.externalId, version: a.version },
       key: a.userId,
-      scope: userScope(a.userId),
       subject: a.id,
-      cause,
-      now,
-    });
+    };
   }
 
-  statusChanged(
-    state: BatchState,
-    before: StoredAttempt,
-    change: StatusChange,
-    after: StoredAttempt,
-    exam: Exam,
-    cause: Cause,
-    now: Date,
-    cascadeFromAttemptId: string | null,
-  ): void {
-    this.emit(
-      state,
-      'AttemptStatusChanged',
-      {
+  /** `after` is the stored attempt after `change`. */
+  statusChanged(before: Attempt, change: StatusChange, after: StoredAttempt, exam: Exam, cascadeFromAttemptId: string | null): OutgoingEvent<'AttemptStatusChanged'> {
+    return {
+      type: 'AttemptStatusChanged',
+      data: {
         ...attemptFields(after, exam),
         fromStatus: before.status,
         toStatus: change.to,
@@ -119,15 +100,15 @@ export class EventFactory {
         version: after.version,
         cascadeFromAttemptId: cascadeFromAttemptId || undefined,
       },
-      { key: after.userId, scope: userScope(after.userId), subject: after.id, cause, now },
-    );
+      key: after.userId,
+      subject: after.id,
+    };
   }
 
-  creditUpdated(state: BatchState, a: StoredAttempt, exam: Exam, status: CreditStatus, cause: Cause, now: Date): void {
-    this.emit(
-      state,
-      'CredentialRequirementUpdated',
-      {
+  creditUpdated(a: Attempt, exam: Exam, status: NonNullable<StatusChange['credit']>): OutgoingEvent<'CredentialRequirementUpdated'> {
+    return {
+      type: 'CredentialRequirementUpdated',
+      data: {
         userId: a.userId,
         courseId: exam.courseId,
         namespace: CREDIT_NAMESPACE,
@@ -138,15 +119,15 @@ export class EventFactory {
         isPracticeExam: exam.isPracticeExam,
         isProctored: exam.isProctored,
       },
-      { key: a.userId, scope: userScope(a.userId), subject: a.id, cause, now },
-    );
+      key: a.userId,
+      subject: a.id,
+    };
   }
 
-  attemptRemoved(state: BatchState, a: StoredAttempt, exam: Exam, reason: 'removed' | 'replaced', cause: Cause, now: Date): void {
-    this.emit(
-      state,
-      'AttemptRemoved',
-      {
+  attemptRemoved(a: Attempt, exam: Exam, reason: ArchiveReason): OutgoingEvent<'AttemptRemoved'> {
+    return {
+      type: 'AttemptRemoved',
+      data: {
         attemptId: a.id,
         attemptCode: a.attemptCode,
         examId: a.examId,
@@ -156,17 +137,18 @@ export class EventFactory {
         lastStatus: a.status,
         reason,
       },
-      { key: a.userId, scope: userScope(a.userId), subject: a.id, cause, now },
-    );
+      key: a.userId,
+      subject: a.id,
+    };
   }
 
-  creditRemoved(state: BatchState, a: StoredAttempt, exam: Exam, cause: Cause, now: Date): void {
-    this.emit(
-      state,
-      'CredentialRequirementRemoved',
-      { userId: a.userId, courseId: exam.courseId, namespace: CREDIT_NAMESPACE, name: exam.contentId, attemptId: a.id },
-      { key: a.userId, scope: userScope(a.userId), subject: a.id, cause, now },
-    );
+  creditRemoved(a: Attempt, exam: Exam): OutgoingEvent<'CredentialRequirementRemoved'> {
+    return {
+      type: 'CredentialRequirementRemoved',
+      data: { userId: a.userId, courseId: exam.courseId, namespace: CREDIT_NAMESPACE, name: exam.contentId, attemptId: a.id },
+      key: a.userId,
+      subject: a.id,
+    };
   }
 }
 

@@ -1,16 +1,16 @@
-import { parseArgs } from 'node:util';
-import type { IHeaders, Kafka } from 'kafkajs';
+import type { IHeaders, Kafka, Message } from 'kafkajs';
 import type { Pool } from 'pg';
 import pino from 'pino';
 import { DataSource } from 'typeorm';
-import { buildCommand, InvalidCommandError, UUID_PATTERN, type Command } from '../../../../libs/contracts/src';
+import { buildCommand, DLQ_HEADERS, InvalidCommandError, providerReviewTopics, UUID_PATTERN, type Command } from '../../../../libs/contracts/src';
 import { isStatus } from '../../../../libs/domain/src';
-import { ConfigError } from '../../../../libs/platform/src/config/env-reader';
+import { EXIT_FAILED, EXIT_OK, options, required, runAsProcess, runCli, UsageError, type Io, type OptionValues, type Subcommand } from '../../../../libs/platform/src/cli/cli-program';
 import { poolOf } from '../../../../libs/platform/src/database/sql-runner';
 import { connectIdempotentProducer, createKafka } from '../../../../libs/platform/src/kafka/kafka-client';
 import { createLogger, scrubEmails, type Logger } from '../../../../libs/platform/src/logging/logger';
 import type { Outcome, ProcessCommandsUseCase } from '../application/process-commands.use-case';
-import { createOutboxRelay, createProcessCommands } from '../attempt-service.factories';
+import { CLI_CHANNEL } from '../application/command-authority';
+import { createProcessCommands } from '../attempt-service.factories';
 import { loadAttemptServiceConfig, type AttemptServiceConfig } from '../config/attempt-service.config';
 import { AttemptReadRepository } from '../persistence/attempt-read.repository';
 import { attemptDataSourceOptions } from '../persistence/data-source';
@@ -18,11 +18,6 @@ import { droppedTypeOf } from '../outbox/outbox-parking';
 
 /** The CloudEvents `source` of the commands this command line runs (with a fresh id each time). */
 export const CLI_SOURCE = 'urn:proctoring:cli';
-
-/** Exit codes: 0 done, 1 failed or refused, 2 bad usage. */
-const EXIT_OK = 0;
-const EXIT_FAILED = 1;
-const EXIT_USAGE = 2;
 
 const USAGE = `Usage: npm run attempts -- <command> [options]
 
@@ -46,15 +41,6 @@ Commands:
 Configuration comes from the same environment variables as the attempt-service (see .env.example).`;
 
 const UUID = new RegExp(UUID_PATTERN);
-
-interface Io {
-  out(line: string): void;
-  err(line: string): void;
-}
-
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 /** What a subcommand needs, opened only when it is first used. */
 class CliContext {
@@ -127,7 +113,7 @@ async function setStatus(args: string[], io: Io, open: () => CliContext): Promis
     const current = await reads.byExamAndUser(exam, user);
     return current ? `Attempt ${current.attemptId} is already ${current.status}; nothing changed` : 'Nothing changed';
   });
-  await publishPending(ctx, io);
+  io.out(LEFT_TO_RELAY);
   if (code === EXIT_OK) io.out('Completed!');
   return code;
 }
@@ -162,7 +148,7 @@ async function remove(args: string[], io: Io, open: () => CliContext): Promise<n
   } else {
     code = reportRefusal(outcome, io);
   }
-  await publishPending(ctx, io);
+  io.out(LEFT_TO_RELAY);
   if (code === EXIT_OK) io.out('Completed!');
   return code;
 }
@@ -199,6 +185,15 @@ async function redrive(args: string[], io: Io, open: () => CliContext): Promise<
   const ctx = open();
   const dlq = typeof v.topic === 'string' ? v.topic : ctx.config.topics.commandsDlq;
   const target = ctx.config.topics.commands;
+  // A dead letter goes back where it came from (its dlq-source-topic): the commands topic or a
+  // provider's review topic (SPEC §8.4); one without that header (older) goes to the commands topic.
+  const returnable = new Set([target, ...Object.keys(ctx.config.providers.providers).map((p) => providerReviewTopics(p).reviews)]);
+  const originOf = (headers: IHeaders | undefined): string | null => {
+    const source = header(headers, DLQ_HEADERS.sourceTopic);
+    if (source === undefined) return target;
+    return returnable.has(source) ? source : null;
+  };
+  const used = new Set<string>();
   const dryRun = v['dry-run'] === true;
   let limit = Number.POSITIVE_INFINITY;
   if (v.limit !== undefined) {
@@ -272,20 +267,25 @@ async function redrive(args: string[], io: Io, open: () => CliContext): Promise<
         const take = batch.messages.filter((m) => BigInt(m.offset) < end).slice(0, Math.max(0, limit - count));
         if (take.length === 0) return;
         if (!isRunning() || isStale()) return;
+        const byTopic = new Map<string, Message[]>();
         for (const m of take) {
           const reason = header(m.headers, 'dlq-reason');
+          const origin = originOf(m.headers);
           // an EventDropped marker stands for a dead letter the broker refused (parked in the outbox): not a command
-          const verb = isDroppedMarker(m.headers) ? (dryRun ? 'would skip marker' : 'skipping marker') : dryRun ? 'would redrive' : 'redriving';
+          const skip = isDroppedMarker(m.headers) ? 'marker' : origin === null ? 'unknown source topic' : null;
+          const verb = skip !== null ? `${dryRun ? 'would skip' : 'skipping'} ${skip}` : dryRun ? 'would redrive' : 'redriving';
           io.out(
             `${verb} ${batch.topic}[${batch.partition}]@${m.offset} key=${m.key?.toString('utf8') ?? '(none)'}${reason ? ` reason=${reason}` : ''}`,
           );
+          if (skip !== null || origin === null) continue;
+          used.add(origin);
+          const list = byTopic.get(origin) ?? [];
+          list.push({ key: m.key, value: m.value, headers: withoutDlqHeaders(m.headers) });
+          byTopic.set(origin, list);
         }
         if (producer) {
           try {
-            const messages = take
-              .filter((m) => !isDroppedMarker(m.headers))
-              .map((m) => ({ key: m.key, value: m.value, headers: withoutDlqHeaders(m.headers) }));
-            if (messages.length > 0) await producer.send({ topic: target, acks: -1, messages });
+            for (const [topic, messages] of byTopic) await producer.send({ topic, acks: -1, messages });
             const next = (BigInt(take[take.length - 1].offset) + 1n).toString();
             await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
           } catch (e) {
@@ -318,8 +318,9 @@ async function redrive(args: string[], io: Io, open: () => CliContext): Promise<
     await producer?.disconnect().catch(() => undefined);
   }
   if (crashed.error) throw crashed.error;
-  if (dryRun) io.out(`Dry run: ${count} message(s) would be redriven from ${dlq} to ${target}; nothing was published or committed`);
-  else io.out(`Redriven ${count} message(s) from ${dlq} to ${target}`);
+  const to = used.size === 0 ? target : [...used].sort().join(', ');
+  if (dryRun) io.out(`Dry run: ${count} message(s) would be redriven from ${dlq} to ${to}; nothing was published or committed`);
+  else io.out(`Redriven ${count} message(s) from ${dlq} to ${to}`);
   return EXIT_OK;
 }
 
@@ -438,7 +439,7 @@ function parkedLine(r: ParkedRow): string {
 /** Runs one command through the service's use case (same rules, same transaction, outbox events). */
 async function run(ctx: CliContext, command: Command, key: string): Promise<Outcome> {
   const processCommands = await ctx.processCommands();
-  const [result] = await processCommands.execute([{ kind: 'command', command, key }]);
+  const [result] = await processCommands.execute([{ kind: 'command', command, key, channel: CLI_CHANNEL }]);
   return result.outcome;
 }
 
@@ -484,24 +485,10 @@ function reportRefusal(outcome: Outcome, io: Io): number {
 }
 
 /**
- * Publishes the outbox now when no attempt-service relay is running (this process takes the relay
- * leadership); otherwise the running service publishes them within its poll interval.
+ * The command line never publishes (SPEC §8.4: only the attempt-service relays the outbox, under its
+ * own Kafka identity): what it committed is published by a running attempt-service's relay.
  */
-async function publishPending(ctx: CliContext, io: Io): Promise<void> {
-  const relay = createOutboxRelay(ctx.config, await ctx.pool(), ctx.kafka(), ctx.logger);
-  try {
-    if (await relay.acquireLeadership()) {
-      const n = await relay.drainOnce();
-      io.out(`Published ${n} pending event(s)`);
-    } else {
-      io.out('A running attempt-service publishes the events');
-    }
-  } catch (e) {
-    io.err(`The events could not be published now (${message(e)}); they stay in the outbox until the attempt-service publishes them`);
-  } finally {
-    await relay.stop();
-  }
-}
+export const LEFT_TO_RELAY = 'The events are in the outbox: the attempt-service publishes them';
 
 function build<T>(fn: () => T): T {
   try {
@@ -514,7 +501,7 @@ function build<T>(fn: () => T): T {
 
 type AttemptRef = { kind: 'id'; attemptId: string } | { kind: 'pair'; examId: string; userId: string };
 
-function attemptRef(v: Record<string, string | boolean | undefined>): AttemptRef {
+function attemptRef(v: OptionValues): AttemptRef {
   const { attempt, exam, user } = v;
   if (typeof attempt === 'string') {
     if (exam !== undefined || user !== undefined) throw new UsageError('give either --attempt or --exam and --user');
@@ -525,30 +512,9 @@ function attemptRef(v: Record<string, string | boolean | undefined>): AttemptRef
   throw new UsageError('give either --attempt or --exam and --user');
 }
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
-
-function options(args: string[], spec: OptionSpec): Record<string, string | boolean | undefined> {
-  try {
-    const { values } = parseArgs({ args, options: spec, strict: true, allowPositionals: false });
-    return values;
-  } catch (e) {
-    throw new UsageError(message(e));
-  }
-}
-
-function required(v: Record<string, string | boolean | undefined>, name: string, opts: { allowEmpty?: boolean } = {}): string {
-  const value = v[name];
-  if (typeof value !== 'string' || (value === '' && !opts.allowEmpty)) throw new UsageError(`--${name} is required`);
-  return value;
-}
-
-function message(e: unknown): string {
-  return scrubEmails(e instanceof Error ? e.message : String(e));
-}
-
 // ---- entry point ----------------------------------------------------------------------------
 
-const COMMANDS: Record<string, (args: string[], io: Io, open: () => CliContext) => Promise<number>> = {
+const COMMANDS: Record<string, Subcommand<CliContext>> = {
   'set-status': setStatus,
   remove,
   show,
@@ -556,55 +522,25 @@ const COMMANDS: Record<string, (args: string[], io: Io, open: () => CliContext) 
   outbox,
 };
 
-export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const [name, ...args] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.out(USAGE);
-    return name === undefined ? EXIT_USAGE : EXIT_OK;
-  }
-  const command = COMMANDS[name];
-  if (!command) {
-    io.err(`Unknown command ${name}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  const opened: { ctx: CliContext | null } = { ctx: null };
-  const open = (): CliContext => {
-    if (opened.ctx) return opened.ctx;
-    const config = loadAttemptServiceConfig(env, { http: false });
-    // Log lines go to stderr (stdout is the command's output), warnings only unless LOG_LEVEL is set.
-    const level = env.LOG_LEVEL ? config.logLevel : 'warn';
-    opened.ctx = new CliContext(config, createLogger('attempts-cli', level, pino.destination({ dest: 2, sync: true })));
-    return opened.ctx;
-  };
-  try {
-    // Fail fast on configuration before any output that suggests work was started.
-    if (name !== 'set-status') open();
-    return await command(args, io, open);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      io.err(`${e.message}\n\n${USAGE}`);
-      return EXIT_USAGE;
-    }
-    if (e instanceof ConfigError) {
-      io.err(e.message);
-      return EXIT_FAILED;
-    }
-    io.err(`attempts ${name} failed: ${message(e)}`);
-    return EXIT_FAILED;
-  } finally {
-    await opened.ctx?.close();
-  }
+export function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return runCli(
+    {
+      name: 'attempts',
+      usage: USAGE,
+      commands: COMMANDS,
+      open: (e) => {
+        const config = loadAttemptServiceConfig(e, { http: false });
+        // Log lines go to stderr (stdout is the command's output), warnings only unless LOG_LEVEL is set.
+        const level = e.LOG_LEVEL ? config.logLevel : 'warn';
+        return new CliContext(config, createLogger('attempts-cli', level, pino.destination({ dest: 2, sync: true })));
+      },
+      // set-status prints its opening line first, as the original management command does
+      opensFirst: (name) => name !== 'set-status',
+    },
+    argv,
+    io,
+    env,
+  );
 }
 
-if (require.main === module) {
-  const io: Io = {
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
-  };
-  main(process.argv.slice(2), io)
-    .then((code) => process.exit(code))
-    .catch((e: unknown) => {
-      process.stderr.write(`attempts failed: ${message(e)}\n`);
-      process.exit(EXIT_FAILED);
-    });
-}
+if (require.main === module) runAsProcess('attempts', (argv, io) => main(argv, io));

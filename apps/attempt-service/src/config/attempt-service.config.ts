@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { parseProvidersConfig, type ProvidersConfig } from '../../../../libs/domain/src';
+import type { ProvidersConfig } from '../../../../libs/domain/src';
+import { readProvidersFile } from '../../../../libs/platform/src/config/providers-file';
 import { CONSUMER_GROUPS, TOPICS } from '../../../../libs/contracts/src';
 import { EnvReader } from '../../../../libs/platform/src/config/env-reader';
 import { readKafkaSettings, type KafkaSettings } from '../../../../libs/platform/src/config/kafka.config';
@@ -59,6 +59,11 @@ export interface AttemptServiceConfig {
   retentionDays: number;
   housekeepingIntervalMs: number;
   logLevel: string;
+  /**
+   * SPEC §8.4: an UpdateAttemptStatus to a review outcome (verified, rejected, second_review_required,
+   * not_reviewed) from the commands topic is accepted (and counted) while true; FORBIDDEN when false.
+   */
+  legacyReviewStatusUpdates: boolean;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -117,6 +122,7 @@ export function loadAttemptServiceConfig(
     retentionDays: r.int('RETENTION_DAYS', 7, 0, 3650),
     housekeepingIntervalMs: r.int('HOUSEKEEPING_INTERVAL_MS', 3600000, 1000, 86400000),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    legacyReviewStatusUpdates: r.bool('LEGACY_REVIEW_STATUS_UPDATES', true),
   };
   if (config.consumerLagIntervalMs > 0 && config.consumerLagIntervalMs < 1000) {
     r.problem('CONSUMER_LAG_INTERVAL_MS must be 0 (off) or at least 1000');
@@ -143,20 +149,4 @@ function eventSource(r: EnvReader): string {
   const value = r.string('EVENT_SOURCE', 'urn:proctoring:attempt-service');
   if (value.length > 255 || /[\s\p{Cc}]/u.test(value)) r.problem('EVENT_SOURCE must be a URI reference without whitespace');
   return value;
-}
-
-export function readProvidersFile(r: EnvReader, path: string): ProvidersConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch {
-    r.problem('PROVIDERS_FILE names a file that cannot be read as JSON');
-    return { defaults: {}, providers: {} };
-  }
-  const parsed = parseProvidersConfig(json);
-  if (!parsed.ok) {
-    for (const p of parsed.error) r.problem(`PROVIDERS_FILE: ${p}`);
-    return { defaults: {}, providers: {} };
-  }
-  return parsed.value;
 }

@@ -1,11 +1,6 @@
-/** An outbox row as the relay publishes it. */
-export interface OutboxRecord {
-  id: string;
-  topic: string;
-  key: string | null;
-  value: Buffer;
-  headers: Record<string, string>;
-}
+import type { OutboxRecord } from '../persistence/outbox-message.row';
+
+export type { OutboxRecord };
 
 /**
  * Outbox rows this process committed and its relay has not published yet, kept so that the relay

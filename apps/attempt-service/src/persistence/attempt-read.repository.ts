@@ -1,5 +1,9 @@
 import type { Pool } from 'pg';
 import { isStatus, statusAlias } from '../../../../libs/domain/src';
+import type { AttemptHistoryRow } from './attempt-history.row';
+import type { AttemptTransitionRow } from './attempt-transition.row';
+import type { AttemptRow } from './attempt.row';
+import type { ExamRow } from './exam.row';
 
 /** One stored status change of an attempt (`attempt_transition`), oldest first. */
 export interface TransitionView {
@@ -64,65 +68,8 @@ export interface AttemptView {
   archived: ArchivedAttemptView[];
 }
 
-interface AttemptJoinRecord {
-  id: string;
-  attempt_code: string;
-  exam_id: string;
-  user_id: string;
-  username: string;
-  email: string;
-  status: string;
-  started_at: Date | null;
-  completed_at: Date | null;
-  expires_at: Date | null;
-  taking_as_proctored: boolean;
-  is_sample_attempt: boolean;
-  external_id: string | null;
-  allowed_time_limit_mins: number;
-  version: number;
-  created_at: Date;
-  updated_at: Date;
-  course_id: string;
-  content_id: string;
-  exam_name: string;
-  course_name: string | null;
-  provider: string | null;
-  is_practice_exam: boolean;
-  is_proctored: boolean;
-}
-
-interface TransitionRecord {
-  from_status: string | null;
-  to_status: string;
-  requested_status: string;
-  cause_type: string;
-  cause_id: string;
-  occurred_at: Date;
-  version: number;
-  cascade_from_attempt_id: string | null;
-  reason: string | null;
-}
-
-interface HistoryRecord {
-  attempt_id: string;
-  attempt_code: string;
-  exam_id: string;
-  user_id: string;
-  username: string;
-  email: string;
-  status: string;
-  started_at: Date | null;
-  completed_at: Date | null;
-  taking_as_proctored: boolean;
-  is_sample_attempt: boolean;
-  external_id: string | null;
-  allowed_time_limit_mins: number;
-  version: number;
-  created_at: Date;
-  archived_at: Date;
-  archive_reason: string;
-  archived_by: string;
-}
+/** An attempt row with the exam columns the view shows. */
+type AttemptJoinRow = AttemptRow & Pick<ExamRow, 'course_id' | 'content_id' | 'exam_name' | 'course_name' | 'provider' | 'is_practice_exam' | 'is_proctored'>;
 
 const ATTEMPT_SELECT = `SELECT a.*, e.course_id, e.content_id, e.exam_name, e.course_name, e.provider,
     e.is_practice_exam, e.is_proctored
@@ -139,12 +86,12 @@ export class AttemptReadRepository {
 
   /** `attemptId` must be a UUID (the caller validates it). */
   async byId(attemptId: string): Promise<AttemptView | null> {
-    const { rows } = await this.pool.query<AttemptJoinRecord>(`${ATTEMPT_SELECT} WHERE a.id = $1`, [attemptId.toLowerCase()]);
+    const { rows } = await this.pool.query<AttemptJoinRow>(`${ATTEMPT_SELECT} WHERE a.id = $1`, [attemptId.toLowerCase()]);
     return rows.length === 0 ? null : this.view(rows[0]);
   }
 
   async byExamAndUser(examId: string, userId: string): Promise<AttemptView | null> {
-    const { rows } = await this.pool.query<AttemptJoinRecord>(`${ATTEMPT_SELECT} WHERE a.exam_id = $1 AND a.user_id = $2`, [examId, userId]);
+    const { rows } = await this.pool.query<AttemptJoinRow>(`${ATTEMPT_SELECT} WHERE a.exam_id = $1 AND a.user_id = $2`, [examId, userId]);
     return rows.length === 0 ? null : this.view(rows[0]);
   }
 
@@ -155,7 +102,7 @@ export class AttemptReadRepository {
 
   /** Removed and replaced attempts of an exam and learner, oldest first. */
   async archived(examId: string, userId: string): Promise<ArchivedAttemptView[]> {
-    const { rows } = await this.pool.query<HistoryRecord>(
+    const { rows } = await this.pool.query<AttemptHistoryRow>(
       `SELECT * FROM attempts.attempt_history WHERE exam_id = $1 AND user_id = $2 ORDER BY archived_at, history_id`,
       [examId, userId],
     );
@@ -164,7 +111,7 @@ export class AttemptReadRepository {
 
   /** Removed and replaced attempts with this id (an attempt removed by id). */
   async archivedById(attemptId: string): Promise<ArchivedAttemptView[]> {
-    const { rows } = await this.pool.query<HistoryRecord>(
+    const { rows } = await this.pool.query<AttemptHistoryRow>(
       `SELECT * FROM attempts.attempt_history WHERE attempt_id = $1 ORDER BY archived_at, history_id`,
       [attemptId.toLowerCase()],
     );
@@ -173,7 +120,7 @@ export class AttemptReadRepository {
 
   /** The transitions a command or sweep caused on a learner's attempts (a cascade included), in order. */
   async transitionsCausedBy(causeId: string, userId: string): Promise<(TransitionView & { attemptId: string })[]> {
-    const { rows } = await this.pool.query<TransitionRecord & { attempt_id: string }>(
+    const { rows } = await this.pool.query<AttemptTransitionRow>(
       `SELECT t.* FROM attempts.attempt_transition t
         WHERE t.attempt_id IN (SELECT id FROM attempts.attempt WHERE user_id = $2) AND t.cause_id = $1
         ORDER BY t.id`,
@@ -182,9 +129,9 @@ export class AttemptReadRepository {
     return rows.map((r) => ({ attemptId: r.attempt_id, ...transitionView(r) }));
   }
 
-  private async view(r: AttemptJoinRecord): Promise<AttemptView> {
+  private async view(r: AttemptJoinRow): Promise<AttemptView> {
     const [transitions, archived] = await Promise.all([
-      this.pool.query<TransitionRecord>(`SELECT * FROM attempts.attempt_transition WHERE attempt_id = $1 ORDER BY id`, [r.id]),
+      this.pool.query<AttemptTransitionRow>(`SELECT * FROM attempts.attempt_transition WHERE attempt_id = $1 ORDER BY id`, [r.id]),
       this.archived(r.exam_id, r.user_id),
     ]);
     return {
@@ -218,7 +165,7 @@ export class AttemptReadRepository {
   }
 }
 
-function transitionView(r: TransitionRecord): TransitionView {
+function transitionView(r: AttemptTransitionRow): TransitionView {
   return {
     fromStatus: r.from_status,
     toStatus: r.to_status,
@@ -231,7 +178,7 @@ function transitionView(r: TransitionRecord): TransitionView {
   };
 }
 
-function archivedView(r: HistoryRecord): ArchivedAttemptView {
+function archivedView(r: AttemptHistoryRow): ArchivedAttemptView {
   return {
     attemptId: r.attempt_id,
     attemptCode: r.attempt_code,

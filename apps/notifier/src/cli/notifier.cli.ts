@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
 import { ID_PATTERN } from '../../../../libs/contracts/src';
-import { ConfigError } from '../../../../libs/platform/src/config/env-reader';
+import { EXIT_FAILED, EXIT_OK, options, runAsProcess, runCli, UsageError, type Io, type OptionValues, type Subcommand } from '../../../../libs/platform/src/cli/cli-program';
 import { scrubEmails } from '../../../../libs/platform/src/logging/logger';
 import { loadNotifierConfig, type NotifierConfig } from '../config/notifier.config';
 import { notifierDataSourceOptions } from '../persistence/data-source';
@@ -11,11 +10,6 @@ import {
   type LedgerRowView,
   type RequeueTarget,
 } from '../persistence/delivery-ledger.repository';
-
-/** Exit codes: 0 done, 1 failed or refused, 2 bad usage. */
-const EXIT_OK = 0;
-const EXIT_FAILED = 1;
-const EXIT_USAGE = 2;
 
 /** Rows `list` prints when no --limit is given. */
 const DEFAULT_LIST_LIMIT = 100;
@@ -41,15 +35,6 @@ Commands:
 Configuration comes from the same environment variables as the notifier (see .env.example).`;
 
 const EVENT_ID = new RegExp(ID_PATTERN, 'u');
-
-interface Io {
-  out(line: string): void;
-  err(line: string): void;
-}
-
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 /** The ledger, connected on first use (no migrations: this is an operator tool, the service migrates). */
 class CliContext {
@@ -191,14 +176,14 @@ function isOperatorStatus(value: string): value is OperatorStatus {
   return (OPERATOR_STATUSES as readonly string[]).includes(value);
 }
 
-function statusOf(v: Record<string, string | boolean | undefined>): OperatorStatus {
+function statusOf(v: OptionValues): OperatorStatus {
   const status = v.status;
   if (typeof status !== 'string' || status === '') throw new UsageError('--status is required');
   if (!isOperatorStatus(status)) throw new UsageError('--status must be unknown or failed');
   return status;
 }
 
-function eventIdOf(v: Record<string, string | boolean | undefined>): string {
+function eventIdOf(v: OptionValues): string {
   const eventId = v.event;
   if (typeof eventId !== 'string' || eventId === '') throw new UsageError('--event is required');
   if (!EVENT_ID.test(eventId)) throw new UsageError('--event must be an event id (1-255 characters, no control characters)');
@@ -210,70 +195,17 @@ function positiveInt(value: string | boolean | undefined, name: string): number 
   return Number(value);
 }
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
-
-function options(args: string[], spec: OptionSpec): Record<string, string | boolean | undefined> {
-  try {
-    const { values } = parseArgs({ args, options: spec, strict: true, allowPositionals: false });
-    return values;
-  } catch (e) {
-    throw new UsageError(message(e));
-  }
-}
-
-function message(e: unknown): string {
-  return scrubEmails(e instanceof Error ? e.message : String(e));
-}
-
 // ---- entry point ----------------------------------------------------------------------------
 
-const COMMANDS: Record<string, (args: string[], io: Io, ctx: CliContext) => Promise<number>> = {
-  show,
-  list,
-  requeue,
+const COMMANDS: Record<string, Subcommand<CliContext>> = {
+  show: (args, io, open) => show(args, io, open()),
+  list: (args, io, open) => list(args, io, open()),
+  requeue: (args, io, open) => requeue(args, io, open()),
 };
 
-export async function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const [name, ...args] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.out(USAGE);
-    return name === undefined ? EXIT_USAGE : EXIT_OK;
-  }
-  const command = COMMANDS[name];
-  if (!command) {
-    io.err(`Unknown command ${name}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  let ctx: CliContext | null = null;
-  try {
-    // Fail fast on configuration (the notifier's own loader and rules) before touching anything.
-    ctx = new CliContext(loadNotifierConfig(env));
-    return await command(args, io, ctx);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      io.err(`${e.message}\n\n${USAGE}`);
-      return EXIT_USAGE;
-    }
-    if (e instanceof ConfigError) {
-      io.err(e.message);
-      return EXIT_FAILED;
-    }
-    io.err(`notifier ${name} failed: ${message(e)}`);
-    return EXIT_FAILED;
-  } finally {
-    await ctx?.close();
-  }
+export function main(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // Configuration is checked (the notifier's own loader and rules) before anything is touched.
+  return runCli({ name: 'notifier', usage: USAGE, commands: COMMANDS, open: (e) => new CliContext(loadNotifierConfig(e)) }, argv, io, env);
 }
 
-if (require.main === module) {
-  const io: Io = {
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
-  };
-  main(process.argv.slice(2), io)
-    .then((code) => process.exit(code))
-    .catch((e: unknown) => {
-      process.stderr.write(`notifier failed: ${message(e)}\n`);
-      process.exit(EXIT_FAILED);
-    });
-}
+if (require.main === module) runAsProcess('notifier', (argv, io) => main(argv, io));

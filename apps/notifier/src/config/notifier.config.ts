@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { CONSUMER_GROUPS, TOPICS } from '../../../../libs/contracts/src/topics';
-import { parseProvidersConfig, type ProvidersConfig } from '../../../../libs/domain/src';
+import type { ProvidersConfig } from '../../../../libs/domain/src';
+import { readProvidersFile } from '../../../../libs/platform/src/config/providers-file';
 import { readDatabaseSettings, type DatabaseSettings } from '../../../../libs/platform/src/config/database.config';
 import { EnvReader } from '../../../../libs/platform/src/config/env-reader';
 import { readKafkaSettings, type KafkaSettings } from '../../../../libs/platform/src/config/kafka.config';
@@ -128,21 +128,4 @@ export function loadNotifierConfig(env: NodeJS.ProcessEnv): NotifierConfig {
   };
   r.done('notifier');
   return config;
-}
-
-/** The providers file (SPEC §6), validated; problems are reported under PROVIDERS_FILE. */
-export function readProvidersFile(r: EnvReader, path: string): ProvidersConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch {
-    r.problem('PROVIDERS_FILE names a file that cannot be read as JSON');
-    return { defaults: {}, providers: {} };
-  }
-  const parsed = parseProvidersConfig(json);
-  if (!parsed.ok) {
-    for (const p of parsed.error) r.problem(`PROVIDERS_FILE: ${p}`);
-    return { defaults: {}, providers: {} };
-  }
-  return parsed.value;
 }

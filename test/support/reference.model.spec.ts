@@ -1,5 +1,5 @@
-import { ReferenceModel } from './reference-model';
-import { envelope, OTHER_SOURCE } from './workload';
+import { envelope, OTHER_SOURCE } from '../faults/workload';
+import { ReferenceModel } from './reference.model';
 import type { ProvidersConfig } from '../../libs/domain/src';
 
 const providers: ProvidersConfig = {
@@ -15,7 +15,7 @@ const create = (examId: string, id: string, takingAsProctored = true) =>
 const update = (examId: string, toStatus: string, id: string) => json('UpdateAttemptStatus', { examId, userId: 'u1', toStatus }, id);
 
 function model(): ReferenceModel {
-  const m = new ReferenceModel(providers, () => new Date('2025-11-25T10:00:00Z'));
+  const m = new ReferenceModel([], providers, () => new Date('2025-11-25T10:00:00Z'));
   m.accept(exam('final', 'b1'));
   m.accept(exam('mid', 'b2', { provider: 'software_secure' }));
   m.accept(exam('practice', 'b3', { isPracticeExam: true }));

@@ -1,0 +1,219 @@
+import type { AttemptLookup, Exam } from '../../../../libs/domain/src';
+import type { ArchiveReason, AttemptArchive } from '../persistence/attempt-history.row';
+import type { AttemptTransition } from '../persistence/attempt-transition.row';
+import type { StoredAttempt } from '../persistence/attempt.row';
+import type { BatchWrites } from '../persistence/attempt-batch.repository';
+import { keyScope } from '../persistence/event-key.row';
+import type { NewOutboxRecord } from '../persistence/outbox-message.row';
+import type { Cause, EventFactory, OutgoingEvent } from './event-factory';
+
+interface AttemptEntry {
+  attempt: StoredAttempt;
+  inDb: boolean;
+  dirty: boolean;
+  deleted: boolean;
+}
+
+const pairKey = (examId: string, userId: string) => `${examId}\u0000${userId}`;
+
+/**
+ * The rows one batch of commands reads and writes, in memory while its commands are applied in order
+ * (the in-memory repository the handlers work on), and the events they emit. Every row a command may
+ * touch was locked (through its learner's event_key row) before it was loaded; `writes()` is what the
+ * repository writes back. No SQL here; decisions are the domain's.
+ */
+export class BatchUnit {
+  private readonly exams = new Map<string, { exam: Exam; dirty: boolean }>();
+  private readonly attempts = new Map<string, AttemptEntry>();
+  private readonly byPair = new Map<string, string>();
+  private readonly byCode = new Map<string, string>();
+  /** attempt ids per learner, so a learner's attempts are found without scanning the batch */
+  private readonly byUser = new Map<string, Set<string>>();
+  private readonly sequences = new Map<string, bigint>();
+  private readonly touchedScopes = new Set<string>();
+  private readonly transitions: AttemptTransition[] = [];
+  private readonly archives: AttemptArchive[] = [];
+  private readonly outbox: NewOutboxRecord[] = [];
+
+  constructor(
+    private readonly events: EventFactory,
+    readonly now: Date,
+  ) {}
+
+  // ---- loading -------------------------------------------------------------------------------
+
+  /** The last `sequence` of each event_key scope the batch holds locked. */
+  lockedScopes(sequences: ReadonlyMap<string, bigint>): void {
+    for (const [key, seq] of sequences) this.sequences.set(key, seq);
+  }
+
+  hasScope(scope: string): boolean {
+    return this.sequences.has(scope);
+  }
+
+  /** Rows read from the database (a row already held is kept as it is). */
+  loaded(rows: { attempts: readonly StoredAttempt[]; exams: readonly Exam[] }): void {
+    for (const attempt of rows.attempts) {
+      if (!this.attempts.has(attempt.id)) this.track({ attempt, inDb: true, dirty: false, deleted: false });
+    }
+    for (const exam of rows.exams) if (!this.exams.has(exam.examId)) this.exams.set(exam.examId, { exam, dirty: false });
+  }
+
+  // ---- reading -------------------------------------------------------------------------------
+
+  exam(examId: string): Exam | undefined {
+    return this.exams.get(examId)?.exam;
+  }
+
+  /** The exam of an attempt the batch holds (loaded with it, so always there). */
+  examOf(attempt: StoredAttempt): Exam {
+    const exam = this.exam(attempt.examId);
+    if (!exam) throw new Error(`exam ${attempt.examId} of attempt ${attempt.id} is not loaded`);
+    return exam;
+  }
+
+  examByContent(courseId: string, contentId: string): Exam | undefined {
+    for (const { exam } of this.exams.values()) if (exam.courseId === courseId && exam.contentId === contentId) return exam;
+    return undefined;
+  }
+
+  courseExams(courseId: string): Exam[] {
+    return [...this.exams.values()].map((e) => e.exam).filter((e) => e.courseId === courseId);
+  }
+
+  attemptById(id: string): StoredAttempt | undefined {
+    const e = this.attempts.get(id);
+    return e && !e.deleted ? e.attempt : undefined;
+  }
+
+  attemptByCode(code: string): StoredAttempt | undefined {
+    const id = this.byCode.get(code);
+    return id ? this.attemptById(id) : undefined;
+  }
+
+  attemptFor(examId: string, userId: string): StoredAttempt | undefined {
+    const id = this.byPair.get(pairKey(examId, userId));
+    return id ? this.attemptById(id) : undefined;
+  }
+
+  attemptsOfUser(userId: string): StoredAttempt[] {
+    const out: StoredAttempt[] = [];
+    for (const id of this.byUser.get(userId) ?? []) {
+      const e = this.attempts.get(id);
+      if (e && !e.deleted) out.push(e.attempt);
+    }
+    return out;
+  }
+
+  /** The live attempts, for the domain's attempt-reference matching. */
+  readonly lookup: AttemptLookup<StoredAttempt> = {
+    byId: (id) => this.attemptById(id),
+    byCode: (code) => this.attemptByCode(code),
+    byExamAndUser: (examId, userId) => this.attemptFor(examId, userId),
+  };
+
+  // ---- writing -------------------------------------------------------------------------------
+
+  putExam(exam: Exam): void {
+    this.exams.set(exam.examId, { exam, dirty: true });
+  }
+
+  /** A new attempt, with its creation transition. */
+  insertAttempt(attempt: StoredAttempt, cause: Cause): void {
+    this.track({ attempt, inDb: false, dirty: true, deleted: false });
+    this.transitions.push({
+      attemptId: attempt.id,
+      version: attempt.version,
+      fromStatus: null,
+      toStatus: attempt.status,
+      requestedStatus: attempt.status,
+      causeType: cause.type,
+      causeId: cause.id,
+      cascadeFromAttemptId: null,
+      reason: null,
+      occurredAt: this.now,
+    });
+  }
+
+  /** A stored change of an attempt, with its transition. */
+  updateAttempt(attempt: StoredAttempt, t: { fromStatus: string; requestedStatus: string; cause: Cause; cascadeFromAttemptId: string | null; reason: string | null }): void {
+    const e = this.attempts.get(attempt.id);
+    if (!e || e.deleted) throw new Error(`attempt ${attempt.id} is not loaded`);
+    e.attempt = attempt;
+    e.dirty = true;
+    this.transitions.push({
+      attemptId: attempt.id,
+      version: attempt.version,
+      fromStatus: t.fromStatus,
+      toStatus: attempt.status,
+      requestedStatus: t.requestedStatus,
+      causeType: t.cause.type,
+      causeId: t.cause.id,
+      cascadeFromAttemptId: t.cascadeFromAttemptId,
+      reason: t.reason,
+      occurredAt: this.now,
+    });
+  }
+
+  /** Archives an attempt to history and deletes it. */
+  archiveAttempt(attempt: StoredAttempt, reason: ArchiveReason, cause: Cause): void {
+    this.archives.push({ attempt, archivedAt: this.now, reason, archivedBy: cause.id });
+    const e = this.attempts.get(attempt.id);
+    if (!e) return;
+    e.deleted = true;
+    this.byPair.delete(pairKey(e.attempt.examId, e.attempt.userId));
+    this.byCode.delete(e.attempt.attemptCode);
+  }
+
+  // ---- events --------------------------------------------------------------------------------
+
+  /** Numbers the event in its key's sequence (the one place `sequence` is assigned) and adds it to the outbox. */
+  emit(event: OutgoingEvent, cause: Cause): void {
+    const scope = keyScope(event.key);
+    const current = this.sequences.get(scope);
+    if (current === undefined) throw new Error(`scope ${scope} was not locked`);
+    const next = current + 1n;
+    this.sequences.set(scope, next);
+    this.touchedScopes.add(scope);
+    this.outbox.push(this.events.toOutboxRecord(event, next, cause, this.now));
+  }
+
+  /** A message for the commands DLQ: no sequence, no envelope. */
+  deadLetter(record: NewOutboxRecord): void {
+    this.outbox.push(record);
+  }
+
+  /** The events emitted so far, in order (for tests and logs). */
+  get emitted(): readonly NewOutboxRecord[] {
+    return this.outbox;
+  }
+
+  // ---- writing back --------------------------------------------------------------------------
+
+  /** What the repository must write for this batch. */
+  writes(): BatchWrites {
+    const entries = [...this.attempts.values()];
+    const sequences = new Map<string, bigint>();
+    for (const scope of this.touchedScopes) sequences.set(scope, this.sequences.get(scope) ?? 0n);
+    return {
+      exams: [...this.exams.values()].filter((e) => e.dirty).map((e) => e.exam),
+      archives: this.archives,
+      deletes: entries.filter((e) => e.deleted && e.inDb).map((e) => e.attempt.id),
+      inserts: entries.filter((e) => !e.inDb && !e.deleted).map((e) => e.attempt),
+      updates: entries.filter((e) => e.inDb && e.dirty && !e.deleted).map((e) => e.attempt),
+      transitions: this.transitions,
+      outbox: this.outbox,
+      sequences,
+      now: this.now,
+    };
+  }
+
+  private track(e: AttemptEntry): void {
+    this.attempts.set(e.attempt.id, e);
+    this.byPair.set(pairKey(e.attempt.examId, e.attempt.userId), e.attempt.id);
+    this.byCode.set(e.attempt.attemptCode, e.attempt.id);
+    let ids = this.byUser.get(e.attempt.userId);
+    if (!ids) this.byUser.set(e.attempt.userId, (ids = new Set()));
+    ids.add(e.attempt.id);
+  }
+}

@@ -1,0 +1,263 @@
+import type { Exam } from '../../../../libs/domain/src';
+import type { SqlRunner } from '../../../../libs/platform/src/database/sql-runner';
+import { archiveRecord, ARCHIVE_RECORDSET, type AttemptArchive } from './attempt-history.row';
+import { transitionRecord, TRANSITION_RECORDSET, type AttemptTransition } from './attempt-transition.row';
+import { ATTEMPT_COLUMNS, attemptFromJsonRow, attemptRecord, ATTEMPT_RECORDSET, type AttemptJsonRow, type StoredAttempt } from './attempt.row';
+import type { EventKeyRow } from './event-key.row';
+import { EXAM_COLUMNS, examFromRow, examValues, type ExamRow } from './exam.row';
+import type { NewOutboxRecord, OutboxRecord } from './outbox-message.row';
+
+/** A command's idempotency key (SPEC §8.4: the channel it arrived on, `source`, `id`). */
+export interface CommandRef {
+  channel: string;
+  source: string;
+  id: string;
+}
+
+export const commandKey = (ref: CommandRef) => `${ref.channel}\u0000${ref.source}\u0000${ref.id}`;
+
+/** Everything one batch writes, collected in memory while its commands are applied. */
+export interface BatchWrites {
+  /** exams registered or changed (upserted one by one: a batch rarely holds more than one). */
+  exams: Exam[];
+  archives: AttemptArchive[];
+  /** ids of stored attempts to delete (archived first). */
+  deletes: string[];
+  inserts: StoredAttempt[];
+  updates: StoredAttempt[];
+  transitions: AttemptTransition[];
+  outbox: NewOutboxRecord[];
+  /** the new last `sequence` of each event_key the batch used. */
+  sequences: Map<string, bigint>;
+  now: Date;
+}
+
+/**
+ * Every statement of the write path, in one place: the learners of attempts named by id or code, the
+ * inbox claim with the event_key locks, the load, and the write-back. The caller owns the transaction
+ * and decides nothing here is more than SQL. A group of status changes costs, with BEGIN and COMMIT,
+ * five round trips: claim+lock, load, write (plus the attempt lookup when a command names an attempt
+ * by id or code rather than by exam and learner). Creations, removals and exam registrations add one
+ * statement each; a learner seen for the first time adds one (two if another batch raced to create it).
+ * Statements are named prepared statements (see ClientRunner), so their texts stay constant.
+ */
+export class AttemptBatchRepository {
+  constructor(private readonly sql: SqlRunner) {}
+
+  /** The learners of the attempts with these ids or codes, as `id:<id>` and `code:<code>`. */
+  async learnersOfAttempts(ids: string[], codes: string[]): Promise<Map<string, string>> {
+    const users = new Map<string, string>();
+    if (ids.length === 0 && codes.length === 0) return users;
+    const rows = await this.sql.query<{ id: string; attempt_code: string; user_id: string }>(
+      `SELECT id, attempt_code, user_id FROM attempts.attempt WHERE id = ANY($1::uuid[]) OR attempt_code = ANY($2::text[])`,
+      [ids, codes],
+    );
+    for (const r of rows) {
+      users.set(`id:${r.id}`, r.user_id);
+      users.set(`code:${r.attempt_code}`, r.user_id);
+    }
+    return users;
+  }
+
+  /**
+   * Claims the command ids in the inbox (those already there are not returned) and, in the same
+   * statement, locks the existing `event_key` rows of `keys` in key order. The lock waits until the
+   * claim is done (it reads the claim's count), so a batch blocked on a command id another transaction
+   * is claiming holds no key lock meanwhile. `commands` must be distinct; `keys` distinct and sorted.
+   */
+  async claimAndLock(commands: CommandRef[], keys: string[]): Promise<{ claimed: Set<string>; locked: Map<string, bigint> }> {
+    const claimed = new Set<string>();
+    const locked = new Map<string, bigint>();
+    if (commands.length === 0 && keys.length === 0) return { claimed, locked };
+    const rows = await this.sql.query<{
+      channel: string | null;
+      source: string | null;
+      command_id: string | null;
+      key: string | null;
+      last_sequence: string | null;
+    }>(
+      `WITH claimed AS (
+         INSERT INTO attempts.processed_command (channel, source, command_id)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING RETURNING channel, source, command_id),
+       locked AS (
+         SELECT key, last_sequence FROM attempts.event_key
+          WHERE key = ANY($4::text[]) AND (SELECT count(*) FROM claimed) >= 0
+          ORDER BY key FOR UPDATE)
+       SELECT channel, source, command_id, NULL::text AS key, NULL::bigint AS last_sequence FROM claimed
+       UNION ALL
+       SELECT NULL, NULL, NULL, key, last_sequence FROM locked`,
+      [commands.map((c) => c.channel), commands.map((c) => c.source), commands.map((c) => c.id), keys],
+    );
+    for (const r of rows) {
+      if (r.key !== null && r.last_sequence !== null) locked.set(r.key, BigInt(r.last_sequence));
+      else if (r.channel !== null && r.source !== null && r.command_id !== null)
+        claimed.add(commandKey({ channel: r.channel, source: r.source, id: r.command_id }));
+    }
+    return { claimed, locked };
+  }
+
+  /**
+   * Creates and locks the `event_key` rows seen for the first time (`keys` sorted): an insert holds its
+   * row until commit; a key another transaction created meanwhile is locked by a `SELECT … FOR UPDATE`
+   * (a new statement sees it). Returns the last sequence of each.
+   */
+  async lockNewKeys(keys: string[]): Promise<Map<string, bigint>> {
+    const sequences = new Map<string, bigint>();
+    if (keys.length === 0) return sequences;
+    const created = await this.sql.query<{ key: string }>(
+      `INSERT INTO attempts.event_key (key) SELECT k FROM unnest($1::text[]) AS k ORDER BY k ON CONFLICT DO NOTHING RETURNING key`,
+      [keys],
+    );
+    for (const r of created) sequences.set(r.key, 0n);
+    const raced = keys.filter((k) => !sequences.has(k));
+    if (raced.length === 0) return sequences;
+    const rows = await this.sql.query<EventKeyRow>(
+      `SELECT key, last_sequence FROM attempts.event_key WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE`,
+      [raced],
+    );
+    for (const r of rows) sequences.set(r.key, BigInt(r.last_sequence));
+    return sequences;
+  }
+
+  /**
+   * The learners' attempts, and in the same statement the exams named, the exams of those attempts,
+   * and every exam of their courses and of the given courses (a cascade or a rule may need a sibling).
+   * Must run after the learners' rows are locked: a statement's snapshot is taken when it starts, so
+   * this one sees every change committed under those locks.
+   */
+  async load(userIds: string[], examIds: string[], courseIds: string[]): Promise<{ attempts: StoredAttempt[]; exams: Exam[] }> {
+    if (userIds.length === 0 && examIds.length === 0 && courseIds.length === 0) return { attempts: [], exams: [] };
+    const [row] = await this.sql.query<{ attempts: AttemptJsonRow[]; exams: ExamRow[] }>(
+      `WITH a AS (SELECT ${ATTEMPT_COLUMNS} FROM attempts.attempt WHERE user_id = ANY($1::text[]))
+       SELECT (SELECT coalesce(json_agg(a), '[]'::json) FROM a) AS attempts,
+              (SELECT coalesce(json_agg(e), '[]'::json) FROM (
+                 SELECT ${EXAM_COLUMNS} FROM attempts.exam
+                  WHERE course_id = ANY($3::text[])
+                     OR course_id IN (SELECT course_id FROM attempts.exam
+                                       WHERE exam_id = ANY($2::text[]) OR exam_id IN (SELECT exam_id FROM a))) e) AS exams`,
+      [[...new Set(userIds)], [...new Set(examIds)], [...new Set(courseIds)]],
+    );
+    return { attempts: row.attempts.map(attemptFromJsonRow), exams: row.exams.map(examFromRow) };
+  }
+
+  /** Writes a batch's changes; returns its outbox rows with the ids the database gave them. */
+  async write(w: BatchWrites): Promise<(NewOutboxRecord & OutboxRecord)[]> {
+    for (const exam of w.exams) await this.upsertExam(exam, w.now);
+    if (w.archives.length > 0) await this.insertHistory(w.archives);
+    if (w.deletes.length > 0) await this.sql.query(`DELETE FROM attempts.attempt WHERE id = ANY($1::uuid[])`, [w.deletes]);
+    if (w.inserts.length > 0) await this.insertAttempts(w.inserts, w.now);
+    // The rest (the usual whole of a status-change batch) is one statement of writable CTEs.
+    const ids = await this.writeChanges(w);
+    const idOf = new Map(ids.map((r) => [r.event_id, r.id]));
+    return w.outbox.map((r) => {
+      const id = idOf.get(r.eventId);
+      if (id === undefined) throw new Error(`outbox row ${r.eventId} was not written`);
+      return { ...r, id };
+    });
+  }
+
+  private async upsertExam(e: Exam, now: Date): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO attempts.exam (exam_id, course_id, content_id, exam_name, course_name, time_limit_mins,
+          is_proctored, is_practice_exam, is_active, provider, external_id, created_at, updated_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$12)
+       ON CONFLICT (exam_id) DO UPDATE SET course_id = EXCLUDED.course_id, content_id = EXCLUDED.content_id,
+          exam_name = EXCLUDED.exam_name, course_name = EXCLUDED.course_name, time_limit_mins = EXCLUDED.time_limit_mins,
+          is_proctored = EXCLUDED.is_proctored, is_practice_exam = EXCLUDED.is_practice_exam,
+          is_active = EXCLUDED.is_active, provider = EXCLUDED.provider, external_id = EXCLUDED.external_id,
+          updated_at = EXCLUDED.updated_at`,
+      [...examValues(e), now],
+    );
+  }
+
+  private async insertAttempts(rows: StoredAttempt[], now: Date): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO attempts.attempt (id, attempt_code, exam_id, user_id, username, email, status, started_at,
+          completed_at, expires_at, sweep_at, taking_as_proctored, is_sample_attempt, external_id, allowed_time_limit_mins,
+          version, created_at, updated_at)
+       SELECT id, attempt_code, exam_id, user_id, username, email, status, started_at, completed_at, expires_at, sweep_at,
+          taking_as_proctored, is_sample_attempt, external_id, allowed_time_limit_mins, version, created_at, $2
+       FROM jsonb_to_recordset($1::jsonb) AS x(${ATTEMPT_RECORDSET})`,
+      [JSON.stringify(rows.map(attemptRecord)), now],
+    );
+  }
+
+  private async insertHistory(rows: AttemptArchive[]): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO attempts.attempt_history (attempt_id, attempt_code, exam_id, user_id, username, email, status,
+          started_at, completed_at, taking_as_proctored, is_sample_attempt, external_id, allowed_time_limit_mins,
+          version, created_at, archived_at, archive_reason, archived_by)
+       SELECT id, attempt_code, exam_id, user_id, username, email, status, started_at, completed_at,
+          taking_as_proctored, is_sample_attempt, external_id, allowed_time_limit_mins, version, created_at,
+          archived_at, archive_reason, archived_by
+       FROM jsonb_to_recordset($1::jsonb) AS x(${ARCHIVE_RECORDSET})`,
+      [JSON.stringify(rows.map(archiveRecord))],
+    );
+  }
+
+  /**
+   * Attempt updates, transition rows, outbox rows, the per-key sequences and the relay's NOTIFY in one
+   * round trip: one data-modifying CTE per non-empty part (each touches its own table, so none needs to
+   * see another's rows). The text depends only on which parts are present, so it stays a prepared
+   * statement. Returns the ids given to the outbox rows.
+   */
+  private async writeChanges(w: BatchWrites): Promise<{ id: string; event_id: string }[]> {
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    const arg = (v: unknown): string => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    if (w.updates.length > 0) {
+      parts.push(`w_attempts AS (
+      UPDATE attempts.attempt a SET status = x.status, started_at = x.started_at, completed_at = x.completed_at,
+          expires_at = x.expires_at, sweep_at = x.sweep_at, taking_as_proctored = x.taking_as_proctored,
+          external_id = x.external_id, version = x.version, updated_at = ${arg(w.now)}
+       FROM jsonb_to_recordset(${arg(JSON.stringify(w.updates.map(attemptRecord)))}::jsonb) AS x(${ATTEMPT_RECORDSET})
+      WHERE a.id = x.id)`);
+    }
+    if (w.transitions.length > 0) {
+      parts.push(`w_transitions AS (
+      INSERT INTO attempts.attempt_transition (attempt_id, version, from_status, to_status, requested_status,
+          cause_type, cause_id, cascade_from_attempt_id, reason, occurred_at)
+      SELECT attempt_id, version, from_status, to_status, requested_status, cause_type, cause_id,
+          cascade_from_attempt_id, reason, occurred_at
+        FROM jsonb_to_recordset(${arg(JSON.stringify(w.transitions.map(transitionRecord)))}::jsonb) AS x(${TRANSITION_RECORDSET}))`);
+    }
+    if (w.outbox.length > 0) {
+      // The values travel as one binary parameter, cut by offset: a bytea[] parameter would be sent as
+      // text, every value hex-encoded at twice its size (by the client, and decoded by the server).
+      const starts: number[] = [];
+      const lengths: number[] = [];
+      let at = 1;
+      for (const r of w.outbox) {
+        starts.push(at);
+        lengths.push(r.value.length);
+        at += r.value.length;
+      }
+      const values = Buffer.concat(w.outbox.map((r) => r.value), at - 1);
+      parts.push(`w_outbox AS (
+      INSERT INTO attempts.outbox_message (event_id, topic, key, value, headers)
+      SELECT x.event_id, x.topic, x.key, substring(${arg(values)}::bytea FROM x.start FOR x.len), x.headers
+        FROM unnest(${arg(w.outbox.map((r) => r.eventId))}::text[], ${arg(w.outbox.map((r) => r.topic))}::text[],
+          ${arg(w.outbox.map((r) => r.key))}::text[], ${arg(starts)}::int[], ${arg(lengths)}::int[],
+          ${arg(w.outbox.map((r) => JSON.stringify(r.headers)))}::jsonb[]) AS x(event_id, topic, key, start, len, headers)
+      RETURNING id, event_id)`);
+    }
+    if (w.sequences.size > 0) {
+      const keys = [...w.sequences.keys()];
+      parts.push(`w_keys AS (
+      UPDATE attempts.event_key k SET last_sequence = x.seq
+        FROM unnest(${arg(keys)}::text[], ${arg(keys.map((k) => String(w.sequences.get(k))))}::bigint[]) AS x(key, seq)
+       WHERE k.key = x.key)`);
+    }
+    if (parts.length === 0) return [];
+    if (w.outbox.length === 0) {
+      await this.sql.query(`WITH ${parts.join(',\n')}\nSELECT 1`, params);
+      return [];
+    }
+    // The relay wakes on commit (NOTIFY is delivered then); without outbox rows there is nothing to wake it for.
+    parts.push(`w_notify AS MATERIALIZED (SELECT pg_notify('attempts_outbox', ''))`);
+    return this.sql.query<{ id: string; event_id: string }>(`WITH ${parts.join(',\n')}\nSELECT o.id, o.event_id FROM w_outbox o, w_notify`, params);
+  }
+}
