@@ -281,6 +281,8 @@ export class ReferenceModel {
         return this.updateStatus(c, now);
       case 'RemoveAttempt':
         return this.removeAttempt(c);
+      case 'RetireLearner':
+        throw new Error('the reference model does not model RetireLearner (the fault workload never publishes it)');
     }
   }
 
