@@ -113,7 +113,10 @@ describe('learner retirement', () => {
     await feedNotifier();
     // the ledger in every state: sent (exam 1, 2, 3, 4 submitted), pending (verified), parked (unknown),
     // failed, and one claimed in flight by a worker that then dies
-    const rows = (await notifierDb.dataSource.query(`SELECT event_id, status FROM "${notifierDb.schema}".email_delivery WHERE user_id = $1 ORDER BY created_at`, [user])) as { event_id: string; status: string }[];
+    const rows = await notifierDb.dataSource.query<{ event_id: string; status: string }[]>(
+      `SELECT event_id, status FROM "${notifierDb.schema}".email_delivery WHERE user_id = $1 ORDER BY created_at`,
+      [user],
+    );
     const pending = rows.filter((r) => r.status === 'pending').map((r) => r.event_id);
     expect(pending.length).toBeGreaterThanOrEqual(2);
     const sent = rows.filter((r) => r.status === 'sent');
@@ -148,10 +151,10 @@ describe('learner retirement', () => {
     expect(readdirSync(outboxDir).filter((f) => f.endsWith('.eml'))).toEqual([]);
 
     // nothing unsent is ever sent: cancelled, not requeued, not parked again after the dead worker's lease
-    const after = (await notifierDb.dataSource.query(`SELECT event_id, status, to_address FROM ${t} WHERE user_id = $1`, [user])) as {
-      status: string;
-      to_address: string;
-    }[];
+    const after = await notifierDb.dataSource.query<{ status: string; to_address: string }[]>(
+      `SELECT event_id, status, to_address FROM ${t} WHERE user_id = $1`,
+      [user],
+    );
     expect(after.every((x) => x.to_address === RETIRED_EMAIL)).toBe(true);
     expect(after.filter((x) => x.status === 'cancelled').length).toBe(rows.length - 2); // all but the two still `sent`
     expect((await notifierDb.ledger.requeue({ kind: 'status', status: 'failed' })).filter((x) => x.userId === user)).toEqual([]);
