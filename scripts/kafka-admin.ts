@@ -9,7 +9,8 @@
  *                (kafka.admin.ConfigCommand; KAFKA_LIBS_DIR names the jars)
  *   topics       create the project's topics if missing (partitions KAFKA_TOPIC_PARTITIONS, default 3),
  *                including one review topic and one outcomes topic per provider of PROVIDERS_FILE; the
- *                inbound topics (commands, reviews) get INBOUND_TOPIC_CONFIG, also when they exist already
+ *                inbound topics (commands, reviews) get INBOUND_TOPIC_CONFIG, also when they exist already;
+ *                every topic is created with retention.ms = KAFKA_TOPIC_RETENTION_MS (default 7 days)
  *   acls         create the ACLs of SPEC §8.4 on those topics (libs/platform/src/kafka/kafka-acl.plan.ts)
  *   security     users, then acls
  */
@@ -27,6 +28,8 @@ import {
   SUPER_USERS,
   type AclTopics,
 } from '../libs/platform/src/kafka/kafka-acl.plan';
+import { EnvReader } from '../libs/platform/src/config/env-reader';
+import { readKafkaSettings } from '../libs/platform/src/config/kafka.config';
 import { credentialsFile, ensureCredentials, localSasl, localSaslEnabled, passwordOf, REPO_ROOT } from './kafka-credentials';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((s) => s.trim());
@@ -117,6 +120,10 @@ async function createTopics(): Promise<void> {
     const partitions = Number(process.env.KAFKA_TOPIC_PARTITIONS ?? 3);
     const replicationFactor = Number(process.env.KAFKA_TOPIC_REPLICATION_FACTOR ?? 1);
     const inbound = inboundTopics();
+    // retention.ms (SPEC §8.3): how long a message, personal data included, stays on the topic
+    const env = new EnvReader(process.env);
+    const retention = { name: 'retention.ms', value: String(readKafkaSettings(env, 'proctoring-admin').topicRetentionMs) };
+    env.done('kafka-admin');
     const missing = projectTopics().filter((t) => !existing.has(t));
     if (missing.length > 0) {
       await admin.createTopics({
@@ -125,7 +132,7 @@ async function createTopics(): Promise<void> {
           topic,
           numPartitions: partitions,
           replicationFactor,
-          configEntries: inbound.includes(topic) ? inboundTopicConfigEntries() : [],
+          configEntries: [...(inbound.includes(topic) ? inboundTopicConfigEntries() : []), retention],
         })),
       });
     }
@@ -134,13 +141,14 @@ async function createTopics(): Promise<void> {
     if (older.length > 0) {
       await admin.alterConfigs({
         validateOnly: false,
-        resources: older.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configEntries: inboundTopicConfigEntries() })),
+        // (alterConfigs replaces the topic's whole dynamic config, so retention.ms is restated)
+        resources: older.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configEntries: [...inboundTopicConfigEntries(), retention] })),
       });
       process.stderr.write(`[kafka] ${older.join(', ')}: ${JSON.stringify(INBOUND_TOPIC_CONFIG)}\n`);
     }
     // Create the group coordinator's topic now rather than on the first consumer's join.
     await admin.describeGroups(['admin.warmup']).catch(() => undefined);
-    process.stderr.write(`[kafka] topics ready: ${projectTopics().join(', ')}\n`);
+    process.stderr.write(`[kafka] topics ready (retention.ms of new topics ${retention.value}): ${projectTopics().join(', ')}\n`);
   } finally {
     await admin.disconnect();
   }

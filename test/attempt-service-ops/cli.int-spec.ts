@@ -191,6 +191,26 @@ describe('attempt-service: the attempts command line', () => {
     expect(again.stderr).toBe(`Cannot remove attempt for attempt_id = ${attemptId} because it does not exist!\n`);
   });
 
+  it('retire retires the learner through the same use case and transaction (LearnerRetired); again, nothing changes', async () => {
+    const r = await runCli(['retire', '--user', userId], cliEnv);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.lines).toEqual([
+      `Retiring learner ${userId}`,
+      `Learner ${userId} retired: personal data scrubbed, LearnerRetired emitted`,
+      'The events are in the outbox: the attempt-service publishes them',
+      'Completed!',
+    ]);
+    await events.waitFor((e) => e.type === 'LearnerRetired' && e.data.userId === userId);
+    const stored = await db().query(`SELECT DISTINCT username, email FROM attempts.attempt_history WHERE user_id = $1`, [userId]);
+    expect(stored.rows).toEqual([{ username: 'retired_user', email: 'retired@invalid' }]);
+
+    const again = await runCli(['retire', '-u', userId], cliEnv);
+    expect(again.code).toBe(0);
+    expect(again.lines[1]).toBe(`Learner ${userId} was already retired; nothing changed`);
+    expect(again.lines[again.lines.length - 1]).toBe('Completed!');
+  });
+
   it('rejects bad usage with exit code 2', async () => {
     const r = await runCli(['set-status', '--exam', examId], cliEnv);
     expect(r.code).toBe(2);

@@ -4,6 +4,7 @@ import { adminKafka, say } from './fault-infra';
 import { emailProblems, leakedInLogs, PROMPT_ANSWER_MS, replayAttacks } from './hostile-attacks';
 import { hostileKeysAndHeaders, hostilePayloads, learnerHostile } from './hostile-input';
 import { databaseBlackhole, databaseLatency } from './network-scenarios';
+import { retirementCrash } from './retirement-scenario';
 import { runScenario, type ScenarioResult, type World, type WorldOptions } from './scenario-kit';
 import { soak, type SoakProfile } from './soak-scenario';
 import { envelope, examCatalog, interleave, learnerScripts, message, rng, type OutMessage } from './workload';
@@ -456,6 +457,7 @@ export const SCENARIOS: ScenarioDef[] = [
   databaseLatency,
   databaseBlackhole,
   soak,
+  retirementCrash,
 ];
 
 /** The scenarios of the reduced CI run. */

@@ -1,5 +1,5 @@
 import { DLQ_HEADERS, validateEvent } from '../../libs/contracts/src';
-import { isStatus, shouldSendStatusEmail } from '../../libs/domain/src';
+import { isRetiredAddress, isStatus, shouldSendStatusEmail } from '../../libs/domain/src';
 import type { DbSnapshot, LedgerRow, ReadMessage } from './observer';
 import { describe, hashValue, pairKey, type EventDescriptor, type ReferenceModel } from '../support/reference.model';
 
@@ -69,7 +69,8 @@ export function judge(
   let republished = 0;
   const observed = new Map<EventDescriptor, number>();
   const outcomesByCommand = new Map<string, number>();
-  const qualifying: { id: string; d: EventDescriptor }[] = [];
+  /** `retired`: the event carries a retired learner's placeholder address (SPEC §8.3: never emailed). */
+  const qualifying: { id: string; d: EventDescriptor; retired: boolean }[] = [];
   const bySeq = new Map<string, { offset: bigint; seq: bigint; id: string }[]>();
   for (const m of messages) {
     if (m.topic === topics.commandsDlq) continue;
@@ -125,7 +126,7 @@ export function judge(
       isStatus(data.toStatus) &&
       shouldSendStatusEmail({ takingAsProctored: data.takingAsProctored === true, isSampleAttempt: data.isSampleAttempt === true, toStatus: data.toStatus })
     ) {
-      qualifying.push({ id, d });
+      qualifying.push({ id, d, retired: isRetiredAddress(str((data.user as Json | undefined)?.email)) });
     }
   }
 
@@ -317,6 +318,7 @@ export function judge(
     parkedUnknown = 0;
     emailed = 0;
     let parkedNotSent = 0;
+    let retiredNotSent = 0;
     const expectedEmails = [...ref.emailEvents.values()].reduce((a, b) => a + b, 0);
     if (qualifying.length !== expectedEmails) {
       note(`email-qualifying events on the topic: ${qualifying.length}, reference ${expectedEmails}`);
@@ -335,6 +337,9 @@ export function judge(
         if (requests === 0) parkedNotSent++;
       } else if (row?.status === 'sent' && requests >= 1) {
         emailed++;
+      } else if (row?.status === 'cancelled' || (q.retired && !row)) {
+        // the learner was retired before it was sent, or after (a placeholder address): never sent (SPEC §8.3)
+        retiredNotSent++;
       } else {
         lost++;
         note(`lost email: event ${q.id} ledger ${row?.status ?? 'none'}, ${requests} request(s) at the stub`);
@@ -346,6 +351,7 @@ export function judge(
         note(`email for event ${eventId}, which does not qualify`);
       }
     }
+    if (retiredNotSent > 0) note(`not emailed, the learner retired: ${retiredNotSent}`);
     if (parkedUnknown > 0) note(`parked unknown: ${parkedUnknown} (${parkedUnknown - parkedNotSent} had reached the stub, ${parkedNotSent} never did)`);
     parkedNeverSent = parkedNotSent;
   }

@@ -107,6 +107,7 @@ export class TestPipeline {
       });
     this.record = new RecordStatusEmailsUseCase(db.dataSource, db.ledger, loadProviders(), this.metrics, {
       maxEventAgeMs: options.maxEventAgeMs ?? 0,
+      sender: this.sender,
     });
   }
 

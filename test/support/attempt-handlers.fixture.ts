@@ -48,11 +48,11 @@ export interface EmittedEvent {
 }
 
 /** A batch holding the given rows, every learner's (and course's) event key locked at sequence 0. */
-export function world(rows: { exams?: Exam[]; attempts?: StoredAttempt[]; keys?: string[] } = {}) {
+export function world(rows: { exams?: Exam[]; attempts?: StoredAttempt[]; keys?: string[]; retired?: string[] } = {}) {
   const events = new EventFactory(TOPICS, 'urn:proctoring:test');
   const batch = new BatchUnit(events, NOW);
-  batch.loaded({ exams: rows.exams ?? [], attempts: rows.attempts ?? [] });
-  const keys = new Set([...(rows.keys ?? []), ...(rows.attempts ?? []).map((a) => a.userId), ...(rows.exams ?? []).map((e) => e.courseId)]);
+  batch.loaded({ exams: rows.exams ?? [], attempts: rows.attempts ?? [], retired: rows.retired ?? [] });
+  const keys = new Set([...(rows.keys ?? []), ...(rows.retired ?? []), ...(rows.attempts ?? []).map((a) => a.userId), ...(rows.exams ?? []).map((e) => e.courseId)]);
   batch.lockedScopes(new Map([...keys].map((k) => [keyScope(k), 0n])));
   let n = 0;
   const newId = () => `bbbbbbbb-0000-4000-8000-${String(++n).padStart(12, '0')}`;

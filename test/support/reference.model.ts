@@ -107,6 +107,8 @@ export class ReferenceModel {
   /** the live attempts by (examId, userId), indexed by learner, id and code (the soak feeds it millions) */
   private readonly live = new LiveAttempts();
   private readonly claimed = new Set<string>();
+  /** learners retired so far (SPEC §8.3) */
+  private readonly retired = new Set<string>();
   private nextId = 0;
   /** the types of the events of the command being applied, in order */
   private emitted: string[] = [];
@@ -281,7 +283,18 @@ export class ReferenceModel {
         return this.updateStatus(c, now);
       case 'RemoveAttempt':
         return this.removeAttempt(c);
+      case 'RetireLearner':
+        return this.retireLearner(c);
     }
+  }
+
+  /** SPEC §8.3: LearnerRetired once per learner (the stored identity is not modelled). */
+  private retireLearner(c: CommandOfType<'RetireLearner'>): RefOutcome {
+    const { userId } = c.data;
+    if (this.retired.has(userId)) return { kind: 'noop', commandType: c.type };
+    this.retired.add(userId);
+    this.expect(describe('LearnerRetired', c.id, '', '', JSON.stringify({ userId }).slice(0, 80)));
+    return { kind: 'applied', commandType: c.type };
   }
 
   private reject(commandType: string, reason: RejectionReason): RefOutcome {

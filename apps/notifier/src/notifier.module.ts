@@ -100,12 +100,13 @@ export class NotifierModule {
         },
         {
           provide: RecordStatusEmailsUseCase,
-          useFactory: (ds: DataSource, ledger: DeliveryLedgerRepository, metrics: NotifierMetrics) =>
+          useFactory: (ds: DataSource, ledger: DeliveryLedgerRepository, metrics: NotifierMetrics, sender: EmailSender) =>
             new RecordStatusEmailsUseCase(ds, ledger, config.providers, metrics, {
               maxEventAgeMs: retentionMs(config),
               trustedSources: config.trustedSources,
+              sender,
             }),
-          inject: [NOTIFIER_DATA_SOURCE, DeliveryLedgerRepository, NotifierMetrics],
+          inject: [NOTIFIER_DATA_SOURCE, DeliveryLedgerRepository, NotifierMetrics, EMAIL_SENDER],
         },
         NotifierLifecycle,
         NotifierReadinessProbe,

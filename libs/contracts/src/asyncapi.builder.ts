@@ -143,6 +143,7 @@ const COMMAND_KEYS: Record<CommandType, string> = {
   CreateAttempt: 'userId',
   UpdateAttemptStatus: "userId when the publisher knows it, else the attempt's id or code",
   RemoveAttempt: "userId when the publisher knows it, else the attempt's id",
+  RetireLearner: 'userId',
 };
 
 const EVENT_KEYS: Record<EventType, string> = {
@@ -154,6 +155,7 @@ const EVENT_KEYS: Record<EventType, string> = {
   CredentialRequirementUpdated: 'userId',
   CredentialRequirementRemoved: 'userId',
   EventDropped: 'the key of the message it replaces',
+  LearnerRetired: 'userId',
 };
 
 const EVENT_SUMMARIES: Record<EventType, string> = {
@@ -165,6 +167,7 @@ const EVENT_SUMMARIES: Record<EventType, string> = {
   CredentialRequirementUpdated: "A learner's credit requirement status changed.",
   CredentialRequirementRemoved: "A learner's credit requirement status was removed.",
   EventDropped: 'A message the broker refused as too large was replaced by this marker (same id, key and sequence).',
+  LearnerRetired: 'A learner was retired: scrub what you hold about them and send them nothing more.',
 };
 
 const COMMAND_SUMMARIES: Record<CommandType, string> = {
@@ -172,6 +175,7 @@ const COMMAND_SUMMARIES: Record<CommandType, string> = {
   CreateAttempt: "Create a learner's attempt.",
   UpdateAttemptStatus: "Change an attempt's status.",
   RemoveAttempt: 'Remove an attempt.',
+  RetireLearner: "Retire a learner: scrub their personal data.",
 };
 
 function kafkaKey(description: string) {

@@ -51,6 +51,15 @@ export function buildCommand<T extends CommandType>(type: T, data: DataFor<T>, o
   return normalize(schema, raw) as CommandOfType<T>;
 }
 
+/**
+ * The typed client's RetireLearner (SPEC §8.3): retires the learner `userId` — the attempt-service
+ * scrubs what it stored about them and emits `LearnerRetired`. Publish it with `sendCommands` (its
+ * key is the userId). Retiring twice is a no-op.
+ */
+export function retireLearner(userId: string, opts: BuildCommandOptions): CommandOfType<'RetireLearner'> {
+  return buildCommand('RetireLearner', { userId }, opts);
+}
+
 /** The natural message key of a command: courseId for RegisterExam, else the learner's userId when the command has one. */
 export function commandKey(cmd: Command): string | undefined {
   switch (cmd.type) {
@@ -61,6 +70,8 @@ export function commandKey(cmd: Command): string | undefined {
     case 'UpdateAttemptStatus':
       return cmd.data.userId;
     case 'RemoveAttempt':
+      return cmd.data.userId;
+    case 'RetireLearner':
       return cmd.data.userId;
   }
 }
@@ -105,6 +116,7 @@ function fallbackKey(cmd: Command): string {
       return cmd.data.attemptId ?? cmd.id;
     case 'RegisterExam':
     case 'CreateAttempt':
+    case 'RetireLearner':
       return cmd.id;
   }
 }

@@ -73,6 +73,7 @@ describe('parseCommand: valid commands', () => {
       CreateAttempt: { examId: 'e', userId: 'u', user: { username: 'u', email: 'u@x' }, takingAsProctored: false },
       UpdateAttemptStatus: { toStatus: 'started', attemptId: '0b6a6f3e-3c2d-4f7e-9a51-6f1c2d9e8b10' },
       RemoveAttempt: { attemptId: '0b6a6f3e-3c2d-4f7e-9a51-6f1c2d9e8b10' },
+      RetireLearner: { userId: 'u' },
     };
     for (const type of COMMAND_TYPES) expectOk(parse({ ...example(type), data: minimal[type] }));
   });

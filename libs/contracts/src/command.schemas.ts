@@ -19,7 +19,7 @@ import {
  * contains a `null` optional field. Required fields may never be `null`.
  */
 
-export const COMMAND_TYPES = ['RegisterExam', 'CreateAttempt', 'UpdateAttemptStatus', 'RemoveAttempt'] as const;
+export const COMMAND_TYPES = ['RegisterExam', 'CreateAttempt', 'UpdateAttemptStatus', 'RemoveAttempt', 'RetireLearner'] as const;
 export type CommandType = (typeof COMMAND_TYPES)[number];
 
 export function isCommandType(value: unknown): value is CommandType {
@@ -114,6 +114,14 @@ export const RemoveAttemptDataSchema = Type.Object(
   },
 );
 
+export const RetireLearnerDataSchema = Type.Object(
+  { userId: userId() },
+  {
+    description:
+      "Retires a learner (SPEC §8.3): every stored row about them loses their email, username and free text, replaced by placeholders, and their later user data is stored as placeholders and never emailed.",
+  },
+);
+
 export const RegisterExamCommandSchema = commandSchema(
   'RegisterExam',
   RegisterExamDataSchema,
@@ -134,6 +142,11 @@ export const RemoveAttemptCommandSchema = commandSchema(
   RemoveAttemptDataSchema,
   'Remove an attempt. Key: userId (when known).',
 );
+export const RetireLearnerCommandSchema = commandSchema(
+  'RetireLearner',
+  RetireLearnerDataSchema,
+  'Retire a learner: scrub their personal data. Key: userId.',
+);
 
 /** The full schema (envelope and data) of each command type. */
 export const COMMAND_SCHEMAS = {
@@ -141,6 +154,7 @@ export const COMMAND_SCHEMAS = {
   CreateAttempt: CreateAttemptCommandSchema,
   UpdateAttemptStatus: UpdateAttemptStatusCommandSchema,
   RemoveAttempt: RemoveAttemptCommandSchema,
+  RetireLearner: RetireLearnerCommandSchema,
 } as const satisfies Record<CommandType, TSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -156,12 +170,14 @@ export type RegisterExamInput = Simplify<NullAsAbsent<Static<typeof RegisterExam
 export type CreateAttemptInput = Simplify<NullAsAbsent<Static<typeof CreateAttemptDataSchema>>>;
 export type UpdateAttemptStatusInput = Simplify<NullAsAbsent<Static<typeof UpdateAttemptStatusDataSchema>>>;
 export type RemoveAttemptInput = Simplify<NullAsAbsent<Static<typeof RemoveAttemptDataSchema>>>;
+export type RetireLearnerInput = Simplify<NullAsAbsent<Static<typeof RetireLearnerDataSchema>>>;
 
 /** Parsed command data: no `null` optional fields, defaults applied, unknown fields dropped. */
 export type RegisterExamData = Simplify<Omit<RegisterExamInput, 'isActive'> & { isActive: boolean }>;
 export type CreateAttemptData = CreateAttemptInput;
 export type UpdateAttemptStatusData = UpdateAttemptStatusInput;
 export type RemoveAttemptData = RemoveAttemptInput;
+export type RetireLearnerData = RetireLearnerInput;
 export type UserData = Static<typeof UserSchema>;
 
 export interface CommandDataMap {
@@ -169,6 +185,7 @@ export interface CommandDataMap {
   CreateAttempt: CreateAttemptData;
   UpdateAttemptStatus: UpdateAttemptStatusData;
   RemoveAttempt: RemoveAttemptData;
+  RetireLearner: RetireLearnerData;
 }
 
 export interface CommandInputMap {
@@ -176,6 +193,7 @@ export interface CommandInputMap {
   CreateAttempt: CreateAttemptInput;
   UpdateAttemptStatus: UpdateAttemptStatusInput;
   RemoveAttempt: RemoveAttemptInput;
+  RetireLearner: RetireLearnerInput;
 }
 
 /** The `data` a publisher gives `buildCommand` for a command type. */
@@ -198,9 +216,10 @@ export type RegisterExamCommand = CommandEnvelope<'RegisterExam'>;
 export type CreateAttemptCommand = CommandEnvelope<'CreateAttempt'>;
 export type UpdateAttemptStatusCommand = CommandEnvelope<'UpdateAttemptStatus'>;
 export type RemoveAttemptCommand = CommandEnvelope<'RemoveAttempt'>;
+export type RetireLearnerCommand = CommandEnvelope<'RetireLearner'>;
 
 /** A parsed, valid command: a discriminated union on `type`. */
-export type Command = RegisterExamCommand | CreateAttemptCommand | UpdateAttemptStatusCommand | RemoveAttemptCommand;
+export type Command = RegisterExamCommand | CreateAttemptCommand | UpdateAttemptStatusCommand | RemoveAttemptCommand | RetireLearnerCommand;
 
 export type CommandOfType<T extends CommandType> = Extract<Command, { type: T }>;
 

@@ -33,7 +33,7 @@ export const CommandEnvelopeSchema = Type.Object(
     specversion: commandEnvelopeProperties.specversion,
     id: commandEnvelopeProperties.id,
     source: commandEnvelopeProperties.source,
-    type: Id({ description: 'Command type: RegisterExam, CreateAttempt, UpdateAttemptStatus or RemoveAttempt.' }),
+    type: Id({ description: 'Command type: RegisterExam, CreateAttempt, UpdateAttemptStatus, RemoveAttempt or RetireLearner.' }),
     time: commandEnvelopeProperties.time,
     datacontenttype: commandEnvelopeProperties.datacontenttype,
     subject: commandEnvelopeProperties.subject,

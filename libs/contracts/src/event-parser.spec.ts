@@ -31,6 +31,7 @@ const typesMatch: { [T in EventType]: MutuallyAssignable<Static<(typeof EVENT_SC
   CredentialRequirementUpdated: true,
   CredentialRequirementRemoved: true,
   EventDropped: true,
+  LearnerRetired: true,
 };
 const dataTypesMatch: Equals<AttemptStatusChangedEvent['data']['cascadeFromAttemptId'], string | undefined> = true;
 

@@ -32,6 +32,7 @@ export const EVENT_TYPES = [
   'CredentialRequirementUpdated',
   'CredentialRequirementRemoved',
   'EventDropped',
+  'LearnerRetired',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -133,6 +134,14 @@ export const AttemptRemovedDataSchema = Type.Object(
     }),
   },
   { description: 'An attempt was archived and deleted.' },
+);
+
+export const LearnerRetiredDataSchema = Type.Object(
+  { userId: Id({ description: 'The retired learner.' }) },
+  {
+    description:
+      "A learner was retired (SPEC §8.3): the service scrubbed what it stored about them. Consumers should scrub their own copies (emails, usernames, names) and send that learner nothing more.",
+  },
 );
 
 export const CommandProcessedDataSchema = Type.Object(
@@ -237,6 +246,11 @@ export const AttemptRemovedEventSchema = eventSchema(
   AttemptRemovedDataSchema,
   'An attempt was removed or replaced. Key: userId.',
 );
+export const LearnerRetiredEventSchema = eventSchema(
+  'LearnerRetired',
+  LearnerRetiredDataSchema,
+  'A learner was retired: scrub their personal data. Key: userId.',
+);
 export const CommandProcessedEventSchema = eventSchema(
   'CommandProcessed',
   CommandProcessedDataSchema,
@@ -268,6 +282,7 @@ export const EVENT_SCHEMAS = {
   CredentialRequirementUpdated: CredentialRequirementUpdatedEventSchema,
   CredentialRequirementRemoved: CredentialRequirementRemovedEventSchema,
   EventDropped: EventDroppedEventSchema,
+  LearnerRetired: LearnerRetiredEventSchema,
 } as const satisfies Record<EventType, TSchema>;
 
 export type AttemptCreatedData = Static<typeof AttemptCreatedDataSchema>;
@@ -278,6 +293,7 @@ export type CommandRejectedData = Static<typeof CommandRejectedDataSchema>;
 export type CredentialRequirementUpdatedData = Static<typeof CredentialRequirementUpdatedDataSchema>;
 export type CredentialRequirementRemovedData = Static<typeof CredentialRequirementRemovedDataSchema>;
 export type EventDroppedData = Static<typeof EventDroppedDataSchema>;
+export type LearnerRetiredData = Static<typeof LearnerRetiredDataSchema>;
 
 export interface EventDataMap {
   AttemptCreated: AttemptCreatedData;
@@ -288,6 +304,7 @@ export interface EventDataMap {
   CredentialRequirementUpdated: CredentialRequirementUpdatedData;
   CredentialRequirementRemoved: CredentialRequirementRemovedData;
   EventDropped: EventDroppedData;
+  LearnerRetired: LearnerRetiredData;
 }
 
 export type EventEnvelope<T extends EventType, D> = {
@@ -311,6 +328,7 @@ export type CommandProcessedEvent = EventEnvelope<'CommandProcessed', CommandPro
 export type CommandRejectedEvent = EventEnvelope<'CommandRejected', CommandRejectedData>;
 export type CredentialRequirementUpdatedEvent = EventEnvelope<'CredentialRequirementUpdated', CredentialRequirementUpdatedData>;
 export type CredentialRequirementRemovedEvent = EventEnvelope<'CredentialRequirementRemoved', CredentialRequirementRemovedData>;
+export type LearnerRetiredEvent = EventEnvelope<'LearnerRetired', LearnerRetiredData>;
 export type EventDroppedEvent = Omit<EventEnvelope<'EventDropped', EventDroppedData>, 'causationid' | 'correlationid' | 'sequence'> & {
   causationid?: string;
   correlationid?: string;
@@ -325,7 +343,8 @@ export type DomainEvent =
   | CommandRejectedEvent
   | CredentialRequirementUpdatedEvent
   | CredentialRequirementRemovedEvent
-  | EventDroppedEvent;
+  | EventDroppedEvent
+  | LearnerRetiredEvent;
 
 export type EventOfType<T extends EventType> = Extract<DomainEvent, { type: T }>;
 
@@ -348,6 +367,7 @@ export function eventTopic(type: EventType): string {
     case 'CommandProcessed':
     case 'CommandRejected':
     case 'EventDropped':
+    case 'LearnerRetired':
       return TOPICS.attemptEvents;
   }
 }

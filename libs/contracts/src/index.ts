@@ -33,6 +33,7 @@ export {
 } from './event-parser';
 export {
   buildCommand,
+  retireLearner,
   commandKey,
   commandMessage,
   InvalidCommandError,

@@ -78,6 +78,15 @@ export const COMMAND_EXAMPLES: { [T in CommandType]: Extract<Command, { type: T 
       userId: USER_ID,
     },
   },
+  RetireLearner: {
+    specversion: '1.0',
+    id: 'd4e5f6a7-b8c9-4d0e-8f1a-2b3c4d5e6f7a',
+    source: 'lms-retirement',
+    type: 'RetireLearner',
+    time: '2025-12-01T09:00:00.000Z',
+    datacontenttype: 'application/json',
+    data: { userId: USER_ID },
+  },
 };
 
 const EVENT_ENVELOPE = {
@@ -241,6 +250,16 @@ export const EVENT_EXAMPLES: { [T in EventType]: EventOfType<T> } = {
       sizeBytes: 1_250_112,
       topic: 'proctoring.attempt.events.v1',
     },
+  },
+  LearnerRetired: {
+    ...EVENT_ENVELOPE,
+    id: 'c0a80101-0000-4000-8000-000000000009',
+    type: 'LearnerRetired',
+    time: '2025-12-01T09:00:00.120Z',
+    causationid: 'd4e5f6a7-b8c9-4d0e-8f1a-2b3c4d5e6f7a',
+    correlationid: 'd4e5f6a7-b8c9-4d0e-8f1a-2b3c4d5e6f7a',
+    sequence: '64',
+    data: { userId: USER_ID },
   },
 };
 

@@ -1,4 +1,4 @@
-import type { AttemptLookup, Exam } from '../../../../libs/domain/src';
+import { storedIdentity, type AttemptLookup, type Exam } from '../../../../libs/domain/src';
 import type { ArchiveReason, AttemptArchive } from '../persistence/attempt-history.row';
 import type { AttemptTransition } from '../persistence/attempt-transition.row';
 import type { StoredAttempt } from '../persistence/attempt.row';
@@ -34,6 +34,9 @@ export class BatchUnit {
   private readonly transitions: AttemptTransition[] = [];
   private readonly archives: AttemptArchive[] = [];
   private readonly outbox: NewOutboxRecord[] = [];
+  /** learners retired before this batch (of those loaded) or by it */
+  private readonly retired = new Set<string>();
+  private readonly retirements: string[] = [];
 
   constructor(
     private readonly events: EventFactory,
@@ -52,7 +55,8 @@ export class BatchUnit {
   }
 
   /** Rows read from the database (a row already held is kept as it is). */
-  loaded(rows: { attempts: readonly StoredAttempt[]; exams: readonly Exam[] }): void {
+  loaded(rows: { attempts: readonly StoredAttempt[]; exams: readonly Exam[]; retired?: readonly string[] }): void {
+    for (const userId of rows.retired ?? []) this.retired.add(userId);
     for (const attempt of rows.attempts) {
       if (!this.attempts.has(attempt.id)) this.track({ attempt, inDb: true, dirty: false, deleted: false });
     }
@@ -103,6 +107,11 @@ export class BatchUnit {
       if (e && !e.deleted) out.push(e.attempt);
     }
     return out;
+  }
+
+  /** Whether the learner is retired (SPEC §8.3): their user data is stored as the placeholders. */
+  isRetired(userId: string): boolean {
+    return this.retired.has(userId);
   }
 
   /** The live attempts, for the domain's attempt-reference matching. */
@@ -165,6 +174,21 @@ export class BatchUnit {
     this.byCode.delete(e.attempt.attemptCode);
   }
 
+  /**
+   * Retires a learner: their attempts held in memory take the placeholders (so later commands of this
+   * batch see them), and the repository scrubs every table for them after the batch's other writes
+   * (LEARNER_SCRUBS in persistence/learner-scrub.ts).
+   */
+  retireLearner(userId: string): void {
+    if (this.retired.has(userId)) return;
+    this.retired.add(userId);
+    this.retirements.push(userId);
+    for (const id of this.byUser.get(userId) ?? []) {
+      const e = this.attempts.get(id);
+      if (e) e.attempt = { ...e.attempt, ...storedIdentity(e.attempt, true) };
+    }
+  }
+
   // ---- events --------------------------------------------------------------------------------
 
   /** Numbers the event in its key's sequence (the one place `sequence` is assigned) and adds it to the outbox. */
@@ -204,6 +228,7 @@ export class BatchUnit {
       transitions: this.transitions,
       outbox: this.outbox,
       sequences,
+      retirements: this.retirements,
       now: this.now,
     };
   }

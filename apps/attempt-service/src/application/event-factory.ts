@@ -124,6 +124,11 @@ export class EventFactory {
     };
   }
 
+  /** A learner was retired (SPEC §8.3): the userId only, keyed by it. */
+  learnerRetired(userId: string): OutgoingEvent<'LearnerRetired'> {
+    return { type: 'LearnerRetired', data: { userId }, key: userId };
+  }
+
   attemptRemoved(a: Attempt, exam: Exam, reason: ArchiveReason): OutgoingEvent<'AttemptRemoved'> {
     return {
       type: 'AttemptRemoved',

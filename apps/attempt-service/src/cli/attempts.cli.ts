@@ -27,6 +27,9 @@ Commands:
       UpdateAttemptStatus command (port of edx-proctoring's set_attempt_status).
   remove (--attempt ATTEMPT_ID | --exam EXAM_ID --user USER_ID)
       Archive and delete an attempt (RemoveAttempt).
+  retire --user USER_ID
+      Retire a learner (RetireLearner, SPEC §8.3): scrub their email, username and free text from
+      every table, keep them retired for good, emit LearnerRetired. Retiring twice changes nothing.
   show (--attempt ATTEMPT_ID | --exam EXAM_ID --user USER_ID)
       Print the attempt, its transition history and the archived attempts as JSON.
   redrive [--topic DLQ_TOPIC] [--dry-run] [--limit N]
@@ -144,6 +147,30 @@ async function remove(args: string[], io: Io, open: () => CliContext): Promise<n
   let code: number;
   if (outcome.kind === 'applied') {
     io.out(`Removed attempt ${current.attemptId} (last status ${current.status})`);
+    code = EXIT_OK;
+  } else {
+    code = reportRefusal(outcome, io);
+  }
+  io.out(LEFT_TO_RELAY);
+  if (code === EXIT_OK) io.out('Completed!');
+  return code;
+}
+
+// ---- retire ---------------------------------------------------------------------------------
+
+async function retire(args: string[], io: Io, open: () => CliContext): Promise<number> {
+  const v = options(args, { user: { type: 'string', short: 'u' } });
+  const user = required(v, 'user');
+  const command = build(() => buildCommand('RetireLearner', { userId: user }, { source: CLI_SOURCE }));
+  const ctx = open();
+  io.out(`Retiring learner ${user}`);
+  const outcome = await run(ctx, command, user);
+  let code: number;
+  if (outcome.kind === 'applied') {
+    io.out(`Learner ${user} retired: personal data scrubbed, LearnerRetired emitted`);
+    code = EXIT_OK;
+  } else if (outcome.kind === 'noop') {
+    io.out(`Learner ${user} was already retired; nothing changed`);
     code = EXIT_OK;
   } else {
     code = reportRefusal(outcome, io);
@@ -517,6 +544,7 @@ function attemptRef(v: OptionValues): AttemptRef {
 const COMMANDS: Record<string, Subcommand<CliContext>> = {
   'set-status': setStatus,
   remove,
+  retire,
   show,
   redrive,
   outbox,

@@ -45,6 +45,14 @@ export interface RelayBlock {
 const TOO_LARGE_REASON = 'too large';
 
 /** Session-level advisory lock: at most one relay publishes at a time, across all instances. */
+/**
+ * Marks published rows, in one statement: a row a learner's retirement flagged `scrub_after_publish`
+ * (SPEC §8.3) is deleted instead. The flag is read from the row itself, so the relay's hot path keeps
+ * its one statement and reads nothing else.
+ */
+const MARK_PUBLISHED = `WITH scrubbed AS (DELETE FROM attempts.outbox_message WHERE id = ANY($1::bigint[]) AND scrub_after_publish RETURNING id)
+  UPDATE attempts.outbox_message SET published_at = now() WHERE id = ANY($1::bigint[]) AND NOT scrub_after_publish`;
+
 const RELAY_LOCK = `SELECT pg_try_advisory_lock(hashtext('attempts.outbox_relay')) AS locked`;
 export const OUTBOX_CHANNEL = 'attempts_outbox';
 
@@ -206,10 +214,8 @@ export class OutboxRelay {
       throw e;
     }
     this.clearBlock(true);
-    await this.sql.query(
-      `UPDATE attempts.outbox_message SET published_at = now() WHERE id = ANY($1::bigint[])`,
-      [rows.map((r) => r.id)],
-    );
+    // A row a learner's retirement flagged (`scrub_after_publish`) is deleted instead (SPEC §8.3).
+    await this.sql.query(MARK_PUBLISHED, [rows.map((r) => r.id)]);
     this.o.handoff?.forget(rows.map((r) => r.id));
     for (const [topic, n] of countByTopic(rows)) this.o.metrics?.eventsPublished.inc({ topic }, n);
   }
@@ -255,7 +261,9 @@ export class OutboxRelay {
     await this.send([record]);
     this.clearBlock(true);
     await this.o.pool.query(
-      `UPDATE attempts.outbox_message SET published_at = now(), parked_at = now(), parked_reason = $2 WHERE id = $1`,
+      `WITH scrubbed AS (DELETE FROM attempts.outbox_message WHERE id = $1 AND scrub_after_publish RETURNING id)
+       UPDATE attempts.outbox_message SET published_at = now(), parked_at = now(), parked_reason = $2
+        WHERE id = $1 AND NOT scrub_after_publish`,
       [row.id, `${TOO_LARGE_REASON}: ${code}, ${event.data.sizeBytes} bytes`],
     );
     this.o.handoff?.forget([row.id]);

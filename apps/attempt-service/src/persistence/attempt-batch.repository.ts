@@ -4,6 +4,7 @@ import { archiveRecord, ARCHIVE_RECORDSET, type AttemptArchive } from './attempt
 import { transitionRecord, TRANSITION_RECORDSET, type AttemptTransition } from './attempt-transition.row';
 import { ATTEMPT_COLUMNS, attemptFromJsonRow, attemptRecord, ATTEMPT_RECORDSET, type AttemptJsonRow, type StoredAttempt } from './attempt.row';
 import type { EventKeyRow } from './event-key.row';
+import { LEARNER_SCRUBS, scrubParams } from './learner-scrub';
 import { EXAM_COLUMNS, examFromRow, examValues, type ExamRow } from './exam.row';
 import type { NewOutboxRecord, OutboxRecord } from './outbox-message.row';
 
@@ -29,6 +30,8 @@ export interface BatchWrites {
   outbox: NewOutboxRecord[];
   /** the new last `sequence` of each event_key the batch used. */
   sequences: Map<string, bigint>;
+  /** learners retired by this batch: scrubbed (LEARNER_SCRUBS) after everything else is written. */
+  retirements: string[];
   now: Date;
 }
 
@@ -125,11 +128,12 @@ export class AttemptBatchRepository {
    * Must run after the learners' rows are locked: a statement's snapshot is taken when it starts, so
    * this one sees every change committed under those locks.
    */
-  async load(userIds: string[], examIds: string[], courseIds: string[]): Promise<{ attempts: StoredAttempt[]; exams: Exam[] }> {
-    if (userIds.length === 0 && examIds.length === 0 && courseIds.length === 0) return { attempts: [], exams: [] };
-    const [row] = await this.sql.query<{ attempts: AttemptJsonRow[]; exams: ExamRow[] }>(
+  async load(userIds: string[], examIds: string[], courseIds: string[]): Promise<{ attempts: StoredAttempt[]; exams: Exam[]; retired: string[] }> {
+    if (userIds.length === 0 && examIds.length === 0 && courseIds.length === 0) return { attempts: [], exams: [], retired: [] };
+    const [row] = await this.sql.query<{ attempts: AttemptJsonRow[]; exams: ExamRow[]; retired: string[] }>(
       `WITH a AS (SELECT ${ATTEMPT_COLUMNS} FROM attempts.attempt WHERE user_id = ANY($1::text[]))
        SELECT (SELECT coalesce(json_agg(a), '[]'::json) FROM a) AS attempts,
+              (SELECT coalesce(json_agg(user_id), '[]'::json) FROM attempts.retired_learner WHERE user_id = ANY($1::text[])) AS retired,
               (SELECT coalesce(json_agg(e), '[]'::json) FROM (
                  SELECT ${EXAM_COLUMNS} FROM attempts.exam
                   WHERE course_id = ANY($3::text[])
@@ -137,7 +141,7 @@ export class AttemptBatchRepository {
                                        WHERE exam_id = ANY($2::text[]) OR exam_id IN (SELECT exam_id FROM a))) e) AS exams`,
       [[...new Set(userIds)], [...new Set(examIds)], [...new Set(courseIds)]],
     );
-    return { attempts: row.attempts.map(attemptFromJsonRow), exams: row.exams.map(examFromRow) };
+    return { attempts: row.attempts.map(attemptFromJsonRow), exams: row.exams.map(examFromRow), retired: row.retired };
   }
 
   /** Writes a batch's changes; returns its outbox rows with the ids the database gave them. */
@@ -148,12 +152,18 @@ export class AttemptBatchRepository {
     if (w.inserts.length > 0) await this.insertAttempts(w.inserts, w.now);
     // The rest (the usual whole of a status-change batch) is one statement of writable CTEs.
     const ids = await this.writeChanges(w);
+    for (const userId of w.retirements) await this.scrubLearner(userId);
     const idOf = new Map(ids.map((r) => [r.event_id, r.id]));
     return w.outbox.map((r) => {
       const id = idOf.get(r.eventId);
       if (id === undefined) throw new Error(`outbox row ${r.eventId} was not written`);
       return { ...r, id };
     });
+  }
+
+  /** A learner's retirement: every LEARNER_SCRUBS statement, in order, in the caller's transaction. */
+  private async scrubLearner(userId: string): Promise<void> {
+    for (const scrub of LEARNER_SCRUBS) await this.sql.query(scrub.sql, scrubParams(scrub, userId));
   }
 
   private async upsertExam(e: Exam, now: Date): Promise<void> {

@@ -289,14 +289,30 @@ export class DeliveryWorker {
     if (this.finished.length === 0) return;
     const batch = this.finished;
     this.finished = [];
+    let applied: string[];
     try {
-      await this.ledger.completeMany(batch);
+      applied = await this.ledger.completeMany(batch);
     } catch (e) {
       this.finished = batch.concat(this.finished);
       throw e;
     }
+    await this.forgetCancelledSends(batch, applied);
     // Failed rows are on the ledger now: the DLQ publisher can see them.
     if (batch.some((c) => c.status === 'failed')) this.dlqDirty = true;
+  }
+
+  /**
+   * A send that was in flight when its learner was retired (SPEC §8.3) finds its row `cancelled`: the
+   * outcome is not recorded, and what the driver kept of it (the `.eml` file written meanwhile) is
+   * deleted, as the retirement did for the learner's other emails.
+   */
+  private async forgetCancelledSends(batch: readonly DeliveryCompletion[], applied: readonly string[]): Promise<void> {
+    if (!this.sender.forget || applied.length === batch.length) return;
+    const done = new Set(applied);
+    const unrecorded = batch.filter((c) => c.status === 'sent' && !done.has(c.eventId)).map((c) => c.eventId);
+    if (unrecorded.length === 0) return;
+    const cancelled = await this.ledger.cancelledAmong(unrecorded);
+    if (cancelled.length > 0) await this.sender.forget(cancelled);
   }
 
   /** Publishes failed rows when there may be some, backing off while the broker is unreachable. */

@@ -2,12 +2,14 @@ import type { DataSource } from 'typeorm';
 import { isEventOfType, type DomainEvent } from '../../../../libs/contracts/src';
 import {
   buildStatusEmail,
+  isRetiredAddress,
   isStatus,
   policyFor,
   shouldSendStatusEmail,
   type ProvidersConfig,
 } from '../../../../libs/domain/src';
 import { isInputDbError } from '../../../../libs/platform/src/database/sql-runner';
+import type { EmailSender } from '../email/email-sender.port';
 import type { DeliveryLedgerRepository, NewDelivery } from '../persistence/delivery-ledger.repository';
 import type { NotifierMetrics } from './notifier.metrics';
 
@@ -22,6 +24,8 @@ export interface RecordStatusEmailsOptions {
    * EVENT_SOURCE default): an event from any other source is ignored (SPEC §8.4).
    */
   trustedSources?: readonly string[];
+  /** The email driver, to forget (delete the `.eml` files of) a retired learner's emails. */
+  sender?: Pick<EmailSender, 'forget'>;
   now?: () => number;
 }
 
@@ -43,6 +47,8 @@ export interface RecordSummary {
   foreignSources: string[];
   /** Event ids inserted into the ledger by this call. */
   recordedIds: string[];
+  /** `LearnerRetired` events applied (the learner's ledger rows scrubbed, unsent emails cancelled). */
+  retired: number;
 }
 
 /**
@@ -72,6 +78,7 @@ export class RecordStatusEmailsUseCase {
     let unreadable = 0;
     let foreignSource = 0;
     const foreignSources = new Set<string>();
+    const retirements: string[] = [];
     for (const event of events) {
       if (event === null) {
         unreadable++;
@@ -83,12 +90,18 @@ export class RecordStatusEmailsUseCase {
         if (foreignSources.size < MAX_FOREIGN_SOURCES_NAMED) foreignSources.add(String(event.source).slice(0, 100));
         continue;
       }
+      if (isEventOfType(event, 'LearnerRetired')) {
+        retirements.push(event.data.userId);
+        continue;
+      }
       if (!isEventOfType(event, 'AttemptStatusChanged')) {
         notEmailed++;
         continue;
       }
       const d = event.data;
       if (
+        // a retired learner's placeholder address (SPEC §8.3) is never emailed
+        isRetiredAddress(d.user.email) ||
         !isStatus(d.toStatus) ||
         !shouldSendStatusEmail({ takingAsProctored: d.takingAsProctored, isSampleAttempt: d.isSampleAttempt, toStatus: d.toStatus })
       ) {
@@ -121,6 +134,8 @@ export class RecordStatusEmailsUseCase {
     }
 
     const { recordedIds, refused } = await this.record(rows);
+    // After the batch's rows are recorded: a retirement cancels and scrubs those too (same key, earlier offsets).
+    for (const userId of retirements) await this.retire(userId);
     const summary: RecordSummary = {
       recorded: recordedIds.length,
       duplicates: rows.length - refused - recordedIds.length,
@@ -131,6 +146,7 @@ export class RecordStatusEmailsUseCase {
       foreignSource,
       foreignSources: [...foreignSources],
       recordedIds,
+      retired: retirements.length,
     };
     if (summary.recorded) this.metrics.events.inc({ result: 'recorded' }, summary.recorded);
     if (summary.duplicates) this.metrics.events.inc({ result: 'duplicate' }, summary.duplicates);
@@ -169,6 +185,16 @@ export class RecordStatusEmailsUseCase {
       }
     }
     return { recordedIds, refused };
+  }
+
+  /**
+   * SPEC §8.3: the ledger is scrubbed and the learner's unsent emails cancelled (one transaction), then
+   * the driver forgets their emails (the `.eml` files). Idempotent: if the process dies before the
+   * files are gone, the redelivered event does it again.
+   */
+  private async retire(userId: string): Promise<void> {
+    const eventIds = await this.ledger.retireLearner(userId);
+    if (this.options.sender?.forget && eventIds.length > 0) await this.options.sender.forget(eventIds);
   }
 
   private isTooOld(time: string | undefined): boolean {

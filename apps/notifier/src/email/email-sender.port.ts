@@ -24,6 +24,12 @@ export interface EmailSender {
   /** Short name for logs and metrics (`sendgrid`, `file`). */
   readonly name: string;
   send(email: OutgoingEmail): Promise<SendOutcome>;
+  /**
+   * Deletes whatever the driver kept of these emails (a retired learner's, SPEC §8.3): the file
+   * driver's `.eml` files. Absent when the driver keeps nothing (SendGrid: the provider's own
+   * activity feed is out of our reach; docs/operations.md).
+   */
+  forget?(eventIds: readonly string[]): Promise<void>;
 }
 
 /** Nest injection token for the configured `EmailSender`. */

@@ -28,6 +28,15 @@ export class FileSender implements EmailSender {
     return join(this.options.outboxDir, `${fileStem(eventId)}.eml`);
   }
 
+  /** Deletes the `.eml` files of these events (a retired learner's); a file that is not there is fine. */
+  async forget(eventIds: readonly string[]): Promise<void> {
+    for (const eventId of eventIds) {
+      await unlink(this.pathFor(eventId)).catch((e: unknown) => {
+        if ((e as { code?: unknown }).code !== 'ENOENT') throw e;
+      });
+    }
+  }
+
   async send(email: OutgoingEmail): Promise<SendOutcome> {
     const target = this.pathFor(email.eventId);
     try {

@@ -38,7 +38,7 @@ export class AttemptEventsConsumer {
     if (summary.foreignSource > 0) {
       // Never the event's data (learner PII): where it came from and how many.
       this.logger.warn({ ...fields, foreignSources }, 'attempt events from an untrusted source ignored (check NOTIFIER_TRUSTED_SOURCES and the topic ACLs)');
-    } else if (summary.recorded > 0 || summary.unreadable > 0 || summary.expired > 0 || summary.refused > 0) this.logger.info(fields, 'attempt events recorded');
+    } else if (summary.recorded > 0 || summary.retired > 0 || summary.unreadable > 0 || summary.expired > 0 || summary.refused > 0) this.logger.info(fields, 'attempt events recorded');
     else this.logger.debug(fields, 'attempt events recorded');
   }
 }

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
+import { RETIRED_EMAIL } from '../../../../libs/domain/src';
 import { inTransaction, poolOf } from '../../../../libs/platform/src/database/sql-runner';
 import { ledgerSchemaOf, type DeliveryStatus } from './email-delivery.row';
 
@@ -71,10 +72,13 @@ export interface FailedDelivery {
 export class DeliveryLedgerRepository {
   /** `notifier.email_delivery` (another schema only in tests). */
   private readonly table: string;
+  /** `notifier.retired_learner`: the learners retired so far (SPEC §8.3). */
+  private readonly retired: string;
   private readonly pool: Pool;
 
   constructor(dataSource: DataSource) {
     this.table = `"${ledgerSchemaOf(dataSource)}".email_delivery`;
+    this.retired = `"${ledgerSchemaOf(dataSource)}".retired_learner`;
     this.pool = poolOf(dataSource);
   }
 
@@ -90,9 +94,14 @@ export class DeliveryLedgerRepository {
   async recordMany(manager: EntityManager, rows: readonly NewDelivery[]): Promise<string[]> {
     const unique = [...new Map(rows.map((r) => [r.eventId, r])).values()];
     if (unique.length === 0) return [];
+    // Shared with every other recording, exclusive with a retirement (retireLearner): a row is either
+    // recorded before a retirement (which then cancels and scrubs it) or refused after it.
+    await manager.query(`SELECT pg_advisory_xact_lock_shared($1)`, [RETIREMENT_LOCK_KEY]);
     const result: Array<{ event_id: string }> = await manager.query(
       `INSERT INTO ${this.table} (event_id, attempt_id, user_id, from_address, to_address, subject, html_body, text_body, correlation_id)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+                  AS x(event_id, attempt_id, user_id, from_address, to_address, subject, html_body, text_body, correlation_id)
+        WHERE x.to_address <> $10 AND NOT EXISTS (SELECT 1 FROM ${this.retired} r WHERE r.user_id = x.user_id)
        ON CONFLICT (event_id) DO NOTHING
        RETURNING event_id`,
       [
@@ -105,9 +114,52 @@ export class DeliveryLedgerRepository {
         unique.map((r) => r.html),
         unique.map((r) => r.text),
         unique.map((r) => r.correlationId),
+        RETIRED_EMAIL,
       ],
     );
     return result.map((r) => r.event_id);
+  }
+
+  /**
+   * A learner's retirement (SPEC §8.3), in one transaction: the learner is kept in `retired_learner`
+   * for good (recordMany never records an email to them again); every ledger row of theirs loses the
+   * address (the placeholder) and the rendered content; the ones not sent yet (`pending`, `sending`,
+   * `unknown`, `failed`) become `cancelled` (never claimed, completed, released, parked or requeued:
+   * every one of those statements names the statuses it moves). Idempotent. Returns the event ids of
+   * all the learner's rows, so the sender can forget what it kept for them (the `.eml` files).
+   */
+  async retireLearner(userId: string): Promise<string[]> {
+    return inTransaction(this.pool, async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock($1)`, [RETIREMENT_LOCK_KEY]);
+      await tx.query(`INSERT INTO ${this.retired} (user_id) VALUES ($1) ON CONFLICT DO NOTHING`, [userId]);
+      const rows = await tx.query<{ event_id: string }>(
+        `UPDATE ${this.table}
+            SET status = CASE WHEN status IN ('pending', 'sending', 'unknown', 'failed') THEN 'cancelled' ELSE status END,
+                to_address = $2, subject = '', html_body = '', text_body = '',
+                lease_owner = CASE WHEN status = 'sending' THEN NULL ELSE lease_owner END,
+                lease_until = CASE WHEN status = 'sending' THEN NULL ELSE lease_until END,
+                updated_at = now()
+          WHERE user_id = $1
+         RETURNING event_id`,
+        [userId, RETIRED_EMAIL],
+      );
+      return rows.map((r) => r.event_id);
+    });
+  }
+
+  /** Of these event ids, the ones whose row is `cancelled`. */
+  async cancelledAmong(eventIds: readonly string[]): Promise<string[]> {
+    const rows = await this.rows<{ event_id: string }>(
+      `SELECT event_id FROM ${this.table} WHERE event_id = ANY($1::text[]) AND status = 'cancelled'`,
+      [eventIds],
+    );
+    return rows.map((r) => r.event_id);
+  }
+
+  /** Whether the learner is retired (tests, operator tools). */
+  async isRetired(userId: string): Promise<boolean> {
+    const rows = await this.rows(`SELECT 1 FROM ${this.retired} WHERE user_id = $1`, [userId]);
+    return rows.length > 0;
   }
 
   /**
@@ -318,7 +370,7 @@ export class DeliveryLedgerRepository {
         `DELETE FROM ${this.table}
           WHERE event_id IN (
             SELECT event_id FROM ${this.table}
-             WHERE (status = 'sent' OR (status = 'failed' AND dlq_published_at IS NOT NULL))
+             WHERE (status IN ('sent', 'cancelled') OR (status = 'failed' AND dlq_published_at IS NOT NULL))
                AND updated_at < now() - $1 * interval '1 millisecond'
              LIMIT $2
              FOR UPDATE SKIP LOCKED)
@@ -417,6 +469,9 @@ export interface LedgerRowSummary {
 
 /** Which rows an operator requeues: one event, or every row in a status. */
 export type RequeueTarget = { kind: 'event'; eventId: string } | { kind: 'status'; status: 'unknown' | 'failed' };
+
+/** The advisory lock a retirement takes exclusively and every recording takes shared (see recordMany). */
+const RETIREMENT_LOCK_KEY = 7_301_003;
 
 const SUMMARY_COLUMNS = 'event_id, attempt_id, user_id, status, attempts, requeues, last_error, last_status_code, updated_at';
 

@@ -17,9 +17,10 @@ export function ledgerSchemaOf(dataSource: DataSource): string {
  * - `sending`: claimed by a worker until `lease_until`;
  * - `sent`: the provider accepted it;
  * - `unknown`: a worker died mid-send, so the provider may or may not have accepted it (parked);
- * - `failed`: permanently refused or out of retries (published to the notifier DLQ).
+ * - `failed`: permanently refused or out of retries (published to the notifier DLQ);
+ * - `cancelled`: the learner was retired before it was sent (SPEC §8.3): never sent, never requeued.
  */
-export const DELIVERY_STATUSES = ['pending', 'sending', 'sent', 'unknown', 'failed'] as const;
+export const DELIVERY_STATUSES = ['pending', 'sending', 'sent', 'unknown', 'failed', 'cancelled'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /** One row per `AttemptStatusChanged` event that needs the status email: the delivery ledger. */

@@ -48,3 +48,20 @@ describe('readKafkaSettings: SASL identity', () => {
     expect(() => read({ KAFKA_SASL_MECHANISM: 'gssapi', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' })).toThrow(/KAFKA_SASL_MECHANISM/);
   });
 });
+
+describe('readKafkaSettings: topic retention', () => {
+  it('defaults to 7 days', () => {
+    expect(read({}).topicRetentionMs).toBe(604_800_000);
+  });
+
+  it('takes KAFKA_TOPIC_RETENTION_MS', () => {
+    expect(read({ KAFKA_TOPIC_RETENTION_MS: '86400000' }).topicRetentionMs).toBe(86_400_000);
+  });
+
+  it('refuses a value that is not an integer, below a minute, or unlimited (-1), naming the variable', () => {
+    for (const bad of ['7d', '1000', '-1']) {
+      expect(() => read({ KAFKA_TOPIC_RETENTION_MS: bad })).toThrow(/KAFKA_TOPIC_RETENTION_MS/);
+      expect(() => read({ KAFKA_TOPIC_RETENTION_MS: bad })).not.toThrow(new RegExp(`\\b${bad}\\b`));
+    }
+  });
+});

@@ -9,9 +9,17 @@ export interface KafkaSettings {
   sasl: SASLOptions | undefined;
   partitions: number;
   replicationFactor: number;
+  /**
+   * `retention.ms` of the project's topics when they are created (KAFKA_TOPIC_RETENTION_MS, default 7
+   * days): how long a message — a retired learner's data included (SPEC §8.3) — stays on the bus.
+   */
+  topicRetentionMs: number;
 }
 
 /** KAFKA_* variables shared by both services: brokers, TLS and SASL for production clusters. */
+/** Seven days (SPEC §8.3). */
+export const DEFAULT_TOPIC_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
 export function readKafkaSettings(env: EnvReader, clientIdFallback: string): KafkaSettings {
   const brokers = env.list('KAFKA_BROKERS', ['127.0.0.1:9092']);
   const clientId = env.string('KAFKA_CLIENT_ID', clientIdFallback);
@@ -55,6 +63,8 @@ export function readKafkaSettings(env: EnvReader, clientIdFallback: string): Kaf
     sasl,
     partitions: env.int('KAFKA_TOPIC_PARTITIONS', 3, 1, 1000),
     replicationFactor: env.int('KAFKA_TOPIC_REPLICATION_FACTOR', 1, 1, 10),
+    // at least a minute; never unlimited (-1): retention bounds how long personal data stays on a topic
+    topicRetentionMs: env.int('KAFKA_TOPIC_RETENTION_MS', DEFAULT_TOPIC_RETENTION_MS, 60_000),
   };
 }
 

@@ -3,6 +3,7 @@ import type { CommandHandler, CommandOutcome, CommandTarget, HandlerContext } fr
 import { createAttemptHandler } from './create-attempt.handler';
 import { registerExamHandler } from './register-exam.handler';
 import { removeAttemptHandler } from './remove-attempt.handler';
+import { retireLearnerHandler } from './retire-learner.handler';
 import { updateAttemptStatusHandler } from './update-attempt-status.handler';
 
 /**
@@ -14,6 +15,7 @@ export const COMMAND_HANDLERS: { readonly [T in CommandType]: CommandHandler<T> 
   CreateAttempt: createAttemptHandler,
   UpdateAttemptStatus: updateAttemptStatusHandler,
   RemoveAttempt: removeAttemptHandler,
+  RetireLearner: retireLearnerHandler,
 };
 
 function handlerOf<T extends CommandType>(type: T): CommandHandler<T> {

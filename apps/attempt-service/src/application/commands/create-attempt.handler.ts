@@ -1,9 +1,12 @@
 import type { CreateAttemptData } from '../../../../../libs/contracts/src';
-import { createAttempt, type CreateAttemptInput } from '../../../../../libs/domain/src';
+import { createAttempt, storedIdentity, type CreateAttemptInput } from '../../../../../libs/domain/src';
 import { archiveAttempt, storeNewAttempt } from './attempt-writes';
 import { reject, type CommandHandler } from './command-handler';
 
-/** CreateAttempt: a new attempt; an existing sample attempt is archived and replaced (SPEC §2). */
+/**
+ * CreateAttempt: a new attempt; an existing sample attempt is archived and replaced (SPEC §2). A retired
+ * learner's username and email are stored as the placeholders (SPEC §8.3).
+ */
 export const createAttemptHandler: CommandHandler<'CreateAttempt'> = {
   target: (d) => ({ kind: 'learner', userId: d.userId, examId: d.examId }),
 
@@ -15,7 +18,9 @@ export const createAttemptHandler: CommandHandler<'CreateAttempt'> = {
     const created = createAttempt({ ...requestOf(d), exam, existing, id: ctx.newId(), attemptCode: ctx.newId().toUpperCase() });
     if (!created.ok) return reject('ATTEMPT_ALREADY_EXISTS', 'an attempt already exists for this exam and learner');
     if (created.value.replaced && existing) archiveAttempt(ctx, existing, exam, 'replaced');
-    storeNewAttempt(ctx, { ...created.value.attempt, username: d.user.username, email: d.user.email, createdAt: now }, exam);
+    // a retired learner's user data is stored as the placeholders (SPEC §8.3)
+    const { username, email } = storedIdentity(d.user, batch.isRetired(d.userId));
+    storeNewAttempt(ctx, { ...created.value.attempt, username, email, createdAt: now }, exam);
     return { kind: 'applied' };
   },
 };

@@ -7,7 +7,8 @@ export const updateAttemptStatusHandler = attemptCommandHandler<'UpdateAttemptSt
   const plan = planStatusChange(attempt, exam, d.toStatus, planContext(ctx.batch, ctx.providers, ctx.newId));
   if (!plan.ok) return rejectionOf(plan.error);
   if (plan.value.kind === 'noop') return { kind: 'noop' };
-  storePlan(ctx, plan.value, d.reason ?? null);
+  // a retired learner's free text is not stored (SPEC §8.3)
+  storePlan(ctx, plan.value, ctx.batch.isRetired(attempt.userId) ? null : (d.reason ?? null));
   return { kind: 'applied' };
 });
 
