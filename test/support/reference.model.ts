@@ -281,6 +281,10 @@ export class ReferenceModel {
         return this.updateStatus(c, now);
       case 'RemoveAttempt':
         return this.removeAttempt(c);
+      case 'GrantAllowance':
+      case 'RemoveAllowance':
+        // the fault workload (test/faults/workload.ts) publishes no allowances
+        throw new Error(`the reference model does not model ${c.type}`);
     }
   }
 

@@ -143,6 +143,8 @@ const COMMAND_KEYS: Record<CommandType, string> = {
   CreateAttempt: 'userId',
   UpdateAttemptStatus: "userId when the publisher knows it, else the attempt's id or code",
   RemoveAttempt: "userId when the publisher knows it, else the attempt's id",
+  GrantAllowance: 'userId',
+  RemoveAllowance: 'userId',
 };
 
 const EVENT_KEYS: Record<EventType, string> = {
@@ -154,6 +156,9 @@ const EVENT_KEYS: Record<EventType, string> = {
   CredentialRequirementUpdated: 'userId',
   CredentialRequirementRemoved: 'userId',
   EventDropped: 'the key of the message it replaces',
+  AllowanceGranted: 'userId',
+  AllowanceRemoved: 'userId',
+  AttemptTimeLimitChanged: 'userId',
 };
 
 const EVENT_SUMMARIES: Record<EventType, string> = {
@@ -165,6 +170,9 @@ const EVENT_SUMMARIES: Record<EventType, string> = {
   CredentialRequirementUpdated: "A learner's credit requirement status changed.",
   CredentialRequirementRemoved: "A learner's credit requirement status was removed.",
   EventDropped: 'A message the broker refused as too large was replaced by this marker (same id, key and sequence).',
+  AllowanceGranted: "A learner's allowance was granted (time keys carry their value; a review policy exception never does).",
+  AllowanceRemoved: "A learner's allowance was removed.",
+  AttemptTimeLimitChanged: "An incomplete attempt's allowed time changed with an allowance (the expiry moves).",
 };
 
 const COMMAND_SUMMARIES: Record<CommandType, string> = {
@@ -172,6 +180,8 @@ const COMMAND_SUMMARIES: Record<CommandType, string> = {
   CreateAttempt: "Create a learner's attempt.",
   UpdateAttemptStatus: "Change an attempt's status.",
   RemoveAttempt: 'Remove an attempt.',
+  GrantAllowance: 'Grant an allowance (extra time, a time multiplier, a review policy exception).',
+  RemoveAllowance: 'Remove an allowance.',
 };
 
 function kafkaKey(description: string) {

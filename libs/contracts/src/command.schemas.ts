@@ -19,7 +19,7 @@ import {
  * contains a `null` optional field. Required fields may never be `null`.
  */
 
-export const COMMAND_TYPES = ['RegisterExam', 'CreateAttempt', 'UpdateAttemptStatus', 'RemoveAttempt'] as const;
+export const COMMAND_TYPES = ['RegisterExam', 'CreateAttempt', 'UpdateAttemptStatus', 'RemoveAttempt', 'GrantAllowance', 'RemoveAllowance'] as const;
 export type CommandType = (typeof COMMAND_TYPES)[number];
 
 export function isCommandType(value: unknown): value is CommandType {
@@ -114,6 +114,41 @@ export const RemoveAttemptDataSchema = Type.Object(
   },
 );
 
+/** Longest allowance key and value the schema accepts; what a key or value means is the service's rule (INVALID_ALLOWANCE). */
+export const ALLOWANCE_KEY_MAX_LENGTH = 64;
+export const ALLOWANCE_VALUE_MAX_LENGTH = 10_000;
+
+const allowanceKey = () =>
+  Text(0, ALLOWANCE_KEY_MAX_LENGTH, {
+    description:
+      'One of "additional_time_granted", "time_multiplier", "review_policy_exception". Any other string is rejected INVALID_ALLOWANCE.',
+  });
+
+export const GrantAllowanceDataSchema = Type.Object(
+  {
+    examId: examId(),
+    userId: userId(),
+    key: allowanceKey(),
+    value: Text(0, ALLOWANCE_VALUE_MAX_LENGTH, {
+      description:
+        'A string, as upstream stores it. additional_time_granted: whole minutes, 1–10080 (^[0-9]{1,5}$). time_multiplier: 1 < m ≤ 10 with at most four decimals; it grants ⌊timeLimitMins × (m − 1) + ½⌋ minutes (exact decimal), which must be 1–10080. review_policy_exception: text of at most 1,000 characters, passed to the proctoring provider (personal data: never on the shared events topic). A value that does not parse for its key is rejected INVALID_ALLOWANCE.',
+    }),
+  },
+  {
+    description:
+      "Grants (upserts) one allowance of a learner at an active exam. Time granted to an attempt in an incomplete status moves its expiry (AttemptTimeLimitChanged).",
+  },
+);
+
+export const RemoveAllowanceDataSchema = Type.Object(
+  {
+    examId: examId(),
+    userId: userId(),
+    key: allowanceKey(),
+  },
+  { description: "Removes one allowance of a learner at an exam (the exam may be inactive); a missing allowance is a noop." },
+);
+
 export const RegisterExamCommandSchema = commandSchema(
   'RegisterExam',
   RegisterExamDataSchema,
@@ -135,12 +170,25 @@ export const RemoveAttemptCommandSchema = commandSchema(
   'Remove an attempt. Key: userId (when known).',
 );
 
+export const GrantAllowanceCommandSchema = commandSchema(
+  'GrantAllowance',
+  GrantAllowanceDataSchema,
+  "Grant an allowance (extra time, a time multiplier or a review policy exception). Key: userId.",
+);
+export const RemoveAllowanceCommandSchema = commandSchema(
+  'RemoveAllowance',
+  RemoveAllowanceDataSchema,
+  'Remove an allowance. Key: userId.',
+);
+
 /** The full schema (envelope and data) of each command type. */
 export const COMMAND_SCHEMAS = {
   RegisterExam: RegisterExamCommandSchema,
   CreateAttempt: CreateAttemptCommandSchema,
   UpdateAttemptStatus: UpdateAttemptStatusCommandSchema,
   RemoveAttempt: RemoveAttemptCommandSchema,
+  GrantAllowance: GrantAllowanceCommandSchema,
+  RemoveAllowance: RemoveAllowanceCommandSchema,
 } as const satisfies Record<CommandType, TSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -156,12 +204,16 @@ export type RegisterExamInput = Simplify<NullAsAbsent<Static<typeof RegisterExam
 export type CreateAttemptInput = Simplify<NullAsAbsent<Static<typeof CreateAttemptDataSchema>>>;
 export type UpdateAttemptStatusInput = Simplify<NullAsAbsent<Static<typeof UpdateAttemptStatusDataSchema>>>;
 export type RemoveAttemptInput = Simplify<NullAsAbsent<Static<typeof RemoveAttemptDataSchema>>>;
+export type GrantAllowanceInput = Static<typeof GrantAllowanceDataSchema>;
+export type RemoveAllowanceInput = Static<typeof RemoveAllowanceDataSchema>;
 
 /** Parsed command data: no `null` optional fields, defaults applied, unknown fields dropped. */
 export type RegisterExamData = Simplify<Omit<RegisterExamInput, 'isActive'> & { isActive: boolean }>;
 export type CreateAttemptData = CreateAttemptInput;
 export type UpdateAttemptStatusData = UpdateAttemptStatusInput;
 export type RemoveAttemptData = RemoveAttemptInput;
+export type GrantAllowanceData = GrantAllowanceInput;
+export type RemoveAllowanceData = RemoveAllowanceInput;
 export type UserData = Static<typeof UserSchema>;
 
 export interface CommandDataMap {
@@ -169,6 +221,8 @@ export interface CommandDataMap {
   CreateAttempt: CreateAttemptData;
   UpdateAttemptStatus: UpdateAttemptStatusData;
   RemoveAttempt: RemoveAttemptData;
+  GrantAllowance: GrantAllowanceData;
+  RemoveAllowance: RemoveAllowanceData;
 }
 
 export interface CommandInputMap {
@@ -176,6 +230,8 @@ export interface CommandInputMap {
   CreateAttempt: CreateAttemptInput;
   UpdateAttemptStatus: UpdateAttemptStatusInput;
   RemoveAttempt: RemoveAttemptInput;
+  GrantAllowance: GrantAllowanceInput;
+  RemoveAllowance: RemoveAllowanceInput;
 }
 
 /** The `data` a publisher gives `buildCommand` for a command type. */
@@ -198,9 +254,17 @@ export type RegisterExamCommand = CommandEnvelope<'RegisterExam'>;
 export type CreateAttemptCommand = CommandEnvelope<'CreateAttempt'>;
 export type UpdateAttemptStatusCommand = CommandEnvelope<'UpdateAttemptStatus'>;
 export type RemoveAttemptCommand = CommandEnvelope<'RemoveAttempt'>;
+export type GrantAllowanceCommand = CommandEnvelope<'GrantAllowance'>;
+export type RemoveAllowanceCommand = CommandEnvelope<'RemoveAllowance'>;
 
 /** A parsed, valid command: a discriminated union on `type`. */
-export type Command = RegisterExamCommand | CreateAttemptCommand | UpdateAttemptStatusCommand | RemoveAttemptCommand;
+export type Command =
+  | RegisterExamCommand
+  | CreateAttemptCommand
+  | UpdateAttemptStatusCommand
+  | RemoveAttemptCommand
+  | GrantAllowanceCommand
+  | RemoveAllowanceCommand;
 
 export type CommandOfType<T extends CommandType> = Extract<Command, { type: T }>;
 

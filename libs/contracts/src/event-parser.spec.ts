@@ -31,6 +31,9 @@ const typesMatch: { [T in EventType]: MutuallyAssignable<Static<(typeof EVENT_SC
   CredentialRequirementUpdated: true,
   CredentialRequirementRemoved: true,
   EventDropped: true,
+  AllowanceGranted: true,
+  AllowanceRemoved: true,
+  AttemptTimeLimitChanged: true,
 };
 const dataTypesMatch: Equals<AttemptStatusChangedEvent['data']['cascadeFromAttemptId'], string | undefined> = true;
 

@@ -32,6 +32,9 @@ export const EVENT_TYPES = [
   'CredentialRequirementUpdated',
   'CredentialRequirementRemoved',
   'EventDropped',
+  'AllowanceGranted',
+  'AllowanceRemoved',
+  'AttemptTimeLimitChanged',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -49,6 +52,8 @@ export const REJECTION_REASONS = [
   'ATTEMPT_ALREADY_EXISTS',
   'ILLEGAL_TRANSITION',
   'EXAM_CONFLICT',
+  'INVALID_ALLOWANCE',
+  'EXAM_NOT_ACTIVE',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
@@ -221,6 +226,39 @@ export const EventDroppedEventSchema = Type.Object(
   },
 );
 
+const allowanceProperties = {
+  examId: Id(),
+  courseId: Id(),
+  userId: Id(),
+  key: Text(1, ID_MAX_LENGTH, { description: '"additional_time_granted", "time_multiplier" or "review_policy_exception".' }),
+  value: Type.Optional(
+    Text(1, ID_MAX_LENGTH, {
+      description:
+        'The value, for time keys only (minutes, or the multiplier as given). Absent for review_policy_exception: its text never goes on this topic.',
+    }),
+  ),
+};
+
+export const AllowanceGrantedDataSchema = Type.Object(allowanceProperties, {
+  description: "A learner's allowance at an exam was granted or changed.",
+});
+
+export const AllowanceRemovedDataSchema = Type.Object(
+  { ...allowanceProperties, value: Type.Optional(Text(1, ID_MAX_LENGTH, { description: 'The value removed, for time keys only.' })) },
+  { description: "A learner's allowance at an exam was removed." },
+);
+
+export const AttemptTimeLimitChangedDataSchema = Type.Object(
+  {
+    attemptId: Uuid({ description: 'The attempt id (also the event subject).' }),
+    fromMins: Type.Integer({ minimum: 0, description: 'allowedTimeLimitMins before the change.' }),
+    toMins: Type.Integer({ minimum: 0, description: 'allowedTimeLimitMins after the change.' }),
+    expiresAt: Nullable(DateTime(), { description: 'startedAt + toMins; null while the attempt has not started.' }),
+    version: version('The attempt version after the change.'),
+  },
+  { description: "An incomplete attempt's allowed time changed with an allowance; the sweeper uses the new expiry." },
+);
+
 export const AttemptCreatedEventSchema = eventSchema(
   'AttemptCreated',
   AttemptCreatedDataSchema,
@@ -257,6 +295,22 @@ export const CredentialRequirementRemovedEventSchema = eventSchema(
   'A credit requirement status was removed. Key: userId.',
 );
 
+export const AllowanceGrantedEventSchema = eventSchema(
+  'AllowanceGranted',
+  AllowanceGrantedDataSchema,
+  'An allowance was granted. Key: userId.',
+);
+export const AllowanceRemovedEventSchema = eventSchema(
+  'AllowanceRemoved',
+  AllowanceRemovedDataSchema,
+  'An allowance was removed. Key: userId.',
+);
+export const AttemptTimeLimitChangedEventSchema = eventSchema(
+  'AttemptTimeLimitChanged',
+  AttemptTimeLimitChangedDataSchema,
+  "An attempt's allowed time changed. Key: userId.",
+);
+
 /** The full schema (envelope and data) of each event type. */
 export const EVENT_SCHEMAS = {
   AttemptCreated: AttemptCreatedEventSchema,
@@ -267,6 +321,9 @@ export const EVENT_SCHEMAS = {
   CredentialRequirementUpdated: CredentialRequirementUpdatedEventSchema,
   CredentialRequirementRemoved: CredentialRequirementRemovedEventSchema,
   EventDropped: EventDroppedEventSchema,
+  AllowanceGranted: AllowanceGrantedEventSchema,
+  AllowanceRemoved: AllowanceRemovedEventSchema,
+  AttemptTimeLimitChanged: AttemptTimeLimitChangedEventSchema,
 } as const satisfies Record<EventType, TSchema>;
 
 export type AttemptCreatedData = Static<typeof AttemptCreatedDataSchema>;
@@ -277,6 +334,9 @@ export type CommandRejectedData = Static<typeof CommandRejectedDataSchema>;
 export type CredentialRequirementUpdatedData = Static<typeof CredentialRequirementUpdatedDataSchema>;
 export type CredentialRequirementRemovedData = Static<typeof CredentialRequirementRemovedDataSchema>;
 export type EventDroppedData = Static<typeof EventDroppedDataSchema>;
+export type AllowanceGrantedData = Static<typeof AllowanceGrantedDataSchema>;
+export type AllowanceRemovedData = Static<typeof AllowanceRemovedDataSchema>;
+export type AttemptTimeLimitChangedData = Static<typeof AttemptTimeLimitChangedDataSchema>;
 
 export interface EventDataMap {
   AttemptCreated: AttemptCreatedData;
@@ -287,6 +347,9 @@ export interface EventDataMap {
   CredentialRequirementUpdated: CredentialRequirementUpdatedData;
   CredentialRequirementRemoved: CredentialRequirementRemovedData;
   EventDropped: EventDroppedData;
+  AllowanceGranted: AllowanceGrantedData;
+  AllowanceRemoved: AllowanceRemovedData;
+  AttemptTimeLimitChanged: AttemptTimeLimitChangedData;
 }
 
 export type EventEnvelope<T extends EventType, D> = {
@@ -310,6 +373,9 @@ export type CommandProcessedEvent = EventEnvelope<'CommandProcessed', CommandPro
 export type CommandRejectedEvent = EventEnvelope<'CommandRejected', CommandRejectedData>;
 export type CredentialRequirementUpdatedEvent = EventEnvelope<'CredentialRequirementUpdated', CredentialRequirementUpdatedData>;
 export type CredentialRequirementRemovedEvent = EventEnvelope<'CredentialRequirementRemoved', CredentialRequirementRemovedData>;
+export type AllowanceGrantedEvent = EventEnvelope<'AllowanceGranted', AllowanceGrantedData>;
+export type AllowanceRemovedEvent = EventEnvelope<'AllowanceRemoved', AllowanceRemovedData>;
+export type AttemptTimeLimitChangedEvent = EventEnvelope<'AttemptTimeLimitChanged', AttemptTimeLimitChangedData>;
 export type EventDroppedEvent = Omit<EventEnvelope<'EventDropped', EventDroppedData>, 'causationid' | 'correlationid' | 'sequence'> & {
   causationid?: string;
   correlationid?: string;
@@ -324,7 +390,10 @@ export type DomainEvent =
   | CommandRejectedEvent
   | CredentialRequirementUpdatedEvent
   | CredentialRequirementRemovedEvent
-  | EventDroppedEvent;
+  | EventDroppedEvent
+  | AllowanceGrantedEvent
+  | AllowanceRemovedEvent
+  | AttemptTimeLimitChangedEvent;
 
 export type EventOfType<T extends EventType> = Extract<DomainEvent, { type: T }>;
 
@@ -347,6 +416,9 @@ export function eventTopic(type: EventType): string {
     case 'CommandProcessed':
     case 'CommandRejected':
     case 'EventDropped':
+    case 'AllowanceGranted':
+    case 'AllowanceRemoved':
+    case 'AttemptTimeLimitChanged':
       return TOPICS.attemptEvents;
   }
 }

@@ -3,6 +3,7 @@ import { pgPoolTimeouts, type DatabaseTimeouts } from '../../../../libs/platform
 import { InitialSchema1764100000000 } from './migrations/1764100000000-initial-schema.migration';
 import { HotAttemptUpdates1764300000000 } from './migrations/1764300000000-hot-attempt-updates.migration';
 import { OutboxParking1764500000000 } from './migrations/1764500000000-outbox-parking.migration';
+import { Allowances1764600000000 } from './migrations/1764600000000-allowances.migration';
 
 export const ATTEMPTS_SCHEMA = 'attempts';
 
@@ -18,7 +19,7 @@ export function attemptDataSourceOptions(
     synchronize: false,
     migrationsRun: false,
     migrationsTableName: 'attempt_service_migrations',
-    migrations: [InitialSchema1764100000000, HotAttemptUpdates1764300000000, OutboxParking1764500000000],
+    migrations: [InitialSchema1764100000000, HotAttemptUpdates1764300000000, OutboxParking1764500000000, Allowances1764600000000],
     entities: [],
     extra: { max: extra.poolSize ?? 10, application_name: 'attempt-service', ...(extra.timeouts ? pgPoolTimeouts(extra.timeouts) : {}) },
   };
