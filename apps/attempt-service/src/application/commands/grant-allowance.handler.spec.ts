@@ -188,4 +188,21 @@ describe('RemoveAllowance handler (SPEC §8.2)', () => {
     // the new expiry (10 minutes ago) has passed: still started now, swept next, completed at the removal
     expect(w.batch.writes().updates).toMatchObject([{ status: 'started', allowedTimeLimitMins: 60, timeLimitChangedAt: NOW }]);
   });
+
+  it('removing time from an attempt already expired under its granted time times it out first (at that expiry)', () => {
+    const a = attempt('e1', 'u1', { status: 'started', startedAt: minutesAgo(91), allowedTimeLimitMins: 90, version: 3 });
+    const w = world({ exams: [exam('e1')], attempts: [a], allowances: [stored('additional_time_granted', '30')] });
+    expect(removeAllowanceHandler.handle(remove('additional_time_granted'), w.ctx())).toEqual({ kind: 'applied' });
+    expect(w.types()).toEqual(['AllowanceRemoved', 'AttemptStatusChanged', 'CredentialRequirementUpdated']);
+    expect(w.batch.writes().updates).toMatchObject([
+      { status: 'submitted', allowedTimeLimitMins: 90, completedAt: new Date(minutesAgo(91).getTime() + 90 * 60_000) },
+    ]);
+  });
+
+  it('time on an attempt not started yet: recomputed, no expiry', () => {
+    const a = attempt('e1', 'u1', { status: 'created', allowedTimeLimitMins: 60, version: 1 });
+    const w = world({ exams: [exam('e1')], attempts: [a] });
+    expect(grantAllowanceHandler.handle(grant('additional_time_granted', '10'), w.ctx())).toEqual({ kind: 'applied' });
+    expect(w.emitted()[1]).toMatchObject({ type: 'AttemptTimeLimitChanged', data: { fromMins: 60, toMins: 70, expiresAt: null, version: 2 } });
+  });
 });
