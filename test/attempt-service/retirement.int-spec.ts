@@ -128,6 +128,10 @@ describe('learner retirement', () => {
       `UPDATE ${t} SET status = 'sending', lease_owner = 'dead-worker', lease_until = now() - interval '1 second' WHERE event_id = $1`,
       [pending[0]],
     );
+    // allowances: a review policy exception naming the learner (kept, with its history), and extra time
+    const exception = { examId: id.exam(1), userId: user, key: 'review_policy_exception', value: `extra breaks for ${username} (${email})` };
+    ok((await h.run(command('GrantAllowance', exception), key)).outcome);
+    ok((await h.run(command('GrantAllowance', { examId: id.exam(2), userId: user, key: 'additional_time_granted', value: '30' }), key)).outcome);
     const before = dumpEverything(); // the state holds the learner before the retirement (as text and in the outbox's bytea)
     expect(before).toContain(email);
     expect(before.toLowerCase()).toContain(Buffer.from(email, 'utf8').toString('hex'));

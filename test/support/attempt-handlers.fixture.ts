@@ -2,6 +2,7 @@ import type { Command, CommandDataMap, CommandOfType, CommandType } from '../../
 import type { Exam, ProvidersConfig } from '../../libs/domain/src';
 import { anAttempt, anExam } from './domain.fixtures';
 import type { StoredAttempt } from '../../apps/attempt-service/src/persistence/attempt.row';
+import type { StoredAllowance } from '../../apps/attempt-service/src/persistence/allowance.row';
 import { keyScope } from '../../apps/attempt-service/src/persistence/event-key.row';
 import { BatchUnit } from '../../apps/attempt-service/src/application/batch-unit';
 import { EventFactory, type Cause } from '../../apps/attempt-service/src/application/event-factory';
@@ -48,11 +49,20 @@ export interface EmittedEvent {
 }
 
 /** A batch holding the given rows, every learner's (and course's) event key locked at sequence 0. */
-export function world(rows: { exams?: Exam[]; attempts?: StoredAttempt[]; keys?: string[]; retired?: string[] } = {}) {
+export function world(rows: { exams?: Exam[]; attempts?: StoredAttempt[]; keys?: string[]; allowances?: StoredAllowance[]; now?: Date; retired?: string[] } = {}) {
   const events = new EventFactory(TOPICS, 'urn:proctoring:test');
-  const batch = new BatchUnit(events, NOW);
-  batch.loaded({ exams: rows.exams ?? [], attempts: rows.attempts ?? [], retired: rows.retired ?? [] });
+  const batch = new BatchUnit(events, rows.now ?? NOW);
   const keys = new Set([...(rows.keys ?? []), ...(rows.retired ?? []), ...(rows.attempts ?? []).map((a) => a.userId), ...(rows.exams ?? []).map((e) => e.courseId)]);
+  // every learner's allowances at every exam are loaded (as the use case loads them for the commands that ask)
+  const users = new Set([
+    ...(rows.keys ?? []),
+    ...(rows.retired ?? []),
+    ...(rows.attempts ?? []).map((a) => a.userId),
+    ...(rows.allowances ?? []).map((a) => a.userId),
+  ]);
+  const examIds = new Set([...(rows.exams ?? []).map((e) => e.examId), ...(rows.allowances ?? []).map((a) => a.examId)]);
+  const allowancePairs = [...examIds].flatMap((e) => [...users].map((u): [string, string] => [e, u]));
+  batch.loaded({ exams: rows.exams ?? [], attempts: rows.attempts ?? [], allowances: rows.allowances ?? [], allowancePairs, retired: rows.retired ?? [] });
   batch.lockedScopes(new Map([...keys].map((k) => [keyScope(k), 0n])));
   let n = 0;
   const newId = () => `bbbbbbbb-0000-4000-8000-${String(++n).padStart(12, '0')}`;
@@ -61,7 +71,7 @@ export function world(rows: { exams?: Exam[]; attempts?: StoredAttempt[]; keys?:
     events,
     providers,
     cause,
-    now: NOW,
+    now: batch.now,
     newId,
   });
   const emitted = (): EmittedEvent[] =>

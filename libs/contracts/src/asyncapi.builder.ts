@@ -144,6 +144,8 @@ const COMMAND_KEYS: Record<CommandType, string> = {
   UpdateAttemptStatus: "userId when the publisher knows it, else the attempt's id or code",
   RemoveAttempt: "userId when the publisher knows it, else the attempt's id",
   RetireLearner: 'userId',
+  GrantAllowance: 'userId',
+  RemoveAllowance: 'userId',
 };
 
 const EVENT_KEYS: Record<EventType, string> = {
@@ -156,6 +158,9 @@ const EVENT_KEYS: Record<EventType, string> = {
   CredentialRequirementRemoved: 'userId',
   EventDropped: 'the key of the message it replaces',
   LearnerRetired: 'userId',
+  AllowanceGranted: 'userId',
+  AllowanceRemoved: 'userId',
+  AttemptTimeLimitChanged: 'userId',
 };
 
 const EVENT_SUMMARIES: Record<EventType, string> = {
@@ -168,6 +173,9 @@ const EVENT_SUMMARIES: Record<EventType, string> = {
   CredentialRequirementRemoved: "A learner's credit requirement status was removed.",
   EventDropped: 'A message the broker refused as too large was replaced by this marker (same id, key and sequence).',
   LearnerRetired: 'A learner was retired: scrub what you hold about them and send them nothing more.',
+  AllowanceGranted: "A learner's allowance was granted (time keys carry their value; a review policy exception never does).",
+  AllowanceRemoved: "A learner's allowance was removed.",
+  AttemptTimeLimitChanged: "An incomplete attempt's allowed time changed with an allowance (the expiry moves).",
 };
 
 const COMMAND_SUMMARIES: Record<CommandType, string> = {
@@ -176,6 +184,8 @@ const COMMAND_SUMMARIES: Record<CommandType, string> = {
   UpdateAttemptStatus: "Change an attempt's status.",
   RemoveAttempt: 'Remove an attempt.',
   RetireLearner: "Retire a learner: scrub their personal data.",
+  GrantAllowance: 'Grant an allowance (extra time, a time multiplier, a review policy exception).',
+  RemoveAllowance: 'Remove an allowance.',
 };
 
 function kafkaKey(description: string) {

@@ -1,5 +1,16 @@
 import type { Producer } from 'kafkajs';
-import { buildCommand, commandKey, commandMessage, InvalidCommandError, sendCommands, type CommandProducer } from './command-client';
+import {
+  buildCommand,
+  commandKey,
+  commandMessage,
+  grantAllowance,
+  grantAllowanceToMany,
+  InvalidCommandError,
+  removeAllowance,
+  sendAllowanceToMany,
+  sendCommands,
+  type CommandProducer,
+} from './command-client';
 import { parseCommand } from './command-parser';
 import { COMMAND_TYPES, correlationIdOf, type Command } from './command.schemas';
 import { COMMAND_EXAMPLES } from './message.examples';
@@ -124,5 +135,40 @@ describe('sendCommands', () => {
     await sendCommands(producer, [COMMAND_EXAMPLES.UpdateAttemptStatus], { topic: 'staging.commands', key: '4711' });
     expect(sent[0]?.topic).toBe('staging.commands');
     expect(sent[0]?.messages[0]?.key).toBe('4711');
+  });
+});
+
+describe('grantAllowance and the bulk helper', () => {
+  it('builds a checked GrantAllowance keyed by the learner; a non-string value is refused', () => {
+    const cmd = grantAllowance({ examId: 'e1', userId: 'u1', key: 'additional_time_granted', value: '30' }, { source: 'dashboard', id: 'g-1' });
+    expect(cmd).toMatchObject({ type: 'GrantAllowance', id: 'g-1', data: { examId: 'e1', userId: 'u1', key: 'additional_time_granted', value: '30' } });
+    expect(commandMessage(cmd).key).toBe('u1');
+    expect(() => grantAllowance({ examId: 'e1', userId: 'u1', key: 'x', value: 30 as unknown as string }, { source: 's' })).toThrow(InvalidCommandError);
+    expect(removeAllowance({ examId: 'e1', userId: 'u1', key: 'time_multiplier' }, { source: 's' }).type).toBe('RemoveAllowance');
+  });
+
+  it('grants one allowance to many learners as one batch: one command per distinct learner, ids stable with idPrefix', () => {
+    const grant = { examId: 'e1', key: 'time_multiplier', value: '1.5', userIds: ['u1', 'u2', 'u1', 'u3'] };
+    const cmds = grantAllowanceToMany(grant, { source: 'dashboard', idPrefix: 'bulk-7' });
+    expect(cmds.map((c) => [c.id, c.data.userId])).toEqual([
+      ['bulk-7:u1', 'u1'],
+      ['bulk-7:u2', 'u2'],
+      ['bulk-7:u3', 'u3'],
+    ]);
+    expect(grantAllowanceToMany(grant, { source: 'dashboard', idPrefix: 'bulk-7' })).toEqual(
+      cmds.map((c) => ({ ...c, time: expect.any(String) as unknown })),
+    );
+    expect(new Set(grantAllowanceToMany(grant, { source: 'dashboard' }).map((c) => c.id)).size).toBe(3);
+  });
+
+  it('sends the batch in one producer call, keyed per learner; an invalid grant sends nothing', async () => {
+    const sent: { topic: string; messages: { key: string }[] }[] = [];
+    const producer: CommandProducer = { send: (r) => Promise.resolve(sent.push(r)) };
+    await sendAllowanceToMany(producer, { examId: 'e1', key: 'additional_time_granted', value: '15', userIds: ['a', 'b'] }, { source: 's' });
+    expect(sent).toHaveLength(1);
+    expect(sent[0].topic).toBe(TOPICS.commands);
+    expect(sent[0].messages.map((m) => m.key)).toEqual(['a', 'b']);
+    await expect(sendAllowanceToMany(producer, { examId: 'e1', key: 'k', value: '1', userIds: ['ok', ''] }, { source: 's' })).rejects.toThrow(InvalidCommandError);
+    expect(sent).toHaveLength(1);
   });
 });

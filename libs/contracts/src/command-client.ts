@@ -72,6 +72,8 @@ export function commandKey(cmd: Command): string | undefined {
     case 'RemoveAttempt':
       return cmd.data.userId;
     case 'RetireLearner':
+    case 'GrantAllowance':
+    case 'RemoveAllowance':
       return cmd.data.userId;
   }
 }
@@ -117,6 +119,8 @@ function fallbackKey(cmd: Command): string {
     case 'RegisterExam':
     case 'CreateAttempt':
     case 'RetireLearner':
+    case 'GrantAllowance':
+    case 'RemoveAllowance':
       return cmd.id;
   }
 }
@@ -140,4 +144,48 @@ export async function sendCommands(
     topic: options.topic ?? TOPICS.commands,
     messages: commands.map((c) => commandMessage(c, options.key)),
   });
+}
+
+/** One allowance (SPEC §8.2): the exam, the learner, the key and its value as a string. */
+export type AllowanceGrant = DataFor<'GrantAllowance'>;
+
+/** A GrantAllowance command, checked against the contract (throws InvalidCommandError naming the field). */
+export function grantAllowance(data: AllowanceGrant, opts: BuildCommandOptions): CommandOfType<'GrantAllowance'> {
+  return buildCommand('GrantAllowance', data, opts);
+}
+
+/** A RemoveAllowance command, checked against the contract. */
+export function removeAllowance(data: DataFor<'RemoveAllowance'>, opts: BuildCommandOptions): CommandOfType<'RemoveAllowance'> {
+  return buildCommand('RemoveAllowance', data, opts);
+}
+
+/**
+ * One allowance granted to many learners of one exam, as one batch of GrantAllowance commands (one
+ * per learner, keyed by each learner). With `idPrefix`, each command's id is `<idPrefix>:<userId>`,
+ * so re-sending the same bulk grant after a failure is idempotent; without it the ids are random.
+ * Every command is built and checked before any is sent: an invalid one sends nothing.
+ */
+export function grantAllowanceToMany(
+  grant: { examId: string; key: string; value: string; userIds: readonly string[] },
+  opts: Omit<BuildCommandOptions, 'id' | 'subject'> & { idPrefix?: string },
+): CommandOfType<'GrantAllowance'>[] {
+  const { idPrefix, ...common } = opts;
+  return [...new Set(grant.userIds)].map((userId) =>
+    grantAllowance(
+      { examId: grant.examId, userId, key: grant.key, value: grant.value },
+      { ...common, ...(idPrefix !== undefined ? { id: `${idPrefix}:${userId}` } : {}) },
+    ),
+  );
+}
+
+/** Builds the bulk grant and publishes it as one `send` (see grantAllowanceToMany and sendCommands). */
+export async function sendAllowanceToMany(
+  producer: CommandProducer,
+  grant: { examId: string; key: string; value: string; userIds: readonly string[] },
+  opts: Omit<BuildCommandOptions, 'id' | 'subject'> & { idPrefix?: string; topic?: string },
+): Promise<CommandOfType<'GrantAllowance'>[]> {
+  const { topic, ...build } = opts;
+  const commands = grantAllowanceToMany(grant, build);
+  await sendCommands(producer, commands, topic !== undefined ? { topic } : {});
+  return commands;
 }

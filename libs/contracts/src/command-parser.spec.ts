@@ -74,6 +74,8 @@ describe('parseCommand: valid commands', () => {
       UpdateAttemptStatus: { toStatus: 'started', attemptId: '0b6a6f3e-3c2d-4f7e-9a51-6f1c2d9e8b10' },
       RemoveAttempt: { attemptId: '0b6a6f3e-3c2d-4f7e-9a51-6f1c2d9e8b10' },
       RetireLearner: { userId: 'u' },
+      GrantAllowance: { examId: 'e', userId: 'u', key: 'additional_time_granted', value: '30' },
+      RemoveAllowance: { examId: 'e', userId: 'u', key: 'time_multiplier' },
     };
     for (const type of COMMAND_TYPES) expectOk(parse({ ...example(type), data: minimal[type] }));
   });

@@ -19,7 +19,15 @@ import {
  * contains a `null` optional field. Required fields may never be `null`.
  */
 
-export const COMMAND_TYPES = ['RegisterExam', 'CreateAttempt', 'UpdateAttemptStatus', 'RemoveAttempt', 'RetireLearner'] as const;
+export const COMMAND_TYPES = [
+  'RegisterExam',
+  'CreateAttempt',
+  'UpdateAttemptStatus',
+  'RemoveAttempt',
+  'GrantAllowance',
+  'RemoveAllowance',
+  'RetireLearner',
+] as const;
 export type CommandType = (typeof COMMAND_TYPES)[number];
 
 export function isCommandType(value: unknown): value is CommandType {
@@ -122,6 +130,41 @@ export const RetireLearnerDataSchema = Type.Object(
   },
 );
 
+/** Longest allowance key and value the schema accepts; what a key or value means is the service's rule (INVALID_ALLOWANCE). */
+export const ALLOWANCE_KEY_MAX_LENGTH = 64;
+export const ALLOWANCE_VALUE_MAX_LENGTH = 10_000;
+
+const allowanceKey = () =>
+  Text(0, ALLOWANCE_KEY_MAX_LENGTH, {
+    description:
+      'One of "additional_time_granted", "time_multiplier", "review_policy_exception". Any other string is rejected INVALID_ALLOWANCE.',
+  });
+
+export const GrantAllowanceDataSchema = Type.Object(
+  {
+    examId: examId(),
+    userId: userId(),
+    key: allowanceKey(),
+    value: Text(0, ALLOWANCE_VALUE_MAX_LENGTH, {
+      description:
+        'A string, as upstream stores it. additional_time_granted: whole minutes, 1–10080 (^[0-9]{1,5}$). time_multiplier: 1 < m ≤ 10 with at most four decimals; it grants ⌊timeLimitMins × (m − 1) + ½⌋ minutes (exact decimal), which must be 1–10080. review_policy_exception: text of at most 1,000 characters, passed to the proctoring provider (personal data: never on the shared events topic). A value that does not parse for its key is rejected INVALID_ALLOWANCE.',
+    }),
+  },
+  {
+    description:
+      "Grants (upserts) one allowance of a learner at an active exam. Time granted to an attempt in an incomplete status moves its expiry (AttemptTimeLimitChanged).",
+  },
+);
+
+export const RemoveAllowanceDataSchema = Type.Object(
+  {
+    examId: examId(),
+    userId: userId(),
+    key: allowanceKey(),
+  },
+  { description: "Removes one allowance of a learner at an exam (the exam may be inactive); a missing allowance is a noop." },
+);
+
 export const RegisterExamCommandSchema = commandSchema(
   'RegisterExam',
   RegisterExamDataSchema,
@@ -148,6 +191,17 @@ export const RetireLearnerCommandSchema = commandSchema(
   'Retire a learner: scrub their personal data. Key: userId.',
 );
 
+export const GrantAllowanceCommandSchema = commandSchema(
+  'GrantAllowance',
+  GrantAllowanceDataSchema,
+  "Grant an allowance (extra time, a time multiplier or a review policy exception). Key: userId.",
+);
+export const RemoveAllowanceCommandSchema = commandSchema(
+  'RemoveAllowance',
+  RemoveAllowanceDataSchema,
+  'Remove an allowance. Key: userId.',
+);
+
 /** The full schema (envelope and data) of each command type. */
 export const COMMAND_SCHEMAS = {
   RegisterExam: RegisterExamCommandSchema,
@@ -155,6 +209,8 @@ export const COMMAND_SCHEMAS = {
   UpdateAttemptStatus: UpdateAttemptStatusCommandSchema,
   RemoveAttempt: RemoveAttemptCommandSchema,
   RetireLearner: RetireLearnerCommandSchema,
+  GrantAllowance: GrantAllowanceCommandSchema,
+  RemoveAllowance: RemoveAllowanceCommandSchema,
 } as const satisfies Record<CommandType, TSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -171,6 +227,8 @@ export type CreateAttemptInput = Simplify<NullAsAbsent<Static<typeof CreateAttem
 export type UpdateAttemptStatusInput = Simplify<NullAsAbsent<Static<typeof UpdateAttemptStatusDataSchema>>>;
 export type RemoveAttemptInput = Simplify<NullAsAbsent<Static<typeof RemoveAttemptDataSchema>>>;
 export type RetireLearnerInput = Simplify<NullAsAbsent<Static<typeof RetireLearnerDataSchema>>>;
+export type GrantAllowanceInput = Static<typeof GrantAllowanceDataSchema>;
+export type RemoveAllowanceInput = Static<typeof RemoveAllowanceDataSchema>;
 
 /** Parsed command data: no `null` optional fields, defaults applied, unknown fields dropped. */
 export type RegisterExamData = Simplify<Omit<RegisterExamInput, 'isActive'> & { isActive: boolean }>;
@@ -178,6 +236,8 @@ export type CreateAttemptData = CreateAttemptInput;
 export type UpdateAttemptStatusData = UpdateAttemptStatusInput;
 export type RemoveAttemptData = RemoveAttemptInput;
 export type RetireLearnerData = RetireLearnerInput;
+export type GrantAllowanceData = GrantAllowanceInput;
+export type RemoveAllowanceData = RemoveAllowanceInput;
 export type UserData = Static<typeof UserSchema>;
 
 export interface CommandDataMap {
@@ -186,6 +246,8 @@ export interface CommandDataMap {
   UpdateAttemptStatus: UpdateAttemptStatusData;
   RemoveAttempt: RemoveAttemptData;
   RetireLearner: RetireLearnerData;
+  GrantAllowance: GrantAllowanceData;
+  RemoveAllowance: RemoveAllowanceData;
 }
 
 export interface CommandInputMap {
@@ -194,6 +256,8 @@ export interface CommandInputMap {
   UpdateAttemptStatus: UpdateAttemptStatusInput;
   RemoveAttempt: RemoveAttemptInput;
   RetireLearner: RetireLearnerInput;
+  GrantAllowance: GrantAllowanceInput;
+  RemoveAllowance: RemoveAllowanceInput;
 }
 
 /** The `data` a publisher gives `buildCommand` for a command type. */
@@ -216,10 +280,19 @@ export type RegisterExamCommand = CommandEnvelope<'RegisterExam'>;
 export type CreateAttemptCommand = CommandEnvelope<'CreateAttempt'>;
 export type UpdateAttemptStatusCommand = CommandEnvelope<'UpdateAttemptStatus'>;
 export type RemoveAttemptCommand = CommandEnvelope<'RemoveAttempt'>;
+export type GrantAllowanceCommand = CommandEnvelope<'GrantAllowance'>;
+export type RemoveAllowanceCommand = CommandEnvelope<'RemoveAllowance'>;
 export type RetireLearnerCommand = CommandEnvelope<'RetireLearner'>;
 
 /** A parsed, valid command: a discriminated union on `type`. */
-export type Command = RegisterExamCommand | CreateAttemptCommand | UpdateAttemptStatusCommand | RemoveAttemptCommand | RetireLearnerCommand;
+export type Command =
+  | RegisterExamCommand
+  | CreateAttemptCommand
+  | UpdateAttemptStatusCommand
+  | RemoveAttemptCommand
+  | GrantAllowanceCommand
+  | RemoveAllowanceCommand
+  | RetireLearnerCommand;
 
 export type CommandOfType<T extends CommandType> = Extract<Command, { type: T }>;
 

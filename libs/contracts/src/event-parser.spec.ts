@@ -32,6 +32,9 @@ const typesMatch: { [T in EventType]: MutuallyAssignable<Static<(typeof EVENT_SC
   CredentialRequirementRemoved: true,
   EventDropped: true,
   LearnerRetired: true,
+  AllowanceGranted: true,
+  AllowanceRemoved: true,
+  AttemptTimeLimitChanged: true,
 };
 const dataTypesMatch: Equals<AttemptStatusChangedEvent['data']['cascadeFromAttemptId'], string | undefined> = true;
 

@@ -33,6 +33,9 @@ export const EVENT_TYPES = [
   'CredentialRequirementRemoved',
   'EventDropped',
   'LearnerRetired',
+  'AllowanceGranted',
+  'AllowanceRemoved',
+  'AttemptTimeLimitChanged',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -51,6 +54,8 @@ export const REJECTION_REASONS = [
   'ILLEGAL_TRANSITION',
   'EXAM_CONFLICT',
   'FORBIDDEN',
+  'INVALID_ALLOWANCE',
+  'EXAM_NOT_ACTIVE',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
@@ -231,6 +236,39 @@ export const EventDroppedEventSchema = Type.Object(
   },
 );
 
+const allowanceProperties = {
+  examId: Id(),
+  courseId: Id(),
+  userId: Id(),
+  key: Text(1, ID_MAX_LENGTH, { description: '"additional_time_granted", "time_multiplier" or "review_policy_exception".' }),
+  value: Type.Optional(
+    Text(1, ID_MAX_LENGTH, {
+      description:
+        'The value, for time keys only (minutes, or the multiplier as given). Absent for review_policy_exception: its text never goes on this topic.',
+    }),
+  ),
+};
+
+export const AllowanceGrantedDataSchema = Type.Object(allowanceProperties, {
+  description: "A learner's allowance at an exam was granted or changed.",
+});
+
+export const AllowanceRemovedDataSchema = Type.Object(
+  { ...allowanceProperties, value: Type.Optional(Text(1, ID_MAX_LENGTH, { description: 'The value removed, for time keys only.' })) },
+  { description: "A learner's allowance at an exam was removed." },
+);
+
+export const AttemptTimeLimitChangedDataSchema = Type.Object(
+  {
+    attemptId: Uuid({ description: 'The attempt id (also the event subject).' }),
+    fromMins: Type.Integer({ minimum: 0, description: 'allowedTimeLimitMins before the change.' }),
+    toMins: Type.Integer({ minimum: 0, description: 'allowedTimeLimitMins after the change.' }),
+    expiresAt: Nullable(DateTime(), { description: 'startedAt + toMins; null while the attempt has not started.' }),
+    version: version('The attempt version after the change.'),
+  },
+  { description: "An incomplete attempt's allowed time changed with an allowance; the sweeper uses the new expiry." },
+);
+
 export const AttemptCreatedEventSchema = eventSchema(
   'AttemptCreated',
   AttemptCreatedDataSchema,
@@ -272,6 +310,22 @@ export const CredentialRequirementRemovedEventSchema = eventSchema(
   'A credit requirement status was removed. Key: userId.',
 );
 
+export const AllowanceGrantedEventSchema = eventSchema(
+  'AllowanceGranted',
+  AllowanceGrantedDataSchema,
+  'An allowance was granted. Key: userId.',
+);
+export const AllowanceRemovedEventSchema = eventSchema(
+  'AllowanceRemoved',
+  AllowanceRemovedDataSchema,
+  'An allowance was removed. Key: userId.',
+);
+export const AttemptTimeLimitChangedEventSchema = eventSchema(
+  'AttemptTimeLimitChanged',
+  AttemptTimeLimitChangedDataSchema,
+  "An attempt's allowed time changed. Key: userId.",
+);
+
 /** The full schema (envelope and data) of each event type. */
 export const EVENT_SCHEMAS = {
   AttemptCreated: AttemptCreatedEventSchema,
@@ -283,6 +337,9 @@ export const EVENT_SCHEMAS = {
   CredentialRequirementRemoved: CredentialRequirementRemovedEventSchema,
   EventDropped: EventDroppedEventSchema,
   LearnerRetired: LearnerRetiredEventSchema,
+  AllowanceGranted: AllowanceGrantedEventSchema,
+  AllowanceRemoved: AllowanceRemovedEventSchema,
+  AttemptTimeLimitChanged: AttemptTimeLimitChangedEventSchema,
 } as const satisfies Record<EventType, TSchema>;
 
 export type AttemptCreatedData = Static<typeof AttemptCreatedDataSchema>;
@@ -294,6 +351,9 @@ export type CredentialRequirementUpdatedData = Static<typeof CredentialRequireme
 export type CredentialRequirementRemovedData = Static<typeof CredentialRequirementRemovedDataSchema>;
 export type EventDroppedData = Static<typeof EventDroppedDataSchema>;
 export type LearnerRetiredData = Static<typeof LearnerRetiredDataSchema>;
+export type AllowanceGrantedData = Static<typeof AllowanceGrantedDataSchema>;
+export type AllowanceRemovedData = Static<typeof AllowanceRemovedDataSchema>;
+export type AttemptTimeLimitChangedData = Static<typeof AttemptTimeLimitChangedDataSchema>;
 
 export interface EventDataMap {
   AttemptCreated: AttemptCreatedData;
@@ -305,6 +365,9 @@ export interface EventDataMap {
   CredentialRequirementRemoved: CredentialRequirementRemovedData;
   EventDropped: EventDroppedData;
   LearnerRetired: LearnerRetiredData;
+  AllowanceGranted: AllowanceGrantedData;
+  AllowanceRemoved: AllowanceRemovedData;
+  AttemptTimeLimitChanged: AttemptTimeLimitChangedData;
 }
 
 export type EventEnvelope<T extends EventType, D> = {
@@ -329,6 +392,9 @@ export type CommandRejectedEvent = EventEnvelope<'CommandRejected', CommandRejec
 export type CredentialRequirementUpdatedEvent = EventEnvelope<'CredentialRequirementUpdated', CredentialRequirementUpdatedData>;
 export type CredentialRequirementRemovedEvent = EventEnvelope<'CredentialRequirementRemoved', CredentialRequirementRemovedData>;
 export type LearnerRetiredEvent = EventEnvelope<'LearnerRetired', LearnerRetiredData>;
+export type AllowanceGrantedEvent = EventEnvelope<'AllowanceGranted', AllowanceGrantedData>;
+export type AllowanceRemovedEvent = EventEnvelope<'AllowanceRemoved', AllowanceRemovedData>;
+export type AttemptTimeLimitChangedEvent = EventEnvelope<'AttemptTimeLimitChanged', AttemptTimeLimitChangedData>;
 export type EventDroppedEvent = Omit<EventEnvelope<'EventDropped', EventDroppedData>, 'causationid' | 'correlationid' | 'sequence'> & {
   causationid?: string;
   correlationid?: string;
@@ -344,7 +410,10 @@ export type DomainEvent =
   | CredentialRequirementUpdatedEvent
   | CredentialRequirementRemovedEvent
   | EventDroppedEvent
-  | LearnerRetiredEvent;
+  | LearnerRetiredEvent
+  | AllowanceGrantedEvent
+  | AllowanceRemovedEvent
+  | AttemptTimeLimitChangedEvent;
 
 export type EventOfType<T extends EventType> = Extract<DomainEvent, { type: T }>;
 
@@ -368,6 +437,9 @@ export function eventTopic(type: EventType): string {
     case 'CommandRejected':
     case 'EventDropped':
     case 'LearnerRetired':
+    case 'AllowanceGranted':
+    case 'AllowanceRemoved':
+    case 'AttemptTimeLimitChanged':
       return TOPICS.attemptEvents;
   }
 }

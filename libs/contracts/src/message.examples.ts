@@ -87,6 +87,33 @@ export const COMMAND_EXAMPLES: { [T in CommandType]: Extract<Command, { type: T 
     datacontenttype: 'application/json',
     data: { userId: USER_ID },
   },
+  GrantAllowance: {
+    specversion: '1.0',
+    id: 'a7e1c9d0-2b3f-4a5e-9c8d-7f6e5d4c3b2a',
+    source: 'instructor-dashboard',
+    type: 'GrantAllowance',
+    time: '2025-11-25T10:05:00.000Z',
+    datacontenttype: 'application/json',
+    data: {
+      examId: EXAM_ID,
+      userId: USER_ID,
+      key: 'additional_time_granted',
+      value: '30',
+    },
+  },
+  RemoveAllowance: {
+    specversion: '1.0',
+    id: 'e2d3c4b5-a6f7-4e8d-9c0b-1a2b3c4d5e6f',
+    source: 'instructor-dashboard',
+    type: 'RemoveAllowance',
+    time: '2025-11-25T10:20:00.000Z',
+    datacontenttype: 'application/json',
+    data: {
+      examId: EXAM_ID,
+      userId: USER_ID,
+      key: 'additional_time_granted',
+    },
+  },
 };
 
 const EVENT_ENVELOPE = {
@@ -260,6 +287,37 @@ export const EVENT_EXAMPLES: { [T in EventType]: EventOfType<T> } = {
     correlationid: 'd4e5f6a7-b8c9-4d0e-8f1a-2b3c4d5e6f7a',
     sequence: '64',
     data: { userId: USER_ID },
+  },
+  AllowanceGranted: {
+    ...EVENT_ENVELOPE,
+    id: 'c0a80101-0000-4000-8000-00000000000a',
+    type: 'AllowanceGranted',
+    time: '2025-11-25T10:05:00.040Z',
+    causationid: 'a7e1c9d0-2b3f-4a5e-9c8d-7f6e5d4c3b2a',
+    correlationid: 'a7e1c9d0-2b3f-4a5e-9c8d-7f6e5d4c3b2a',
+    sequence: '55',
+    data: { examId: EXAM_ID, courseId: COURSE_ID, userId: USER_ID, key: 'additional_time_granted', value: '30' },
+  },
+  AllowanceRemoved: {
+    ...EVENT_ENVELOPE,
+    id: 'c0a80101-0000-4000-8000-00000000000c',
+    type: 'AllowanceRemoved',
+    time: '2025-11-25T10:20:00.030Z',
+    causationid: 'e2d3c4b5-a6f7-4e8d-9c0b-1a2b3c4d5e6f',
+    correlationid: 'e2d3c4b5-a6f7-4e8d-9c0b-1a2b3c4d5e6f',
+    sequence: '58',
+    data: { examId: EXAM_ID, courseId: COURSE_ID, userId: USER_ID, key: 'additional_time_granted', value: '30' },
+  },
+  AttemptTimeLimitChanged: {
+    ...EVENT_ENVELOPE,
+    id: 'c0a80101-0000-4000-8000-00000000000b',
+    type: 'AttemptTimeLimitChanged',
+    time: '2025-11-25T10:05:00.040Z',
+    subject: ATTEMPT_ID,
+    causationid: 'a7e1c9d0-2b3f-4a5e-9c8d-7f6e5d4c3b2a',
+    correlationid: 'a7e1c9d0-2b3f-4a5e-9c8d-7f6e5d4c3b2a',
+    sequence: '56',
+    data: { attemptId: ATTEMPT_ID, fromMins: 90, toMins: 120, expiresAt: '2025-11-25T12:02:00.000Z', version: 3 },
   },
 };
 

@@ -3,9 +3,14 @@ import {
   allowedTimeLimit,
   multipliedMinutes,
   parseAllowance,
+  timeAllowancesOf,
+  timeLimitEffect,
   timeRowOnGrant,
   timeRowOnRemoval,
 } from './allowance';
+import type { Attempt } from './attempt.model';
+import { expiredAt, isExpired } from './timeout';
+import { anAttempt } from '../../../test/support/domain.fixtures';
 
 const rejected = (key: string, value: string, t = 60) => {
   const r = parseAllowance(key, value, t);
@@ -97,5 +102,63 @@ describe('time rows', () => {
     expect(allowedTimeLimit(60, 30, 15)).toBe(90);
     expect(allowedTimeLimit(60, null, 15)).toBe(75);
     expect(allowedTimeLimit(60, null)).toBe(60);
+  });
+});
+
+describe('timeLimitEffect (SPEC §8.2: granted time on an existing attempt)', () => {
+  const NOW = new Date('2025-11-25T10:00:00.000Z');
+  const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000);
+  const started = (overrides: Partial<Attempt> = {}): Attempt =>
+    anAttempt({ id: 'a1', examId: 'e1', userId: 'u1', status: 'started', startedAt: minutesAgo(10), version: 2, ...overrides });
+
+  it('recomputes an incomplete attempt: the exam limit plus the granted minutes, the next version, the change time', () => {
+    const effect = timeLimitEffect(started(), 60, 30, NOW);
+    expect(effect).toEqual({
+      kind: 'change',
+      fromMins: 60,
+      toMins: 90,
+      expiresAt: new Date(minutesAgo(10).getTime() + 90 * 60_000),
+      attempt: expect.objectContaining({ allowedTimeLimitMins: 90, version: 3, timeLimitChangedAt: NOW, status: 'started' }) as unknown,
+    });
+  });
+
+  it('recomputes an attempt not started yet (no expiry)', () => {
+    expect(timeLimitEffect(started({ status: 'created', startedAt: null, version: 1 }), 60, 15, NOW)).toMatchObject({ kind: 'change', toMins: 75, expiresAt: null });
+  });
+
+  it('removal: back to the exam limit', () => {
+    expect(timeLimitEffect(started({ allowedTimeLimitMins: 90 }), 60, null, NOW)).toMatchObject({ kind: 'change', fromMins: 90, toMins: 60 });
+  });
+
+  it('leaves a completed attempt alone, and an attempt whose limit does not change', () => {
+    expect(timeLimitEffect(started({ status: 'submitted' }), 60, 30, NOW)).toEqual({ kind: 'none' });
+    expect(timeLimitEffect(started({ allowedTimeLimitMins: 90 }), 60, 30, NOW)).toEqual({ kind: 'none' });
+    expect(timeLimitEffect(null, 60, 30, NOW)).toEqual({ kind: 'none' });
+  });
+
+  it('an attempt already expired (not yet swept) is timed out first, not extended', () => {
+    expect(timeLimitEffect(started({ startedAt: minutesAgo(61) }), 60, 30, NOW)).toEqual({ kind: 'time-out-first' });
+    // exactly at the expiry is not expired: it is extended
+    expect(timeLimitEffect(started({ startedAt: minutesAgo(60) }), 60, 30, NOW)).toMatchObject({ kind: 'change', toMins: 90 });
+  });
+
+  it('a limit shortened past the expiry: expired from then on, completed at the time of the change', () => {
+    const effect = timeLimitEffect(started({ startedAt: minutesAgo(70), allowedTimeLimitMins: 90 }), 60, null, NOW);
+    if (effect.kind !== 'change') throw new Error('expected a change');
+    expect(isExpired(effect.attempt, NOW)).toBe(true); // the next sweep times it out
+    const later = new Date(NOW.getTime() + 5000);
+    expect(expiredAt(effect.attempt, later)).toEqual(NOW); // max(new expiry 10 min ago, the removal), not the sweep time
+    // a limit shortened but still ahead: completed at the new expiry
+    const ahead = timeLimitEffect(started({ startedAt: minutesAgo(30), allowedTimeLimitMins: 90 }), 60, null, NOW);
+    if (ahead.kind !== 'change') throw new Error('expected a change');
+    expect(expiredAt(ahead.attempt, new Date(NOW.getTime() + 31 * 60_000))).toEqual(new Date(NOW.getTime() + 30 * 60_000));
+  });
+});
+
+describe('timeAllowancesOf', () => {
+  it('reads the additional_time_granted row, marked when a multiplier produced it', () => {
+    expect(timeAllowancesOf(new Map())).toEqual({});
+    expect(timeAllowancesOf(new Map([['additional_time_granted', { value: '45', fromMultiplier: true }]]))).toEqual({ granted: { minutes: 45, fromMultiplier: true } });
+    expect(timeAllowancesOf(new Map([['review_policy_exception', { value: 'x', fromMultiplier: false }]]))).toEqual({});
   });
 });

@@ -1,4 +1,7 @@
+import type { Attempt } from './attempt.model';
 import { err, ok, type Result } from './result';
+import { isIncomplete } from './statuses';
+import { expiredAt, expiresAt } from './timeout';
 
 /*
  * Allowances (SPEC §8.2): per (exam, user, key), a string value as upstream stores it. Two keys give
@@ -104,4 +107,35 @@ export function timeRowOnRemoval(key: AllowanceKey, current: TimeAllowances): Ti
 /** `allowedTimeLimitMins` of an attempt: the exam's limit plus granted minutes (none: the command's own extra time). */
 export function allowedTimeLimit(timeLimitMins: number, grantedMinutes: number | null, commandExtraMins = 0): number {
   return timeLimitMins + (grantedMinutes ?? commandExtraMins);
+}
+
+/** The stored allowances of one (exam, user), by key. */
+export type StoredAllowances = ReadonlyMap<AllowanceKey, { value: string; fromMultiplier: boolean }>;
+
+/** The time rows of stored allowances (what timeRowOnRemoval and allowedTimeLimit read). */
+export function timeAllowancesOf(stored: StoredAllowances): TimeAllowances {
+  const row = stored.get('additional_time_granted');
+  return row ? { granted: { minutes: Number(row.value), fromMultiplier: row.fromMultiplier } } : {};
+}
+
+/**
+ * What an allowance's new granted minutes do to the learner's attempt at the exam (SPEC §8.2):
+ * - `none`: no attempt, a completed one, or the same limit;
+ * - `time-out-first`: the attempt had already expired under its current limit and was not swept yet:
+ *   the caller times it out through the rules (planTimeout), and then leaves it alone;
+ * - `change`: the attempt with its recomputed `allowedTimeLimitMins`, the next version, and the time
+ *   of the change (a limit shortened past the expiry times it out at that time, not before).
+ */
+export type TimeLimitEffect =
+  | { kind: 'none' }
+  | { kind: 'time-out-first' }
+  | { kind: 'change'; attempt: Attempt; fromMins: number; toMins: number; expiresAt: Date | null };
+
+export function timeLimitEffect(attempt: Attempt | null, timeLimitMins: number, grantedMinutes: number | null, now: Date): TimeLimitEffect {
+  if (attempt === null || !isIncomplete(attempt.status)) return { kind: 'none' };
+  if (expiredAt(attempt, now) !== null) return { kind: 'time-out-first' };
+  const toMins = allowedTimeLimit(timeLimitMins, grantedMinutes);
+  if (toMins === attempt.allowedTimeLimitMins) return { kind: 'none' };
+  const next: Attempt = { ...attempt, allowedTimeLimitMins: toMins, version: attempt.version + 1, timeLimitChangedAt: new Date(now.getTime()) };
+  return { kind: 'change', attempt: next, fromMins: attempt.allowedTimeLimitMins, toMins, expiresAt: expiresAt(next) };
 }

@@ -17,4 +17,9 @@ export interface Attempt {
   externalId: string | null;
   allowedTimeLimitMins: number;
   version: number;
+  /**
+   * When an allowance last changed `allowedTimeLimitMins` (SPEC §8.2); absent or null when it never
+   * did. A limit shortened past its expiry times the attempt out at this time, not before it.
+   */
+  timeLimitChangedAt?: Date | null;
 }

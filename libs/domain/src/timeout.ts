@@ -15,10 +15,14 @@ export function isExpired(a: Attempt, now: Date): boolean {
 }
 
 /**
- * The expiry of an attempt that has expired by `now` (the time a timeout completes it at); null when
- * it has not expired. The one timeout rule: the sweeper, a cascade and the read side all use it.
+ * The time a timeout completes an attempt that has expired by `now`; null when it has not expired.
+ * That is the expiry, or — when an allowance removed after it moved the expiry into the past — the
+ * time of that change (SPEC §8.2: max(new expiry, time of the removal)). The one timeout rule: the
+ * sweeper, a cascade and the read side all use it.
  */
 export function expiredAt(a: Attempt, now: Date): Date | null {
   const expiry = expiresAt(a);
-  return expiry !== null && isIncomplete(a.status) && now.getTime() > expiry.getTime() ? expiry : null;
+  if (expiry === null || !isIncomplete(a.status) || now.getTime() <= expiry.getTime()) return null;
+  const changed = a.timeLimitChangedAt;
+  return changed && changed.getTime() > expiry.getTime() ? new Date(changed.getTime()) : expiry;
 }

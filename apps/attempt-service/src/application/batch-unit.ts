@@ -1,4 +1,5 @@
-import { storedIdentity, type AttemptLookup, type Exam } from '../../../../libs/domain/src';
+import { storedIdentity, type AllowanceKey, type AttemptLookup, type Exam, type StoredAllowances } from '../../../../libs/domain/src';
+import type { AllowanceChange, StoredAllowance } from '../persistence/allowance.row';
 import type { ArchiveReason, AttemptArchive } from '../persistence/attempt-history.row';
 import type { AttemptTransition } from '../persistence/attempt-transition.row';
 import type { StoredAttempt } from '../persistence/attempt.row';
@@ -37,6 +38,11 @@ export class BatchUnit {
   /** learners retired before this batch (of those loaded) or by it */
   private readonly retired = new Set<string>();
   private readonly retirements: string[] = [];
+  /** the allowances of the (exam, user) pairs loaded, by pair then key; a removed one is absent */
+  private readonly allowanceRows = new Map<string, Map<AllowanceKey, { value: string; fromMultiplier: boolean }>>();
+  /** the last state of each allowance changed, by pair and key: what the repository writes back */
+  private readonly allowanceWrites = new Map<string, { examId: string; userId: string; key: AllowanceKey; row: { value: string; fromMultiplier: boolean } | null }>();
+  private readonly allowanceHistory: AllowanceChange[] = [];
 
   constructor(
     private readonly events: EventFactory,
@@ -55,8 +61,23 @@ export class BatchUnit {
   }
 
   /** Rows read from the database (a row already held is kept as it is). */
-  loaded(rows: { attempts: readonly StoredAttempt[]; exams: readonly Exam[]; retired?: readonly string[] }): void {
+  loaded(rows: {
+    attempts: readonly StoredAttempt[];
+    exams: readonly Exam[];
+    retired?: readonly string[];
+    allowances?: readonly StoredAllowance[]; allowancePairs?: readonly [string, string][];
+  }): void {
     for (const userId of rows.retired ?? []) this.retired.add(userId);
+    for (const [examId, userId] of rows.allowancePairs ?? []) {
+      if (!this.allowanceRows.has(pairKey(examId, userId))) this.allowanceRows.set(pairKey(examId, userId), new Map());
+    }
+    for (const a of rows.allowances ?? []) {
+      const rowsOfPair = this.allowanceRows.get(pairKey(a.examId, a.userId));
+      // a pair already held keeps its rows as the batch changed them
+      if (rowsOfPair && !this.allowanceWrites.has(`${pairKey(a.examId, a.userId)}\u0000${a.key}`) && !rowsOfPair.has(a.key)) {
+        rowsOfPair.set(a.key, { value: a.value, fromMultiplier: a.fromMultiplier });
+      }
+    }
     for (const attempt of rows.attempts) {
       if (!this.attempts.has(attempt.id)) this.track({ attempt, inDb: true, dirty: false, deleted: false });
     }
@@ -121,7 +142,51 @@ export class BatchUnit {
     byExamAndUser: (examId, userId) => this.attemptFor(examId, userId),
   };
 
+  /** The allowances of a learner at an exam (loaded for commands whose target asks for them). */
+  allowances(examId: string, userId: string): StoredAllowances {
+    const rows = this.allowanceRows.get(pairKey(examId, userId));
+    if (!rows) throw new Error(`the allowances of exam ${examId} and user ${userId} are not loaded`);
+    return rows;
+  }
+
   // ---- writing -------------------------------------------------------------------------------
+
+  /** Upserts (row) or deletes (null) one allowance, and records the change in its history. */
+  putAllowance(
+    examId: string,
+    userId: string,
+    key: AllowanceKey,
+    row: { value: string; fromMultiplier: boolean } | null,
+    cause: Cause,
+  ): void {
+    const pair = pairKey(examId, userId);
+    const rows = this.allowanceRows.get(pair);
+    if (!rows) throw new Error(`the allowances of exam ${examId} and user ${userId} are not loaded`);
+    const before = rows.get(key);
+    if (row) rows.set(key, row);
+    else rows.delete(key);
+    this.allowanceWrites.set(`${pair}\u0000${key}`, { examId, userId, key, row });
+    const recorded = row ?? before;
+    this.allowanceHistory.push({
+      examId,
+      userId,
+      key,
+      action: row ? 'granted' : 'removed',
+      value: recorded?.value ?? '',
+      fromMultiplier: recorded?.fromMultiplier ?? false,
+      causeType: cause.type,
+      causeId: cause.id,
+      occurredAt: this.now,
+    });
+  }
+
+  /**
+   * A change of an attempt that is not a status change (its allowed time): the attempt and a
+   * transition row at the same status, so the history shows every version.
+   */
+  updateAttemptInPlace(attempt: StoredAttempt, cause: Cause, reason: string): void {
+    this.updateAttempt(attempt, { fromStatus: attempt.status, requestedStatus: attempt.status, cause, cascadeFromAttemptId: null, reason });
+  }
 
   putExam(exam: Exam): void {
     this.exams.set(exam.examId, { exam, dirty: true });
@@ -229,6 +294,8 @@ export class BatchUnit {
       outbox: this.outbox,
       sequences,
       retirements: this.retirements,
+      allowances: [...this.allowanceWrites.values()],
+      allowanceHistory: this.allowanceHistory,
       now: this.now,
     };
   }

@@ -6,7 +6,7 @@ import {
   type EventType,
   type RejectionReason,
 } from '../../../../libs/contracts/src';
-import { CREDIT_NAMESPACE, statusAlias, type Attempt, type Exam, type StatusChange } from '../../../../libs/domain/src';
+import { CREDIT_NAMESPACE, statusAlias, type AllowanceKey, type Attempt, type Exam, type StatusChange } from '../../../../libs/domain/src';
 import type { TopicNames } from '../config/attempt-service.config';
 import type { ArchiveReason } from '../persistence/attempt-history.row';
 import type { StoredAttempt } from '../persistence/attempt.row';
@@ -142,6 +142,27 @@ export class EventFactory {
         lastStatus: a.status,
         reason,
       },
+      key: a.userId,
+      subject: a.id,
+    };
+  }
+
+  /** `value` only for time keys: a review policy exception never goes on the shared topic (SPEC §8.2). */
+  allowanceChanged(
+    type: 'AllowanceGranted' | 'AllowanceRemoved',
+    exam: Exam,
+    userId: string,
+    key: AllowanceKey,
+    value: string | null,
+  ): OutgoingEvent<'AllowanceGranted' | 'AllowanceRemoved'> {
+    const shown = key === 'review_policy_exception' || value === null ? undefined : value;
+    return { type, data: { examId: exam.examId, courseId: exam.courseId, userId, key, value: shown }, key: userId };
+  }
+
+  timeLimitChanged(a: Attempt, fromMins: number, toMins: number, expiresAt: Date | null): OutgoingEvent<'AttemptTimeLimitChanged'> {
+    return {
+      type: 'AttemptTimeLimitChanged',
+      data: { attemptId: a.id, fromMins, toMins, expiresAt: iso(expiresAt), version: a.version },
       key: a.userId,
       subject: a.id,
     };

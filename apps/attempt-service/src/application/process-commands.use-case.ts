@@ -121,6 +121,7 @@ export class ProcessCommandsUseCase {
     const userIds: string[] = [];
     const examIds: string[] = [];
     const courseIds: string[] = [];
+    const allowancePairs: [string, string][] = [];
     inputs.forEach((input, i) => {
       if (!live[i]) return;
       const user = this.learnerOf(input, targets[i], learners);
@@ -128,8 +129,9 @@ export class ProcessCommandsUseCase {
       const target = targets[i];
       if (target?.examId) examIds.push(target.examId);
       if (target?.kind === 'course') courseIds.push(target.courseId);
+      if (target?.kind === 'learner' && target.allowances && target.examId) allowancePairs.push([target.examId, target.userId]);
     });
-    batch.loaded(await repo.load(userIds, examIds, courseIds));
+    batch.loaded(await repo.load(userIds, examIds, courseIds, allowancePairs));
 
     const results: ProcessedInput[] = inputs.map((input, i) => ({
       input,

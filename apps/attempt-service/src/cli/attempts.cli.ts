@@ -35,6 +35,14 @@ Commands:
   redrive [--topic DLQ_TOPIC] [--dry-run] [--limit N]
       Re-publish messages from the commands dead-letter topic to the commands topic (dlq-* headers
       removed), committing the consumer group's offsets as it goes. --dry-run only lists them.
+  allowance grant --exam EXAM_ID --user USER_ID --key KEY --value VALUE
+      Grant (upsert) an allowance through the same rules, transaction and events as a GrantAllowance
+      command. KEY: additional_time_granted (minutes), time_multiplier (1 < m <= 10) or
+      review_policy_exception (text). A running attempt's allowed time is recomputed.
+  allowance remove --exam EXAM_ID --user USER_ID --key KEY
+      Remove an allowance (RemoveAllowance); removing one that does not exist changes nothing.
+  allowance list --user USER_ID [--exam EXAM_ID]
+      Print the learner's allowances as JSON (with --exam, also their history).
   outbox list [--limit N]
       List the parked outbox rows: messages the broker refused as too large, replaced on their
       topic by an EventDropped marker and kept for an operator (they degrade /health/ready).
@@ -199,6 +207,55 @@ async function show(args: string[], io: Io, open: () => CliContext): Promise<num
   io.err(ref.kind === 'id' ? `No attempt with attempt_id = ${ref.attemptId}` : `No attempt for exam_id = ${ref.examId} and user_id = ${ref.userId}`);
   if (archived.length > 0) io.out(JSON.stringify({ attempt: null, archived }, null, 2));
   return EXIT_FAILED;
+}
+
+// ---- allowance ------------------------------------------------------------------------------
+
+async function allowance(args: string[], io: Io, open: () => CliContext): Promise<number> {
+  const [action, ...rest] = args;
+  if (action === 'grant') return allowanceChange('grant', rest, io, open);
+  if (action === 'remove') return allowanceChange('remove', rest, io, open);
+  if (action === 'list') return allowanceList(rest, io, open);
+  throw new UsageError('allowance needs grant, remove or list');
+}
+
+/** grant / remove: one GrantAllowance / RemoveAllowance command through the use case, as set-status does. */
+async function allowanceChange(action: 'grant' | 'remove', args: string[], io: Io, open: () => CliContext): Promise<number> {
+  const v = options(args, {
+    exam: { type: 'string', short: 'e' },
+    user: { type: 'string', short: 'u' },
+    key: { type: 'string', short: 'k' },
+    ...(action === 'grant' ? { value: { type: 'string' as const } } : {}),
+  });
+  const exam = required(v, 'exam');
+  const user = required(v, 'user');
+  const key = required(v, 'key');
+  const command =
+    action === 'grant'
+      ? build(() => buildCommand('GrantAllowance', { examId: exam, userId: user, key, value: required(v, 'value', { allowEmpty: true }) }, { source: CLI_SOURCE }))
+      : build(() => buildCommand('RemoveAllowance', { examId: exam, userId: user, key }, { source: CLI_SOURCE }));
+  const ctx = open();
+  const reads = await ctx.reads();
+  const outcome = await run(ctx, command, user);
+  // the value is not echoed: a review policy exception may be personal data
+  const code = await reportOutcome(outcome, command.id, user, reads, io, () =>
+    Promise.resolve(action === 'grant' ? `${key} already has this value for user ${user} on exam_id ${exam}; nothing changed` : `No ${key} for user ${user} on exam_id ${exam}; nothing changed`),
+  );
+  if (outcome.kind === 'applied') io.out(action === 'grant' ? `Granted ${key} to user ${user} on exam_id ${exam}` : `Removed ${key} of user ${user} on exam_id ${exam}`);
+  io.out(LEFT_TO_RELAY);
+  if (code === EXIT_OK) io.out('Completed!');
+  return code;
+}
+
+async function allowanceList(args: string[], io: Io, open: () => CliContext): Promise<number> {
+  const v = options(args, { exam: { type: 'string', short: 'e' }, user: { type: 'string', short: 'u' } });
+  const user = required(v, 'user');
+  const exam = typeof v.exam === 'string' ? v.exam : undefined;
+  const reads = await open().reads();
+  const allowances = await reads.allowances(user, exam);
+  const out = exam === undefined ? { allowances } : { allowances, history: await reads.allowanceHistory(exam, user) };
+  io.out(JSON.stringify(out, null, 2));
+  return EXIT_OK;
 }
 
 // ---- redrive --------------------------------------------------------------------------------
@@ -546,6 +603,7 @@ const COMMANDS: Record<string, Subcommand<CliContext>> = {
   remove,
   retire,
   show,
+  allowance,
   redrive,
   outbox,
 };

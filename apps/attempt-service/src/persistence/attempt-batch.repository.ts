@@ -1,5 +1,14 @@
 import type { Exam } from '../../../../libs/domain/src';
 import type { SqlRunner } from '../../../../libs/platform/src/database/sql-runner';
+import {
+  ALLOWANCE_CHANGE_RECORDSET,
+  ALLOWANCE_COLUMNS,
+  allowanceChangeRecord,
+  allowanceFromRow,
+  type AllowanceChange,
+  type AllowanceRow,
+  type StoredAllowance,
+} from './allowance.row';
 import { archiveRecord, ARCHIVE_RECORDSET, type AttemptArchive } from './attempt-history.row';
 import { transitionRecord, TRANSITION_RECORDSET, type AttemptTransition } from './attempt-transition.row';
 import { ATTEMPT_COLUMNS, attemptFromJsonRow, attemptRecord, ATTEMPT_RECORDSET, type AttemptJsonRow, type StoredAttempt } from './attempt.row';
@@ -17,6 +26,16 @@ export interface CommandRef {
 
 export const commandKey = (ref: CommandRef) => `${ref.channel}\u0000${ref.source}\u0000${ref.id}`;
 
+/** The load of a batch: the learners' attempts and the exams they may touch (see `load`). */
+const LOAD_SQL = `WITH a AS (SELECT ${ATTEMPT_COLUMNS} FROM attempts.attempt WHERE user_id = ANY($1::text[]))
+       SELECT (SELECT coalesce(json_agg(a), '[]'::json) FROM a) AS attempts,
+              (SELECT coalesce(json_agg(user_id), '[]'::json) FROM attempts.retired_learner WHERE user_id = ANY($1::text[])) AS retired,
+              (SELECT coalesce(json_agg(e), '[]'::json) FROM (
+                 SELECT ${EXAM_COLUMNS} FROM attempts.exam
+                  WHERE course_id = ANY($3::text[])
+                     OR course_id IN (SELECT course_id FROM attempts.exam
+                                       WHERE exam_id = ANY($2::text[]) OR exam_id IN (SELECT exam_id FROM a))) e) AS exams`;
+
 /** Everything one batch writes, collected in memory while its commands are applied. */
 export interface BatchWrites {
   /** exams registered or changed (upserted one by one: a batch rarely holds more than one). */
@@ -32,6 +51,9 @@ export interface BatchWrites {
   sequences: Map<string, bigint>;
   /** learners retired by this batch: scrubbed (LEARNER_SCRUBS) after everything else is written. */
   retirements: string[];
+  /** allowances upserted (row) or deleted (null), and their history. */
+  allowances: { examId: string; userId: string; key: string; row: { value: string; fromMultiplier: boolean } | null }[];
+  allowanceHistory: AllowanceChange[];
   now: Date;
 }
 
@@ -128,20 +150,34 @@ export class AttemptBatchRepository {
    * Must run after the learners' rows are locked: a statement's snapshot is taken when it starts, so
    * this one sees every change committed under those locks.
    */
-  async load(userIds: string[], examIds: string[], courseIds: string[]): Promise<{ attempts: StoredAttempt[]; exams: Exam[]; retired: string[] }> {
-    if (userIds.length === 0 && examIds.length === 0 && courseIds.length === 0) return { attempts: [], exams: [], retired: [] };
+  async load(
+    userIds: string[],
+    examIds: string[],
+    courseIds: string[],
+    allowancePairs: [string, string][] = [],
+  ): Promise<{ attempts: StoredAttempt[]; exams: Exam[]; retired: string[]; allowances: StoredAllowance[]; allowancePairs: [string, string][] }> {
+    if (userIds.length === 0 && examIds.length === 0 && courseIds.length === 0) return { attempts: [], exams: [], retired: [], allowances: [], allowancePairs };
+    if (allowancePairs.length > 0) {
+      const [row] = await this.sql.query<{ attempts: AttemptJsonRow[]; exams: ExamRow[]; retired: string[]; allowances: AllowanceRow[] }>(
+        `${LOAD_SQL},
+              (SELECT coalesce(json_agg(al), '[]'::json) FROM (
+                 SELECT ${ALLOWANCE_COLUMNS} FROM attempts.allowance
+                  WHERE (exam_id, user_id) IN (SELECT * FROM unnest($4::text[], $5::text[]))) al) AS allowances`,
+        [[...new Set(userIds)], [...new Set(examIds)], [...new Set(courseIds)], allowancePairs.map((p) => p[0]), allowancePairs.map((p) => p[1])],
+      );
+      return {
+        attempts: row.attempts.map(attemptFromJsonRow),
+        exams: row.exams.map(examFromRow),
+        retired: row.retired,
+        allowances: row.allowances.map(allowanceFromRow).filter((a): a is StoredAllowance => a !== null),
+        allowancePairs,
+      };
+    }
     const [row] = await this.sql.query<{ attempts: AttemptJsonRow[]; exams: ExamRow[]; retired: string[] }>(
-      `WITH a AS (SELECT ${ATTEMPT_COLUMNS} FROM attempts.attempt WHERE user_id = ANY($1::text[]))
-       SELECT (SELECT coalesce(json_agg(a), '[]'::json) FROM a) AS attempts,
-              (SELECT coalesce(json_agg(user_id), '[]'::json) FROM attempts.retired_learner WHERE user_id = ANY($1::text[])) AS retired,
-              (SELECT coalesce(json_agg(e), '[]'::json) FROM (
-                 SELECT ${EXAM_COLUMNS} FROM attempts.exam
-                  WHERE course_id = ANY($3::text[])
-                     OR course_id IN (SELECT course_id FROM attempts.exam
-                                       WHERE exam_id = ANY($2::text[]) OR exam_id IN (SELECT exam_id FROM a))) e) AS exams`,
+      LOAD_SQL,
       [[...new Set(userIds)], [...new Set(examIds)], [...new Set(courseIds)]],
     );
-    return { attempts: row.attempts.map(attemptFromJsonRow), exams: row.exams.map(examFromRow), retired: row.retired };
+    return { attempts: row.attempts.map(attemptFromJsonRow), exams: row.exams.map(examFromRow), retired: row.retired, allowances: [], allowancePairs };
   }
 
   /** Writes a batch's changes; returns its outbox rows with the ids the database gave them. */
@@ -150,6 +186,7 @@ export class AttemptBatchRepository {
     if (w.archives.length > 0) await this.insertHistory(w.archives);
     if (w.deletes.length > 0) await this.sql.query(`DELETE FROM attempts.attempt WHERE id = ANY($1::uuid[])`, [w.deletes]);
     if (w.inserts.length > 0) await this.insertAttempts(w.inserts, w.now);
+    if (w.allowances.length > 0) await this.writeAllowances(w);
     // The rest (the usual whole of a status-change batch) is one statement of writable CTEs.
     const ids = await this.writeChanges(w);
     for (const userId of w.retirements) await this.scrubLearner(userId);
@@ -192,6 +229,38 @@ export class AttemptBatchRepository {
     );
   }
 
+  /** Upserts and deletes allowances, and appends their history (allowance commands only). */
+  private async writeAllowances(w: BatchWrites): Promise<void> {
+    const upserts = w.allowances.filter((a) => a.row !== null);
+    const deletes = w.allowances.filter((a) => a.row === null);
+    await this.sql.query(
+      `WITH d AS (
+         DELETE FROM attempts.allowance al USING unnest($4::text[], $5::text[], $6::text[]) AS x(exam_id, user_id, key)
+          WHERE al.exam_id = x.exam_id AND al.user_id = x.user_id AND al.key = x.key),
+       u AS (
+         INSERT INTO attempts.allowance (exam_id, user_id, key, value, from_multiplier, created_at, updated_at)
+         SELECT x.exam_id, x.user_id, x.key, x.value, x.from_multiplier, $8, $8
+           FROM unnest($1::text[], $2::text[], $3::text[], $9::text[], $10::boolean[]) AS x(exam_id, user_id, key, value, from_multiplier)
+         ON CONFLICT (exam_id, user_id, key) DO UPDATE SET value = EXCLUDED.value, from_multiplier = EXCLUDED.from_multiplier,
+           updated_at = EXCLUDED.updated_at)
+       INSERT INTO attempts.allowance_history (exam_id, user_id, key, action, value, from_multiplier, cause_type, cause_id, occurred_at)
+       SELECT exam_id, user_id, key, action, value, from_multiplier, cause_type, cause_id, occurred_at
+         FROM jsonb_to_recordset($7::jsonb) AS x(${ALLOWANCE_CHANGE_RECORDSET})`,
+      [
+        upserts.map((a) => a.examId),
+        upserts.map((a) => a.userId),
+        upserts.map((a) => a.key),
+        deletes.map((a) => a.examId),
+        deletes.map((a) => a.userId),
+        deletes.map((a) => a.key),
+        JSON.stringify(w.allowanceHistory.map(allowanceChangeRecord)),
+        w.now,
+        upserts.map((a) => a.row?.value ?? ''),
+        upserts.map((a) => a.row?.fromMultiplier ?? false),
+      ],
+    );
+  }
+
   private async insertHistory(rows: AttemptArchive[]): Promise<void> {
     await this.sql.query(
       `INSERT INTO attempts.attempt_history (attempt_id, attempt_code, exam_id, user_id, username, email, status,
@@ -222,7 +291,8 @@ export class AttemptBatchRepository {
       parts.push(`w_attempts AS (
       UPDATE attempts.attempt a SET status = x.status, started_at = x.started_at, completed_at = x.completed_at,
           expires_at = x.expires_at, sweep_at = x.sweep_at, taking_as_proctored = x.taking_as_proctored,
-          external_id = x.external_id, version = x.version, updated_at = ${arg(w.now)}
+          external_id = x.external_id, allowed_time_limit_mins = x.allowed_time_limit_mins,
+          time_limit_changed_at = x.time_limit_changed_at, version = x.version, updated_at = ${arg(w.now)}
        FROM jsonb_to_recordset(${arg(JSON.stringify(w.updates.map(attemptRecord)))}::jsonb) AS x(${ATTEMPT_RECORDSET})
       WHERE a.id = x.id)`);
     }

@@ -38,6 +38,27 @@ export interface ArchivedAttemptView {
   archivedBy: string;
 }
 
+/** A learner's allowance at an exam (SPEC §8.2); the policy exception text included: this is not the bus. */
+export interface AllowanceView {
+  examId: string;
+  userId: string;
+  key: string;
+  value: string;
+  /** an `additional_time_granted` a `time_multiplier` produced. */
+  fromMultiplier: boolean;
+  updatedAt: string;
+}
+
+/** One grant or removal of an allowance, oldest first. */
+export interface AllowanceChangeView {
+  key: string;
+  action: string;
+  value: string | null;
+  fromMultiplier: boolean;
+  cause: { type: string; id: string };
+  occurredAt: string;
+}
+
 /** An attempt as the read API and `attempts show` return it: the AttemptStatusChanged fields, its history. */
 export interface AttemptView {
   attemptId: string;
@@ -64,6 +85,10 @@ export interface AttemptView {
   version: number;
   createdAt: string;
   updatedAt: string;
+  /** The learner's allowances at the exam. */
+  allowances: AllowanceView[];
+  /** The `review_policy_exception` allowance, for the proctoring provider; null when none. */
+  reviewPolicyException: string | null;
   transitions: TransitionView[];
   archived: ArchivedAttemptView[];
 }
@@ -100,6 +125,33 @@ export class AttemptReadRepository {
     return rows.length > 0;
   }
 
+  /** A learner's allowances at an exam (or at every exam, without examId), by exam and key. */
+  async allowances(userId: string, examId?: string): Promise<AllowanceView[]> {
+    const { rows } = await this.pool.query<{ exam_id: string; user_id: string; key: string; value: string; from_multiplier: boolean; updated_at: Date }>(
+      `SELECT exam_id, user_id, key, value, from_multiplier, updated_at FROM attempts.allowance
+        WHERE user_id = $1 AND ($2::text IS NULL OR exam_id = $2) ORDER BY exam_id, key`,
+      [userId, examId ?? null],
+    );
+    return rows.map((r) => ({ examId: r.exam_id, userId: r.user_id, key: r.key, value: r.value, fromMultiplier: r.from_multiplier, updatedAt: r.updated_at.toISOString() }));
+  }
+
+  /** Every grant and removal of a learner's allowances at an exam, oldest first. */
+  async allowanceHistory(examId: string, userId: string): Promise<AllowanceChangeView[]> {
+    const { rows } = await this.pool.query<{ key: string; action: string; value: string | null; from_multiplier: boolean; cause_type: string; cause_id: string; occurred_at: Date }>(
+      `SELECT key, action, value, from_multiplier, cause_type, cause_id, occurred_at FROM attempts.allowance_history
+        WHERE exam_id = $1 AND user_id = $2 ORDER BY id`,
+      [examId, userId],
+    );
+    return rows.map((r) => ({
+      key: r.key,
+      action: r.action,
+      value: r.value,
+      fromMultiplier: r.from_multiplier,
+      cause: { type: r.cause_type, id: r.cause_id },
+      occurredAt: r.occurred_at.toISOString(),
+    }));
+  }
+
   /** Removed and replaced attempts of an exam and learner, oldest first. */
   async archived(examId: string, userId: string): Promise<ArchivedAttemptView[]> {
     const { rows } = await this.pool.query<AttemptHistoryRow>(
@@ -130,9 +182,10 @@ export class AttemptReadRepository {
   }
 
   private async view(r: AttemptJoinRow): Promise<AttemptView> {
-    const [transitions, archived] = await Promise.all([
+    const [transitions, archived, allowances] = await Promise.all([
       this.pool.query<AttemptTransitionRow>(`SELECT * FROM attempts.attempt_transition WHERE attempt_id = $1 ORDER BY id`, [r.id]),
       this.archived(r.exam_id, r.user_id),
+      this.allowances(r.user_id, r.exam_id),
     ]);
     return {
       attemptId: r.id,
@@ -159,6 +212,8 @@ export class AttemptReadRepository {
       version: r.version,
       createdAt: r.created_at.toISOString(),
       updatedAt: r.updated_at.toISOString(),
+      allowances,
+      reviewPolicyException: allowances.find((a) => a.key === 'review_policy_exception')?.value ?? null,
       transitions: transitions.rows.map(transitionView),
       archived,
     };

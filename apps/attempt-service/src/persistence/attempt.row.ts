@@ -27,20 +27,23 @@ export interface AttemptRow {
   external_id: string | null;
   allowed_time_limit_mins: number;
   version: number;
+  /** when an allowance last changed allowed_time_limit_mins (null: never). */
+  time_limit_changed_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
 
 /** The columns a StoredAttempt is read from. */
 export const ATTEMPT_COLUMNS = `id, attempt_code, exam_id, user_id, username, email, status, started_at, completed_at,
-  taking_as_proctored, is_sample_attempt, external_id, allowed_time_limit_mins, version, created_at`;
+  taking_as_proctored, is_sample_attempt, external_id, allowed_time_limit_mins, version, time_limit_changed_at, created_at`;
 
 type AttemptColumns = Omit<AttemptRow, 'expires_at' | 'sweep_at' | 'updated_at'>;
 
 /** The ATTEMPT_COLUMNS of a row as `json_agg` renders them: timestamps as ISO 8601 text. */
-export type AttemptJsonRow = Omit<AttemptColumns, 'started_at' | 'completed_at' | 'created_at'> & {
+export type AttemptJsonRow = Omit<AttemptColumns, 'started_at' | 'completed_at' | 'created_at' | 'time_limit_changed_at'> & {
   started_at: string | null;
   completed_at: string | null;
+  time_limit_changed_at: string | null;
   created_at: string;
 };
 
@@ -61,6 +64,7 @@ export function attemptFromRow(r: AttemptColumns): StoredAttempt {
     externalId: r.external_id,
     allowedTimeLimitMins: r.allowed_time_limit_mins,
     version: r.version,
+    timeLimitChangedAt: r.time_limit_changed_at,
     createdAt: r.created_at,
   };
 }
@@ -68,7 +72,13 @@ export function attemptFromRow(r: AttemptColumns): StoredAttempt {
 const dateOf = (s: string | null) => (s === null ? null : new Date(s));
 
 export function attemptFromJsonRow(r: AttemptJsonRow): StoredAttempt {
-  return attemptFromRow({ ...r, started_at: dateOf(r.started_at), completed_at: dateOf(r.completed_at), created_at: new Date(r.created_at) });
+  return attemptFromRow({
+    ...r,
+    started_at: dateOf(r.started_at),
+    completed_at: dateOf(r.completed_at),
+    time_limit_changed_at: dateOf(r.time_limit_changed_at),
+    created_at: new Date(r.created_at),
+  });
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -76,7 +86,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 /** The column list of ATTEMPT_RECORD (a `jsonb_to_recordset` record of attemptRecord). */
 export const ATTEMPT_RECORDSET = `id uuid, attempt_code text, exam_id text, user_id text, username text, email text,
   status text, started_at timestamptz, completed_at timestamptz, expires_at timestamptz, sweep_at timestamptz, taking_as_proctored boolean,
-  is_sample_attempt boolean, external_id text, allowed_time_limit_mins integer, version integer, created_at timestamptz`;
+  is_sample_attempt boolean, external_id text, allowed_time_limit_mins integer, version integer, time_limit_changed_at timestamptz, created_at timestamptz`;
 
 /** The attempt as one record of ATTEMPT_RECORDSET (the derived expires_at and sweep_at included). */
 export function attemptRecord(a: StoredAttempt) {
@@ -98,6 +108,7 @@ export function attemptRecord(a: StoredAttempt) {
     external_id: a.externalId,
     allowed_time_limit_mins: a.allowedTimeLimitMins,
     version: a.version,
+    time_limit_changed_at: iso(a.timeLimitChangedAt ?? null),
     created_at: a.createdAt.toISOString(),
   };
 }

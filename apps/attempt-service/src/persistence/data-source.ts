@@ -5,6 +5,7 @@ import { HotAttemptUpdates1764300000000 } from './migrations/1764300000000-hot-a
 import { OutboxParking1764500000000 } from './migrations/1764500000000-outbox-parking.migration';
 import { LearnerRetirement1764700000000 } from './migrations/1764700000000-learner-retirement.migration';
 import { CommandChannels1764800000000 } from './migrations/1764800000000-command-channels.migration';
+import { Allowances1764600000000 } from './migrations/1764600000000-allowances.migration';
 
 export const ATTEMPTS_SCHEMA = 'attempts';
 
@@ -24,6 +25,7 @@ export function attemptDataSourceOptions(
       InitialSchema1764100000000,
       HotAttemptUpdates1764300000000,
       OutboxParking1764500000000,
+      Allowances1764600000000,
       LearnerRetirement1764700000000,
       CommandChannels1764800000000,
     ],

@@ -25,6 +25,9 @@ export const LEARNER_SCRUBS: readonly LearnerScrub[] = [
            WHERE reason IS NOT NULL AND attempt_id IN (SELECT id FROM attempts.attempt WHERE user_id = $1
                                                        UNION ALL SELECT attempt_id FROM attempts.attempt_history WHERE user_id = $1)`,
   },
+  // a review policy exception may describe a disability: its text goes (the allowance itself stays)
+  { sql: `UPDATE attempts.allowance SET value = '' WHERE user_id = $1 AND key = 'review_policy_exception'` },
+  { sql: `UPDATE attempts.allowance_history SET value = NULL WHERE user_id = $1 AND key = 'review_policy_exception'` },
   // The outbox rows keyed by the learner (events, and dead letters that arrived with the userId as
   // key): the unpublished ones are flagged first (the relay deletes them once published), then the
   // published ones (parked rows and stored dead letters included) are deleted. In this order a row the

@@ -1,4 +1,11 @@
-import type { ChangePlan, Exam, PlanContext, ProvidersConfig } from '../../../../../libs/domain/src';
+import {
+  planTimeout,
+  timeLimitEffect,
+  type ChangePlan,
+  type Exam,
+  type PlanContext,
+  type ProvidersConfig,
+} from '../../../../../libs/domain/src';
 import type { ArchiveReason } from '../../persistence/attempt-history.row';
 import type { StoredAttempt } from '../../persistence/attempt.row';
 import type { BatchUnit } from '../batch-unit';
@@ -63,4 +70,37 @@ export function storeNewAttempt(w: WriteContext, attempt: StoredAttempt, exam: E
 export function archiveAttempt(w: WriteContext, attempt: StoredAttempt, exam: Exam, reason: ArchiveReason): void {
   w.batch.archiveAttempt(attempt, reason, w.cause);
   w.batch.emit(w.events.attemptRemoved(attempt, exam, reason), w.cause);
+}
+
+/**
+ * Recomputes the allowed time of the learner's attempt at `exam` after an allowance changed the
+ * granted minutes (SPEC §8.2, libs/domain's timeLimitEffect): an attempt already expired is timed out
+ * first (through the rules, with its cascade) and left alone; an incomplete one gets its new limit, a
+ * new version and AttemptTimeLimitChanged; a completed one is not touched.
+ */
+export function storeTimeLimit(
+  ctx: WriteContext & { providers: ProvidersConfig; newId: () => string },
+  exam: Exam,
+  userId: string,
+  grantedMinutes: number | null,
+): void {
+  const { batch, events, cause } = ctx;
+  const current = batch.attemptFor(exam.examId, userId) ?? null;
+  if (!current) return;
+  const effect = timeLimitEffect(current, exam.timeLimitMins, grantedMinutes, batch.now);
+  switch (effect.kind) {
+    case 'none':
+      return;
+    case 'time-out-first': {
+      const plan = planTimeout(current, exam, planContext(batch, ctx.providers, ctx.newId));
+      if (plan) storePlan(ctx, plan, null);
+      return;
+    }
+    case 'change': {
+      const after = { ...current, ...effect.attempt };
+      batch.updateAttemptInPlace(after, cause, `allowance: allowed time ${effect.fromMins} → ${effect.toMins} minutes`);
+      batch.emit(events.timeLimitChanged(after, effect.fromMins, effect.toMins, effect.expiresAt), cause);
+      return;
+    }
+  }
 }

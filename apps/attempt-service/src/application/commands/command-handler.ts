@@ -28,11 +28,12 @@ export const reject = (reason: RejectionReason, message: string): Rejection => (
  * - `learner`: a learner named in the command;
  * - `attempt`: the learner of the attempt a reference names (found first, by id or code, when the
  *   reference does not name the learner).
- * `examId`, when given, is an exam whose course's exams are loaded too.
+ * `examId`, when given, is an exam whose course's exams are loaded too; with `allowances`, the
+ * learner's allowances at that exam are loaded as well (`batch.allowances`).
  */
 export type CommandTarget =
   | { kind: 'course'; courseId: string; examId?: string }
-  | { kind: 'learner'; userId: string; examId?: string }
+  | { kind: 'learner'; userId: string; examId?: string; allowances?: boolean }
   | { kind: 'attempt'; ref: AttemptReference; examId?: string };
 
 /** One command type: what it touches, and how it is applied (pure, on the batch in memory). */

@@ -12,6 +12,7 @@ describe('the command handler map', () => {
       kind: 'learner',
       userId: 'u1',
       examId: 'e1',
+      allowances: true,
     });
   });
 });

@@ -1,6 +1,8 @@
 import type { Command, CommandType } from '../../../../../libs/contracts/src';
 import type { CommandHandler, CommandOutcome, CommandTarget, HandlerContext } from './command-handler';
 import { createAttemptHandler } from './create-attempt.handler';
+import { grantAllowanceHandler } from './grant-allowance.handler';
+import { removeAllowanceHandler } from './remove-allowance.handler';
 import { registerExamHandler } from './register-exam.handler';
 import { removeAttemptHandler } from './remove-attempt.handler';
 import { retireLearnerHandler } from './retire-learner.handler';
@@ -16,6 +18,8 @@ export const COMMAND_HANDLERS: { readonly [T in CommandType]: CommandHandler<T> 
   UpdateAttemptStatus: updateAttemptStatusHandler,
   RemoveAttempt: removeAttemptHandler,
   RetireLearner: retireLearnerHandler,
+  GrantAllowance: grantAllowanceHandler,
+  RemoveAllowance: removeAllowanceHandler,
 };
 
 function handlerOf<T extends CommandType>(type: T): CommandHandler<T> {

@@ -11,7 +11,7 @@ const data = (examId = 'e1', userId = 'u1') => ({
 
 describe('CreateAttempt handler', () => {
   it('targets the learner named', () => {
-    expect(createAttemptHandler.target(data())).toEqual({ kind: 'learner', userId: 'u1', examId: 'e1' });
+    expect(createAttemptHandler.target(data())).toEqual({ kind: 'learner', userId: 'u1', examId: 'e1', allowances: true });
   });
 
   it('creates the attempt: status created, version 1, its transition and AttemptCreated', () => {
