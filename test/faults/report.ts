@@ -100,7 +100,7 @@ export function renderReport(results: ScenarioResult[], o: { profile: string; se
   lines.push('');
   lines.push('```bash');
   lines.push('npm run faults      # full suite, ~15 min on 2 cores; writes this file');
-  lines.push("npm run faults:ci   # scenarios 1, 3, 7, 7b, 7c, 8b and 9 with smaller counts, ~11 min (part of npm test)");
+  lines.push("npm run faults:ci   # scenarios 1, 3, 7, 7b, 7c and 8b with smaller counts, ~5 min (part of npm test; the 3-minute soak runs alone: --ci --only=9)");
   lines.push('node -r ts-node/register/transpile-only test/faults/run-faults.ts --only=2,4   # a subset (no report)');
   lines.push('```');
   lines.push('');
