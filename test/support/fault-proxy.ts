@@ -40,8 +40,8 @@ interface Pipe {
   upstream: Socket | null;
   /** Chunks waiting for the blackhole to lift, in order, per direction. */
   held: { toUpstream: Buffer[]; toClient: Buffer[] };
-  /** When the last chunk of each direction is due, so a later chunk never overtakes it. */
-  due: { toUpstream: number; toClient: number };
+  /** Delayed chunks of each direction, in order, with when each is due (never before the one ahead). */
+  queue: { toUpstream: { at: number; chunk: Buffer }[]; toClient: { at: number; chunk: Buffer }[] };
   closed: boolean;
   /** Caught by a blackhole lifted with `afterBlackhole: 'hung'`: frozen until the client gives up. */
   hung: boolean;
@@ -128,7 +128,7 @@ export class FaultProxy {
       client,
       upstream: null,
       held: { toUpstream: [], toClient: [] },
-      due: { toUpstream: 0, toClient: 0 },
+      queue: { toUpstream: [], toClient: [] },
       closed: false,
       hung: false,
     };
@@ -172,13 +172,25 @@ export class FaultProxy {
     }
     const { delayMs, jitterMs } = this.faults;
     const delay = Math.max(0, delayMs + (jitterMs > 0 ? (this.random() * 2 - 1) * jitterMs : 0));
-    if (delay === 0 && pipe.due[way] <= Date.now()) {
+    const queue = pipe.queue[way];
+    if (delay === 0 && queue.length === 0) {
       this.write(pipe, way, chunk);
       return;
     }
-    const at = Math.max(Date.now() + delay, pipe.due[way]);
-    pipe.due[way] = at;
-    setTimeout(() => this.write(pipe, way, chunk), at - Date.now());
+    // One queue per direction, drained in order by one timer: timers of different durations that
+    // expire in the same millisecond do not fire in creation order, so each chunk cannot have its own.
+    const at = Math.max(Date.now() + delay, queue.length > 0 ? queue[queue.length - 1].at : 0);
+    queue.push({ at, chunk });
+    if (queue.length === 1) this.drainLater(pipe, way);
+  }
+
+  private drainLater(pipe: Pipe, way: 'toUpstream' | 'toClient'): void {
+    const queue = pipe.queue[way];
+    if (queue.length === 0 || pipe.closed) return;
+    setTimeout(() => {
+      while (queue.length > 0 && queue[0].at <= Date.now()) this.write(pipe, way, queue.shift()!.chunk);
+      this.drainLater(pipe, way);
+    }, Math.max(0, queue[0].at - Date.now()));
   }
 
   private write(pipe: Pipe, way: 'toUpstream' | 'toClient', chunk: Buffer): void {
