@@ -143,12 +143,14 @@ const COMMAND_KEYS: Record<CommandType, string> = {
   CreateAttempt: 'userId',
   UpdateAttemptStatus: "userId when the publisher knows it, else the attempt's id or code",
   RemoveAttempt: "userId when the publisher knows it, else the attempt's id",
+  RecordReview: 'attemptCode',
 };
 
 const EVENT_KEYS: Record<EventType, string> = {
   AttemptCreated: 'userId',
   AttemptStatusChanged: 'userId',
   AttemptRemoved: 'userId',
+  AttemptReviewed: 'userId',
   CommandProcessed: 'userId (RegisterExam: courseId)',
   CommandRejected: "userId (RegisterExam: courseId); when neither is readable, the key the command arrived with, else its id",
   CredentialRequirementUpdated: 'userId',
@@ -160,6 +162,7 @@ const EVENT_SUMMARIES: Record<EventType, string> = {
   AttemptCreated: 'An attempt was created.',
   AttemptStatusChanged: "An attempt's status changed.",
   AttemptRemoved: 'An attempt was removed or replaced.',
+  AttemptReviewed: 'A review of an attempt was stored.',
   CommandProcessed: 'A command was applied (or was a no-op).',
   CommandRejected: 'A command was rejected.',
   CredentialRequirementUpdated: "A learner's credit requirement status changed.",
@@ -172,6 +175,7 @@ const COMMAND_SUMMARIES: Record<CommandType, string> = {
   CreateAttempt: "Create a learner's attempt.",
   UpdateAttemptStatus: "Change an attempt's status.",
   RemoveAttempt: 'Remove an attempt.',
+  RecordReview: 'Record a review of an attempt (a provider, or a staff second review).',
 };
 
 function kafkaKey(description: string) {

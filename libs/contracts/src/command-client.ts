@@ -62,6 +62,8 @@ export function commandKey(cmd: Command): string | undefined {
       return cmd.data.userId;
     case 'RemoveAttempt':
       return cmd.data.userId;
+    case 'RecordReview':
+      return cmd.data.attemptCode;
   }
 }
 
@@ -105,6 +107,7 @@ function fallbackKey(cmd: Command): string {
       return cmd.data.attemptId ?? cmd.id;
     case 'RegisterExam':
     case 'CreateAttempt':
+    case 'RecordReview':
       return cmd.id;
   }
 }

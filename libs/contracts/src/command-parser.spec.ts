@@ -73,6 +73,7 @@ describe('parseCommand: valid commands', () => {
       CreateAttempt: { examId: 'e', userId: 'u', user: { username: 'u', email: 'u@x' }, takingAsProctored: false },
       UpdateAttemptStatus: { toStatus: 'started', attemptId: '0b6a6f3e-3c2d-4f7e-9a51-6f1c2d9e8b10' },
       RemoveAttempt: { attemptId: '0b6a6f3e-3c2d-4f7e-9a51-6f1c2d9e8b10' },
+      RecordReview: { attemptCode: 'A1', reviewId: 'r1', reviewStatus: 'passed' },
     };
     for (const type of COMMAND_TYPES) expectOk(parse({ ...example(type), data: minimal[type] }));
   });
@@ -349,6 +350,8 @@ describe('parseCommand: rejected', () => {
         return SECRET;
       case 'object':
         return [SECRET];
+      case 'array':
+        return { x: SECRET };
       default:
         throw new Error(`no wrong value for ${t}`);
     }

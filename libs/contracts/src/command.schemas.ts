@@ -19,7 +19,7 @@ import {
  * contains a `null` optional field. Required fields may never be `null`.
  */
 
-export const COMMAND_TYPES = ['RegisterExam', 'CreateAttempt', 'UpdateAttemptStatus', 'RemoveAttempt'] as const;
+export const COMMAND_TYPES = ['RegisterExam', 'CreateAttempt', 'UpdateAttemptStatus', 'RemoveAttempt', 'RecordReview'] as const;
 export type CommandType = (typeof COMMAND_TYPES)[number];
 
 export function isCommandType(value: unknown): value is CommandType {
@@ -114,6 +114,43 @@ export const RemoveAttemptDataSchema = Type.Object(
   },
 );
 
+/** Most review comments kept; each comment's category and text are bounded (the whole message stays ≤ 64 KiB). */
+export const REVIEW_COMMENTS_MAX = 100;
+export const REVIEW_COMMENT_MAX_LENGTH = 4000;
+export const REVIEW_VIDEO_URL_MAX_LENGTH = 2048;
+
+export const RecordReviewDataSchema = Type.Object(
+  {
+    attemptCode: Id({ description: 'The reviewed attempt, by attempt code (live or archived).' }),
+    reviewId: Id({ description: "The provider's id of the review (1–255 characters). The same reviewId again is an update." }),
+    reviewStatus: Text(1, STATUS_MAX_LENGTH, {
+      description:
+        'passed, violation, suspicious, not_reviewed, or SoftwareSecure\'s Clean, Rules Violation, Suspicious, Not Reviewed (mapped in that order); anything else is rejected INVALID_REVIEW_STATUS.',
+    }),
+    reviewedBy: OptionalInput(
+      Id({ description: "A staff user id: a person's second review. Only on the commands topic; a provider's review never carries it." }),
+    ),
+    videoUrl: OptionalInput(
+      Text(1, REVIEW_VIDEO_URL_MAX_LENGTH, { description: 'Where the session recording is; stored encrypted, never on the bus.' }),
+    ),
+    comments: OptionalInput(
+      Type.Array(
+        Type.Object({
+          category: Text(0, NAME_MAX_LENGTH, { description: 'The comment category, as the provider names it.' }),
+          comment: Text(0, REVIEW_COMMENT_MAX_LENGTH, { description: 'The comment.' }),
+        }),
+        { maxItems: REVIEW_COMMENTS_MAX, description: 'The reviewer\'s comments; stored, never on the bus.' },
+      ),
+    ),
+    rawData: OptionalInput(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description: "The provider's whole review as it sent it (any JSON object); stored, never on the bus.",
+      }),
+    ),
+  },
+  { description: "Records a provider's review of an attempt (SPEC §8.1), or a staff second review (with reviewedBy)." },
+);
+
 export const RegisterExamCommandSchema = commandSchema(
   'RegisterExam',
   RegisterExamDataSchema,
@@ -135,12 +172,19 @@ export const RemoveAttemptCommandSchema = commandSchema(
   'Remove an attempt. Key: userId (when known).',
 );
 
+export const RecordReviewCommandSchema = commandSchema(
+  'RecordReview',
+  RecordReviewDataSchema,
+  "Record a review of an attempt. A provider's review goes to its review topic (proctoring.attempt.reviews.<provider>.v1, source provider:<provider>); a staff second review (reviewedBy) to the commands topic. Key: attemptCode.",
+);
+
 /** The full schema (envelope and data) of each command type. */
 export const COMMAND_SCHEMAS = {
   RegisterExam: RegisterExamCommandSchema,
   CreateAttempt: CreateAttemptCommandSchema,
   UpdateAttemptStatus: UpdateAttemptStatusCommandSchema,
   RemoveAttempt: RemoveAttemptCommandSchema,
+  RecordReview: RecordReviewCommandSchema,
 } as const satisfies Record<CommandType, TSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -156,12 +200,14 @@ export type RegisterExamInput = Simplify<NullAsAbsent<Static<typeof RegisterExam
 export type CreateAttemptInput = Simplify<NullAsAbsent<Static<typeof CreateAttemptDataSchema>>>;
 export type UpdateAttemptStatusInput = Simplify<NullAsAbsent<Static<typeof UpdateAttemptStatusDataSchema>>>;
 export type RemoveAttemptInput = Simplify<NullAsAbsent<Static<typeof RemoveAttemptDataSchema>>>;
+export type RecordReviewInput = Simplify<NullAsAbsent<Static<typeof RecordReviewDataSchema>>>;
 
 /** Parsed command data: no `null` optional fields, defaults applied, unknown fields dropped. */
 export type RegisterExamData = Simplify<Omit<RegisterExamInput, 'isActive'> & { isActive: boolean }>;
 export type CreateAttemptData = CreateAttemptInput;
 export type UpdateAttemptStatusData = UpdateAttemptStatusInput;
 export type RemoveAttemptData = RemoveAttemptInput;
+export type RecordReviewData = RecordReviewInput;
 export type UserData = Static<typeof UserSchema>;
 
 export interface CommandDataMap {
@@ -169,6 +215,7 @@ export interface CommandDataMap {
   CreateAttempt: CreateAttemptData;
   UpdateAttemptStatus: UpdateAttemptStatusData;
   RemoveAttempt: RemoveAttemptData;
+  RecordReview: RecordReviewData;
 }
 
 export interface CommandInputMap {
@@ -176,6 +223,7 @@ export interface CommandInputMap {
   CreateAttempt: CreateAttemptInput;
   UpdateAttemptStatus: UpdateAttemptStatusInput;
   RemoveAttempt: RemoveAttemptInput;
+  RecordReview: RecordReviewInput;
 }
 
 /** The `data` a publisher gives `buildCommand` for a command type. */
@@ -198,9 +246,10 @@ export type RegisterExamCommand = CommandEnvelope<'RegisterExam'>;
 export type CreateAttemptCommand = CommandEnvelope<'CreateAttempt'>;
 export type UpdateAttemptStatusCommand = CommandEnvelope<'UpdateAttemptStatus'>;
 export type RemoveAttemptCommand = CommandEnvelope<'RemoveAttempt'>;
+export type RecordReviewCommand = CommandEnvelope<'RecordReview'>;
 
 /** A parsed, valid command: a discriminated union on `type`. */
-export type Command = RegisterExamCommand | CreateAttemptCommand | UpdateAttemptStatusCommand | RemoveAttemptCommand;
+export type Command = RegisterExamCommand | CreateAttemptCommand | UpdateAttemptStatusCommand | RemoveAttemptCommand | RecordReviewCommand;
 
 export type CommandOfType<T extends CommandType> = Extract<Command, { type: T }>;
 

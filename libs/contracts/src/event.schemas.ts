@@ -27,6 +27,7 @@ export const EVENT_TYPES = [
   'AttemptCreated',
   'AttemptStatusChanged',
   'AttemptRemoved',
+  'AttemptReviewed',
   'CommandProcessed',
   'CommandRejected',
   'CredentialRequirementUpdated',
@@ -50,6 +51,9 @@ export const REJECTION_REASONS = [
   'ILLEGAL_TRANSITION',
   'EXAM_CONFLICT',
   'FORBIDDEN',
+  'INVALID_REVIEW_STATUS',
+  'PROVIDER_MISMATCH',
+  'REVIEW_ALREADY_EXISTS',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
@@ -133,6 +137,33 @@ export const AttemptRemovedDataSchema = Type.Object(
     }),
   },
   { description: 'An attempt was archived and deleted.' },
+);
+
+export const AttemptReviewedDataSchema = Type.Object(
+  {
+    attemptId: Uuid(),
+    attemptCode: Id(),
+    examId: Id(),
+    courseId: Id(),
+    userId: Id(),
+    provider: Nullable(Id(), { description: "The exam's provider (the review topic's, for a provider's review)." }),
+    reviewId: Id({ description: "The provider's review id." }),
+    reviewStatus: StringEnum(['passed', 'violation', 'suspicious', 'not_reviewed'] as const, {
+      description: 'The review status, standard vocabulary.',
+    }),
+    providerReviewStatus: Text(1, STATUS_MAX_LENGTH, { description: 'The review status as received (either vocabulary).' }),
+    reviewedBy: Type.Optional(Id({ description: "A staff second review: the reviewer's user id." })),
+    resultingStatus: Nullable(status('The status the review asked for'), {
+      description:
+        'The status the review asked for through the transition rules; null when the review changes no status (an archived attempt, or one not taken as proctored).',
+    }),
+    isUpdate: Type.Boolean({ description: 'The review replaced an earlier one (moved to the review history).' }),
+    archived: Type.Boolean({ description: 'The attempt was archived: the review is stored against the archive.' }),
+  },
+  {
+    description:
+      'A review was stored (SPEC §8.1); first among its command\'s events. Never carries learner data, comments, rawData or the video URL.',
+  },
 );
 
 export const CommandProcessedDataSchema = Type.Object(
@@ -237,6 +268,11 @@ export const AttemptRemovedEventSchema = eventSchema(
   AttemptRemovedDataSchema,
   'An attempt was removed or replaced. Key: userId.',
 );
+export const AttemptReviewedEventSchema = eventSchema(
+  'AttemptReviewed',
+  AttemptReviewedDataSchema,
+  "A review of an attempt was stored. Key: userId. Also copied, same id, to the provider's outcomes topic.",
+);
 export const CommandProcessedEventSchema = eventSchema(
   'CommandProcessed',
   CommandProcessedDataSchema,
@@ -263,6 +299,7 @@ export const EVENT_SCHEMAS = {
   AttemptCreated: AttemptCreatedEventSchema,
   AttemptStatusChanged: AttemptStatusChangedEventSchema,
   AttemptRemoved: AttemptRemovedEventSchema,
+  AttemptReviewed: AttemptReviewedEventSchema,
   CommandProcessed: CommandProcessedEventSchema,
   CommandRejected: CommandRejectedEventSchema,
   CredentialRequirementUpdated: CredentialRequirementUpdatedEventSchema,
@@ -273,6 +310,7 @@ export const EVENT_SCHEMAS = {
 export type AttemptCreatedData = Static<typeof AttemptCreatedDataSchema>;
 export type AttemptStatusChangedData = Static<typeof AttemptStatusChangedDataSchema>;
 export type AttemptRemovedData = Static<typeof AttemptRemovedDataSchema>;
+export type AttemptReviewedData = Static<typeof AttemptReviewedDataSchema>;
 export type CommandProcessedData = Static<typeof CommandProcessedDataSchema>;
 export type CommandRejectedData = Static<typeof CommandRejectedDataSchema>;
 export type CredentialRequirementUpdatedData = Static<typeof CredentialRequirementUpdatedDataSchema>;
@@ -283,6 +321,7 @@ export interface EventDataMap {
   AttemptCreated: AttemptCreatedData;
   AttemptStatusChanged: AttemptStatusChangedData;
   AttemptRemoved: AttemptRemovedData;
+  AttemptReviewed: AttemptReviewedData;
   CommandProcessed: CommandProcessedData;
   CommandRejected: CommandRejectedData;
   CredentialRequirementUpdated: CredentialRequirementUpdatedData;
@@ -307,6 +346,7 @@ export type EventEnvelope<T extends EventType, D> = {
 export type AttemptCreatedEvent = EventEnvelope<'AttemptCreated', AttemptCreatedData>;
 export type AttemptStatusChangedEvent = EventEnvelope<'AttemptStatusChanged', AttemptStatusChangedData>;
 export type AttemptRemovedEvent = EventEnvelope<'AttemptRemoved', AttemptRemovedData>;
+export type AttemptReviewedEvent = EventEnvelope<'AttemptReviewed', AttemptReviewedData>;
 export type CommandProcessedEvent = EventEnvelope<'CommandProcessed', CommandProcessedData>;
 export type CommandRejectedEvent = EventEnvelope<'CommandRejected', CommandRejectedData>;
 export type CredentialRequirementUpdatedEvent = EventEnvelope<'CredentialRequirementUpdated', CredentialRequirementUpdatedData>;
@@ -321,6 +361,7 @@ export type DomainEvent =
   | AttemptCreatedEvent
   | AttemptStatusChangedEvent
   | AttemptRemovedEvent
+  | AttemptReviewedEvent
   | CommandProcessedEvent
   | CommandRejectedEvent
   | CredentialRequirementUpdatedEvent
@@ -345,6 +386,7 @@ export function eventTopic(type: EventType): string {
     case 'AttemptCreated':
     case 'AttemptStatusChanged':
     case 'AttemptRemoved':
+    case 'AttemptReviewed':
     case 'CommandProcessed':
     case 'CommandRejected':
     case 'EventDropped':
