@@ -281,6 +281,8 @@ export class ReferenceModel {
         return this.updateStatus(c, now);
       case 'RemoveAttempt':
         return this.removeAttempt(c);
+      case 'RecordReview':
+        throw new Error('the reference model does not model RecordReview yet');
     }
   }
 

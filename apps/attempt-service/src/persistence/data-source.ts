@@ -4,6 +4,7 @@ import { InitialSchema1764100000000 } from './migrations/1764100000000-initial-s
 import { HotAttemptUpdates1764300000000 } from './migrations/1764300000000-hot-attempt-updates.migration';
 import { OutboxParking1764500000000 } from './migrations/1764500000000-outbox-parking.migration';
 import { CommandChannels1764800000000 } from './migrations/1764800000000-command-channels.migration';
+import { Reviews1764800000001 } from './migrations/1764800000001-reviews.migration';
 
 export const ATTEMPTS_SCHEMA = 'attempts';
 
@@ -19,7 +20,7 @@ export function attemptDataSourceOptions(
     synchronize: false,
     migrationsRun: false,
     migrationsTableName: 'attempt_service_migrations',
-    migrations: [InitialSchema1764100000000, HotAttemptUpdates1764300000000, OutboxParking1764500000000, CommandChannels1764800000000],
+    migrations: [InitialSchema1764100000000, HotAttemptUpdates1764300000000, OutboxParking1764500000000, CommandChannels1764800000000, Reviews1764800000001],
     entities: [],
     extra: { max: extra.poolSize ?? 10, application_name: 'attempt-service', ...(extra.timeouts ? pgPoolTimeouts(extra.timeouts) : {}) },
   };

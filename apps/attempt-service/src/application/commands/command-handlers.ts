@@ -1,6 +1,7 @@
 import type { Command, CommandType } from '../../../../../libs/contracts/src';
 import type { CommandHandler, CommandOutcome, CommandTarget, HandlerContext } from './command-handler';
 import { createAttemptHandler } from './create-attempt.handler';
+import { recordReviewHandler } from './record-review.handler';
 import { registerExamHandler } from './register-exam.handler';
 import { removeAttemptHandler } from './remove-attempt.handler';
 import { updateAttemptStatusHandler } from './update-attempt-status.handler';
@@ -14,6 +15,7 @@ export const COMMAND_HANDLERS: { readonly [T in CommandType]: CommandHandler<T> 
   CreateAttempt: createAttemptHandler,
   UpdateAttemptStatus: updateAttemptStatusHandler,
   RemoveAttempt: removeAttemptHandler,
+  RecordReview: recordReviewHandler,
 };
 
 function handlerOf<T extends CommandType>(type: T): CommandHandler<T> {
