@@ -37,6 +37,7 @@ export {
   commandMessage,
   InvalidCommandError,
   sendCommands,
+  sendReview,
   type BuildCommandOptions,
   type CommandMessage,
   type CommandProducer,
