@@ -91,6 +91,14 @@ describe('attempt-service: reviews from provider pipelines', () => {
     // the rejection cascades (CASCADE_STATUSES: rejected) to the course's other exam, as any rejection
     expect(types(s.events)).toContain('AttemptCreated');
     expect(await h.count(`SELECT count(*)::int AS n FROM attempts.review_history WHERE attempt_code = $1`, [attemptCode])).toBe(1);
+    // the read API shows the review and its history, the video URL decrypted
+    const attemptId = String(r.events[0].data.attemptId);
+    const view = (await (await fetch(`${h.services[0].url}/attempts/${attemptId}`)).json()) as Record<string, unknown>;
+    expect(view).toMatchObject({
+      status: 'rejected',
+      review: { reviewStatus: 'suspicious', reviewedBy: 'staff-42', videoUrl: null, commandId: second.id },
+      reviewHistory: [{ reviewStatus: 'suspicious', providerReviewStatus: 'Suspicious', videoUrl: 'https://videos.example.com/s/1', comments: [{ category: 'Browser', comment: 'second tab' }], rawData: { score: 7 }, replacedBy: second.id }],
+    });
     // not copied to the provider: it came from the commands topic
     await new Promise((r2) => setTimeout(r2, 500));
     expect(outcomes.messages.some((m) => m.json?.causationid === second.id)).toBe(false);

@@ -19,6 +19,7 @@ import { OutboxHandoff } from './outbox/outbox-handoff';
 import type { OutboxRelay } from './outbox/outbox-relay';
 import { AttemptReadRepository } from './persistence/attempt-read.repository';
 import { attemptDataSourceOptions } from './persistence/data-source';
+import { VideoUrlCipher } from './persistence/review.row';
 import { TimeoutSweeper } from './sweeper/timeout.sweeper';
 
 /** Everything the attempt-service runs on, built and connected before Nest boots (fail fast). */
@@ -112,7 +113,7 @@ export async function createAttemptServiceRuntime(
     topic: config.topics.commands,
     intervalMs: config.consumerLagIntervalMs,
   });
-  const reads = new AttemptReadRepository(pool);
+  const reads = new AttemptReadRepository(pool, config.reviewVideoUrlKey ? new VideoUrlCipher(config.reviewVideoUrlKey) : null);
   return {
     config,
     logger,
