@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { assertConsumedTopicsExist } from '../../apps/attempt-service/src/attempt-service.runtime';
 import { command, createAttempt, registerExam, updateStatus } from '../support/commands.factory';
 import { expectEventually } from '../support/expect-eventually';
 import { TopicCollector } from '../support/kafka-fixture';
@@ -155,6 +156,14 @@ describe('attempt-service: reviews from provider pipelines', () => {
     expect(types(r.events)).toEqual(['AttemptReviewed', 'CommandProcessed']);
     expect(r.events[0].data).toMatchObject({ archived: true, resultingStatus: null, reviewStatus: 'violation' });
     expect(await h.count(`SELECT count(*)::int AS n FROM attempts.review WHERE attempt_code = $1 AND archived`, [attemptCode])).toBe(1);
+  });
+
+  it('refuses to start, naming the topic, when a review topic is missing (SPEC §8.4)', async () => {
+    const rt = h.services[0].runtime;
+    await expect(assertConsumedTopicsExist(rt)).resolves.toBeUndefined();
+    const ghost = { reviews: `proctoring.attempt.reviews.ghost.v1${h.topics.reviewsSuffix}`, outcomes: 'unused' };
+    const missing = { ...rt, config: { ...rt.config, topics: { ...rt.config.topics, reviews: { ...rt.config.topics.reviews, ghost } } } };
+    await expect(assertConsumedTopicsExist(missing)).rejects.toThrow(`missing topic to consume: ${ghost.reviews}`);
   });
 
   it('every event published (AttemptReviewed included) is valid v1 on its topic, in per-key sequence order', () => {
