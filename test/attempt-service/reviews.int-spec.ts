@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { assertConsumedTopicsExist } from '../../apps/attempt-service/src/attempt-service.runtime';
 import { command, createAttempt, registerExam, updateStatus } from '../support/commands.factory';
 import { expectEventually } from '../support/expect-eventually';
@@ -168,5 +171,48 @@ describe('attempt-service: reviews from provider pipelines', () => {
 
   it('every event published (AttemptReviewed included) is valid v1 on its topic, in per-key sequence order', () => {
     expect(h.assertContract()).toBeGreaterThan(0);
+  });
+});
+
+/** The two review settings of the providers file, off (SPEC §8.1 rules 3 and 4), on the same review topics. */
+describe('attempt-service: reviews with ALLOW_REVIEW_UPDATES and REQUIRE_FAILURE_SECOND_REVIEWS false', () => {
+  let h: Harness;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'providers-'));
+    const file = join(dir, 'providers.json');
+    const base = JSON.parse(readFileSync('config/providers.json', 'utf8')) as { defaults: object; providers: Record<string, object> };
+    base.providers.software_secure = { ...base.providers.software_secure, ALLOW_REVIEW_UPDATES: false, REQUIRE_FAILURE_SECOND_REVIEWS: false };
+    writeFileSync(file, JSON.stringify(base));
+    h = await Harness.start('reviews-strict', { env: { PROVIDERS_FILE: file } });
+  });
+
+  afterAll(async () => {
+    await h?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a suspicious review rejects at once (no second review), and a second review of the attempt is REVIEW_ALREADY_EXISTS', async () => {
+    const { courseId, exam, user } = ids('strict');
+    const examId = exam('a');
+    const userId = user();
+    await h.run(registerExam({ examId, courseId, provider: 'software_secure' }));
+    const created = await h.run(createAttempt({ examId, userId }));
+    const attemptCode = String(created.events.find((e) => e.type === 'AttemptCreated')?.data.attemptCode);
+    await h.run(updateStatus({ examId, userId, toStatus: 'started' }));
+    await h.run(updateStatus({ examId, userId, toStatus: 'submitted' }));
+    const first = command('RecordReview', { attemptCode, reviewId: 'r1', reviewStatus: 'Suspicious' }, { source: 'provider:software_secure' });
+    await h.sendToReviews('software_secure', first);
+    const r = await h.settle(first.id);
+    expect(r.events[0].data).toMatchObject({ resultingStatus: 'rejected' });
+    expect((await h.attemptFor(examId, userId))?.status).toBe('rejected');
+    const again = command('RecordReview', { attemptCode, reviewId: 'r1', reviewStatus: 'Clean' }, { source: 'provider:software_secure' });
+    await h.sendToReviews('software_secure', again);
+    expect((await h.settle(again.id)).outcome.data).toMatchObject({ reason: 'REVIEW_ALREADY_EXISTS' });
+    // a staff second review is refused too: the provider allows no update of a stored review
+    const staff = await h.run(command('RecordReview', { attemptCode, reviewId: 'r2', reviewStatus: 'passed', reviewedBy: 'staff-1' }, { source: 'staff-tools' }));
+    expect(staff.outcome.data).toMatchObject({ reason: 'REVIEW_ALREADY_EXISTS' });
+    expect((await h.attemptFor(examId, userId))?.status).toBe('rejected');
   });
 });
