@@ -10,7 +10,7 @@ import {
   UNREADABLE_COMMAND_EXAMPLE,
 } from './message.examples';
 import { allSchemas } from './schema-registry';
-import { CLOUDEVENTS_CONTENT_TYPE, CONSUMER_GROUPS, DLQ_HEADERS, TOPICS } from './topics';
+import { CLOUDEVENTS_CONTENT_TYPE, CONSUMER_GROUPS, DLQ_HEADERS, providerReviewTopics, TOPICS } from './topics';
 
 /*
  * Builds the AsyncAPI 3.0.0 document of contract v1 from the schemas and examples in this library.
@@ -197,6 +197,11 @@ function cloudEventMessage(name: string, summary: string, schema: TSchema, key: 
   };
 }
 
+/** The review topics of SPEC §8.4 with their provider as a channel parameter. */
+export const REVIEW_TOPIC_TEMPLATES = providerReviewTopics('{provider}');
+const REVIEW_OUTCOME_TYPES = ['AttemptReviewed', 'CommandProcessed', 'CommandRejected'] as const;
+const PROVIDER_PARAMETER = { description: 'A provider name of the providers file (^[a-z0-9][a-z0-9_-]{0,47}$).' };
+
 function kafkaChannel(address: string) {
   return {
     kafka: { topic: address, partitions: PARTITIONS, replicas: LOCAL_REPLICAS, bindingVersion: KAFKA_BINDING_VERSION },
@@ -329,6 +334,24 @@ export function buildAsyncApiDocument(): Json {
         messages: channelMessages(['UnreadableCommand', 'EventDropped']),
         bindings: kafkaChannel(TOPICS.commandsDlq),
       },
+      providerReviews: {
+        address: REVIEW_TOPIC_TEMPLATES.reviews,
+        title: "A provider's reviews",
+        description:
+          "One topic per provider of the providers file (SPEC §8.4): only that provider's RecordReview, with source provider:<provider> and no reviewedBy (anything else is rejected FORBIDDEN). Key: attemptCode.",
+        parameters: { provider: PROVIDER_PARAMETER },
+        messages: channelMessages(['RecordReview']),
+        bindings: kafkaChannel(REVIEW_TOPIC_TEMPLATES.reviews),
+      },
+      providerReviewOutcomes: {
+        address: REVIEW_TOPIC_TEMPLATES.outcomes,
+        title: "A provider's review outcomes",
+        description:
+          "Copies (same id, key, sequence and value) of the AttemptReviewed and the outcome of each command from the provider's review topic. Never learner data. Key: as on the attempt events topic.",
+        parameters: { provider: PROVIDER_PARAMETER },
+        messages: channelMessages(REVIEW_OUTCOME_TYPES),
+        bindings: kafkaChannel(REVIEW_TOPIC_TEMPLATES.outcomes),
+      },
       notifierDlq: {
         address: TOPICS.notifierDlq,
         title: 'Failed e-mails',
@@ -345,6 +368,23 @@ export function buildAsyncApiDocument(): Json {
         summary: 'The attempt-service applies each command once and publishes its events and exactly one outcome.',
         messages: opMessages('commands', COMMAND_TYPES),
         bindings: consumerGroup(CONSUMER_GROUPS.attemptService),
+        tags: [{ name: 'attempt-service' }],
+      },
+      consumeProviderReviews: {
+        action: 'receive',
+        channel: ref('#/channels/providerReviews'),
+        title: "Consume providers' reviews",
+        summary: "The attempt-service applies each provider's review once (SPEC §8.1), with the commands' group.",
+        messages: opMessages('providerReviews', ['RecordReview']),
+        bindings: consumerGroup(CONSUMER_GROUPS.attemptService),
+        tags: [{ name: 'attempt-service' }],
+      },
+      publishReviewOutcomes: {
+        action: 'send',
+        channel: ref('#/channels/providerReviewOutcomes'),
+        title: 'Publish review outcomes to the provider',
+        summary: "The attempt-service copies a provider's review outcomes to its outcomes topic (from its outbox, after commit).",
+        messages: opMessages('providerReviewOutcomes', REVIEW_OUTCOME_TYPES),
         tags: [{ name: 'attempt-service' }],
       },
       publishAttemptEvents: {
