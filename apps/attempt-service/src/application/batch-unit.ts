@@ -188,6 +188,8 @@ export class BatchUnit {
   /** Archives an attempt to history and deletes it. */
   archiveAttempt(attempt: StoredAttempt, reason: ArchiveReason, cause: Cause): void {
     this.archives.push({ attempt, archivedAt: this.now, reason, archivedBy: cause.id });
+    // a review later in the batch finds it archived (SPEC §8.1 rule 1), as it would in the next batch
+    this.archivedByCode.set(attempt.attemptCode, { id: attempt.id, attemptCode: attempt.attemptCode, examId: attempt.examId, userId: attempt.userId });
     const e = this.attempts.get(attempt.id);
     if (!e) return;
     e.deleted = true;

@@ -173,4 +173,11 @@ describe('RecordReview handler (SPEC §8.1)', () => {
     expect(w.types()).toContain('AttemptCreated');
     expect(w.emitted().find((e) => e.type === 'AttemptStatusChanged' && e.data.toStatus === 'rejected')).toBeDefined();
   });
+
+  it('finds an attempt archived earlier in the same batch as archived', () => {
+    const { a, w, run } = setup('ssi');
+    w.batch.archiveAttempt(a, 'removed', cause);
+    expect(run({ reviewStatus: 'passed' })).toEqual({ kind: 'applied' });
+    expect(w.emitted()[0].data).toMatchObject({ archived: true, resultingStatus: null });
+  });
 });
