@@ -37,6 +37,18 @@ if [ "${READ_API_AUTH:-jwt}" != "off" ] && [ -z "${READ_API_JWKS_FILE:-}${READ_A
   local_read_api=1
 fi
 
+# Reviews' video URLs are encrypted at rest (REVIEW_VIDEO_URL_KEY, SPEC §8.1): unless one is set, a
+# local key (32 random bytes, base64) is created once in var/review-video-url.key (mode 600) and used.
+if [ -z "${REVIEW_VIDEO_URL_KEY:-}" ]; then
+  key_file="var/review-video-url.key"
+  if [ ! -s "$key_file" ]; then
+    mkdir -p var
+    (umask 077; node -e "process.stdout.write(require('crypto').randomBytes(32).toString('base64'))" > "$key_file")
+  fi
+  REVIEW_VIDEO_URL_KEY="$(cat "$key_file")"
+  export REVIEW_VIDEO_URL_KEY
+fi
+
 mkdir -p var/log
 pids=()
 cleanup() {

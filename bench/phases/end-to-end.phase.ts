@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, renameSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
+import { providerReviewTopics } from '../../libs/contracts/src/topics';
 import { postgresPerMessage, type BenchContext } from '../support/context';
 import { TopicObserver, type ObservedEvent } from '../support/event-observer';
 import { connectProducer, kafkaIdentity, produceAll, waitForGroupMember } from '../support/kafka-tools';
@@ -94,6 +95,11 @@ export interface EndToEndResult {
  *     AttemptStatusChanged − the time the bench handed the command to its producer (= the command's
  *     `time`), matched by the event's `causationid`.
  */
+/** The providers of config/providers.json (the service's PROVIDERS_FILE in the bench). */
+const BENCH_PROVIDERS = Object.keys(
+  (JSON.parse(readFileSync(join(__dirname, '../../config/providers.json'), 'utf8')) as { providers?: Record<string, unknown> }).providers ?? {},
+);
+
 export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
   assertCycleIsApplied();
   const cfg = ctx.cfg.endToEnd;
@@ -104,10 +110,17 @@ export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
     credentialEvents: await ctx.topic('proctoring.credential.events.v1'),
     commandsDlq: await ctx.topic('proctoring.attempt.commands.v1.dlq'),
   };
+  // the service consumes each provider's review topic too and refuses to start without it (SPEC §8.4)
+  const reviewsSuffix = `.bench-${ctx.runId}`;
+  const reviewTopics: string[] = [];
+  for (const p of BENCH_PROVIDERS) {
+    const t = providerReviewTopics(p);
+    reviewTopics.push(await ctx.topic(t.reviews, { inbound: true }), await ctx.topic(t.outcomes));
+  }
   const group = ctx.groupId('attempt-service');
   await ctx.grant('attempt-service', {
-    read: [topics.commands],
-    write: [topics.attemptEvents, topics.credentialEvents, topics.commandsDlq],
+    read: [topics.commands, ...reviewTopics.filter((_, i) => i % 2 === 0)],
+    write: [topics.attemptEvents, topics.credentialEvents, topics.commandsDlq, ...reviewTopics.filter((_, i) => i % 2 === 1)],
   });
   const env = ctx.serviceEnv({
     ...kafkaIdentity('attempt-service'),
@@ -115,6 +128,7 @@ export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
     TOPIC_ATTEMPT_EVENTS: topics.attemptEvents,
     TOPIC_CREDENTIAL_EVENTS: topics.credentialEvents,
     TOPIC_COMMANDS_DLQ: topics.commandsDlq,
+    TOPIC_REVIEWS_SUFFIX: reviewsSuffix,
     ATTEMPT_SERVICE_GROUP_ID: group,
     REDRIVE_GROUP_ID: ctx.groupId('ops.redrive'),
   });

@@ -138,6 +138,18 @@ export class Harness {
     });
   }
 
+  /** Publishes a command to a provider's review topic (SPEC §8.4), keyed by its attemptCode. */
+  async sendToReviews(provider: string, c: TestCommand): Promise<void> {
+    const t = this.topics.reviews?.[provider];
+    if (!t) throw new Error(`no review topic for provider ${provider}`);
+    const key = typeof c.data.attemptCode === 'string' ? c.data.attemptCode : c.id;
+    await this.producer.send({
+      topic: t.reviews,
+      acks: -1,
+      messages: [{ key, value: JSON.stringify(c), headers: { 'content-type': 'application/cloudevents+json' } }],
+    });
+  }
+
   /** Publishes raw messages (for invalid input) in one request (gzip: compressed). */
   async sendRaw(
     messages: {

@@ -132,6 +132,25 @@ describe('learner retirement', () => {
     const exception = { examId: id.exam(1), userId: user, key: 'review_policy_exception', value: `extra breaks for ${username} (${email})` };
     ok((await h.run(command('GrantAllowance', exception), key)).outcome);
     ok((await h.run(command('GrantAllowance', { examId: id.exam(2), userId: user, key: 'additional_time_granted', value: '30' }), key)).outcome);
+    // reviews (SPEC §8.1): two staff reviews of exam 2's attempt (the first moves to the review history),
+    // their comments, raw data and video URL naming the learner
+    for (const reviewId of ['review-1', 'review-2']) {
+      const review = command(
+        'RecordReview',
+        {
+          attemptCode: a2.attemptCode,
+          reviewId,
+          reviewStatus: 'passed',
+          reviewedBy: 'staff-1',
+          videoUrl: `https://videos.example.com/${username}`,
+          comments: [{ category: 'note', comment: `${username} looked away` }],
+          rawData: { learner: email, name: username },
+        },
+        { source: 'staff-tools' },
+      );
+      ok((await h.run(review, () => a2.attemptCode)).outcome);
+    }
+    expect(await h.count(`SELECT count(*)::int AS n FROM attempts.review_history WHERE attempt_id = $1`, [a2.attemptId])).toBe(1);
     const before = dumpEverything(); // the state holds the learner before the retirement (as text and in the outbox's bytea)
     expect(before).toContain(email);
     expect(before.toLowerCase()).toContain(Buffer.from(email, 'utf8').toString('hex'));
@@ -173,6 +192,16 @@ describe('learner retirement', () => {
     expect(stored.rows).toEqual([{ username: RETIRED_USERNAME, email: RETIRED_EMAIL }]);
     expect(await h.count(`SELECT count(*)::int AS n FROM attempts.attempt_transition t JOIN attempts.attempt a ON a.id = t.attempt_id
                            WHERE a.user_id = $1 AND t.reason IS NOT NULL`, [user])).toBe(0);
+
+    // the reviews stay (ids, statuses), without the reviewer's comments, raw data or video URL
+    expect(
+      await h.count(
+        `SELECT count(*)::int AS n FROM (SELECT comments, raw_data, video_url_encrypted FROM attempts.review WHERE user_id = $1
+                  UNION ALL SELECT comments, raw_data, video_url_encrypted FROM attempts.review_history WHERE user_id = $1) r
+          WHERE r.comments IS NULL AND r.raw_data IS NULL AND r.video_url_encrypted IS NULL`,
+        [user],
+      ),
+    ).toBe(2);
 
     // later commands still work, on scrubbed data: the exam 5 attempt (declined by the cascade) is
     // removed, a new one is created with the learner's user data again, and it is submitted

@@ -243,12 +243,12 @@ export async function liveBrokers(brokers: string): Promise<number> {
 }
 
 /** The production ACLs (SPEC §8.4, LITERAL) on a scenario's own topics. */
-export async function grantTopicAcls(brokers: string, topics: Omit<AclTopics, 'reviews'>): Promise<void> {
+export async function grantTopicAcls(brokers: string, topics: Omit<AclTopics, 'reviews'> & { reviews?: AclTopics['reviews'] }): Promise<void> {
   if (!localSaslEnabled()) return;
   const admin = adminKafka(brokers).admin();
   try {
     await admin.connect();
-    await applyAclPlan(admin, aclPlan({ ...topics, reviews: {} }));
+    await applyAclPlan(admin, aclPlan({ ...topics, reviews: topics.reviews ?? {} }));
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

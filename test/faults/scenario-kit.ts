@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Pool } from 'pg';
-import { parseCommand } from '../../libs/contracts/src';
+import { parseCommand, providerReviewTopics } from '../../libs/contracts/src';
 import type { ProvidersConfig } from '../../libs/domain/src';
 import { javaCompatiblePartitioner } from '../../libs/platform/src/kafka/murmur2.partitioner';
 import { startSendGridStub, type SendGridStub } from '../support/sendgrid-stub';
@@ -57,6 +57,10 @@ export interface TopicSet {
   credentialEvents: string;
   commandsDlq: string;
   notifierDlq: string;
+  /** each provider's review and outcomes topics (the service consumes the review topics; SPEC §8.4), suffixed */
+  reviews: Record<string, { reviews: string; outcomes: string }>;
+  /** TOPIC_REVIEWS_SUFFIX of the services */
+  reviewsSuffix: string;
 }
 
 export function loadProviders(): ProvidersConfig {
@@ -114,6 +118,13 @@ export class World {
       credentialEvents: `proctoring.credential.events.v1.${suffix}`,
       commandsDlq: `proctoring.attempt.commands.v1.dlq.${suffix}`,
       notifierDlq: `proctoring.notifier.dlq.v1.${suffix}`,
+      reviews: Object.fromEntries(
+        Object.keys(loadProviders().providers).map((p) => {
+          const t = providerReviewTopics(p);
+          return [p, { reviews: `${t.reviews}.${suffix}`, outcomes: `${t.outcomes}.${suffix}` }];
+        }),
+      ),
+      reviewsSuffix: `.${suffix}`,
     };
     const events = o.eventPartitions ?? 3;
     await createTopics(
@@ -124,6 +135,10 @@ export class World {
         { topic: topics.credentialEvents, partitions: events },
         { topic: topics.commandsDlq, partitions: events },
         { topic: topics.notifierDlq, partitions: 1 },
+        ...Object.values(topics.reviews).flatMap((r) => [
+          { topic: r.reviews, partitions: 3, inbound: true },
+          { topic: r.outcomes, partitions: 3 },
+        ]),
       ],
       o.replicationFactor ?? 1,
     );
@@ -157,6 +172,7 @@ export class World {
       TOPIC_CREDENTIAL_EVENTS: this.topics.credentialEvents,
       TOPIC_COMMANDS_DLQ: this.topics.commandsDlq,
       TOPIC_NOTIFIER_DLQ: this.topics.notifierDlq,
+      TOPIC_REVIEWS_SUFFIX: this.topics.reviewsSuffix,
     };
   }
 

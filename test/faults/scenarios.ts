@@ -86,9 +86,9 @@ const base = (infra: Infra, id: string, title: string, brokers: string, extra: P
 });
 
 /** The learner workload of a scenario: exams first, then the interleaved learner scripts. */
-function workload(tag: string, learners: number, commands: number, seed: number, opts: { emailBias?: number } = {}) {
+function workload(tag: string, learners: number, commands: number, seed: number, opts: { emailBias?: number; reviewRate?: number } = {}) {
   const catalog = examCatalog(tag, 5);
-  const stream = interleave(learnerScripts({ tag, catalog, learners, commands, seed, emailBias: opts.emailBias }), seed + 1);
+  const stream = interleave(learnerScripts({ tag, catalog, learners, commands, seed, emailBias: opts.emailBias, reviewRate: opts.reviewRate }), seed + 1);
   return { catalog, stream };
 }
 
@@ -112,7 +112,8 @@ const crash: ScenarioDef = {
     const broker = await infra.broker();
     const { learners, commands, kills } = p.crash;
     return runScenario(base(infra, 's1-crash', crash.title, broker.brokers), async (w) => {
-      const { catalog, stream } = workload(`s1${infra.runTag}`, learners, commands, 101);
+      // reviews (staff second reviews on the commands topic, SPEC §8.1) in the workload: 4% of the steps
+      const { catalog, stream } = workload(`s1${infra.runTag}`, learners, commands, 101, { reviewRate: 0.04 });
       await w.startAttemptService();
       await w.publishExams(catalog.registrations);
       const rand = rng(102);

@@ -386,6 +386,8 @@ function describeObserved(ref: ReferenceModel, e: Json): EventDescriptor {
       );
     case 'AttemptRemoved':
       return describe(type, cause, str(d.examId), str(d.userId), `${str(d.reason)}|${str(d.lastStatus)}`);
+    case 'AttemptReviewed':
+      return describe(type, cause, str(d.examId), str(d.userId), `${str(d.reviewStatus)}|${d.resultingStatus === null ? 'none' : str(d.resultingStatus)}|update${d.isUpdate === true ? 1 : 0}`);
     case 'CredentialRequirementUpdated': {
       const examId = ref.examIdByContent(str(d.courseId), str(d.name)) ?? `?${str(d.name)}`;
       return describe(type, cause, examId, str(d.userId), `${str(d.status)}|v${str(d.attemptVersion)}`);

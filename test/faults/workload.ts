@@ -199,6 +199,9 @@ const BAD_STATUSES = [
   'x'.repeat(64),
 ];
 
+/** Review statuses of both vocabularies (SPEC §8.1). */
+const REVIEW_STATUSES = ['passed', 'violation', 'suspicious', 'not_reviewed', 'Clean', 'Rules Violation', 'Suspicious', 'Not Reviewed'];
+
 export interface LearnerOptions {
   tag: string;
   catalog: Catalog;
@@ -212,6 +215,13 @@ export interface LearnerOptions {
   extra?: (ctx: LearnerContext) => OutMessage | null;
   /** Probability of calling `extra` at a step. */
   extraRate?: number;
+  /**
+   * Probability of a RecordReview at a step (default 0: no random draw, so other workloads are
+   * unchanged). Reviews go to the commands topic: staff second reviews (reviewedBy), and some without
+   * it (FORBIDDEN there) or with an unknown review status (INVALID_REVIEW_STATUS). Publishers never learn
+   * the service's attempt codes, so the codes name no attempt (ATTEMPT_NOT_FOUND).
+   */
+  reviewRate?: number;
 }
 
 export interface LearnerContext {
@@ -267,6 +277,13 @@ export function learnerScripts(o: LearnerOptions): OutMessage[][] {
       if (o.extra && rand() < (o.extraRate ?? 0)) {
         const m = o.extra(ctx);
         if (m) out.push(m);
+        continue;
+      }
+      if (o.reviewRate && rand() < o.reviewRate) {
+        const v = rand();
+        const attemptCode = `${o.tag}-CODE-${j}-${n}`;
+        const reviewStatus = v < 0.15 ? pick(rand, ['clean', 'error', 'PASSED']) : pick(rand, REVIEW_STATUSES);
+        send('RecordReview', { attemptCode, reviewId: `rev-${j}-${n}`, reviewStatus, ...(v < 0.3 && v >= 0.15 ? {} : { reviewedBy: `staff-${j % 3}` }) });
         continue;
       }
       const r = rand();

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import { testSasl, TEST_KAFKA_BROKERS } from './test-env';
-import { inboundTopicConfigEntries } from '../../libs/contracts/src/topics';
+import { inboundTopicConfigEntries, providerReviewTopics } from '../../libs/contracts/src/topics';
 import { aclPlan, applyAclPlan } from '../../libs/platform/src/kafka/kafka-acl.plan';
 import { localSaslEnabled } from '../../scripts/kafka-credentials';
 import { expectEventually } from './expect-eventually';
@@ -12,6 +14,16 @@ export interface TestTopics {
   credentialEvents: string;
   commandsDlq: string;
   notifierDlq: string;
+  /** Each provider's review and outcomes topics (SPEC §8.4), the providers of config/providers.json, suffixed like the others. */
+  reviews?: Record<string, { reviews: string; outcomes: string }>;
+  /** The suffix of the review topics (`TOPIC_REVIEWS_SUFFIX` of the service). */
+  reviewsSuffix?: string;
+}
+
+/** The providers of config/providers.json: the service under test consumes a review topic for each. */
+export function testProviders(): string[] {
+  const json = JSON.parse(readFileSync(join(__dirname, '../../config/providers.json'), 'utf8')) as { providers?: Record<string, unknown> };
+  return Object.keys(json.providers ?? {});
 }
 
 /** A client of the test harness: `admin` (a super user) unless another principal is named. */
@@ -38,23 +50,31 @@ export async function createTestTopics(tag: string, partitions = 3, brokers = TE
     commandsDlq: `proctoring.attempt.commands.v1.dlq.${s}`,
     notifierDlq: `proctoring.notifier.dlq.v1.${s}`,
   };
+  const reviewsSuffix = `.${s}`;
+  const reviews = Object.fromEntries(
+    testProviders().map((p) => {
+      const t = providerReviewTopics(p);
+      return [p, { reviews: t.reviews + reviewsSuffix, outcomes: t.outcomes + reviewsSuffix }];
+    }),
+  );
+  const inbound = new Set([topics.commands, ...Object.values(reviews).map((r) => r.reviews)]);
   const admin = testKafka('test-admin', brokers).admin();
   await admin.connect();
   try {
     await admin.createTopics({
       waitForLeaders: true,
-      topics: Object.values(topics).map((topic) => ({
+      topics: [...Object.values(topics), ...Object.values(reviews).flatMap((r) => [r.reviews, r.outcomes])].map((topic) => ({
         topic,
         numPartitions: partitions,
         replicationFactor: 1,
-        configEntries: topic === topics.commands ? inboundTopicConfigEntries() : [],
+        configEntries: inbound.has(topic) ? inboundTopicConfigEntries() : [],
       })),
     });
-    if (localSaslEnabled()) await applyAclPlan(admin, aclPlan({ ...topics, reviews: {} }));
+    if (localSaslEnabled()) await applyAclPlan(admin, aclPlan({ ...topics, reviews }));
   } finally {
     await admin.disconnect();
   }
-  return topics;
+  return { ...topics, reviews, reviewsSuffix };
 }
 
 /**
@@ -74,6 +94,7 @@ export function topicEnv(t: TestTopics): Record<string, string> {
     TOPIC_CREDENTIAL_EVENTS: t.credentialEvents,
     TOPIC_COMMANDS_DLQ: t.commandsDlq,
     TOPIC_NOTIFIER_DLQ: t.notifierDlq,
+    ...(t.reviewsSuffix !== undefined ? { TOPIC_REVIEWS_SUFFIX: t.reviewsSuffix } : {}),
   };
 }
 

@@ -87,4 +87,21 @@ describe('the reference model of the fault suite', () => {
     const both = json('UpdateAttemptStatus', { attemptCode: 'X', examId: 'final', userId: 'u1', toStatus: 'started' }, 'n3');
     expect(m.accept(both)).toMatchObject({ reason: 'ATTEMPT_NOT_FOUND' });
   });
+
+  it('applies a staff second review (SPEC §8.1) as the handler: FORBIDDEN without reviewedBy, the status through the rules', () => {
+    const m = model();
+    m.accept(create('mid', 'r1'));
+    m.accept(update('mid', 'started', 'r2'));
+    m.accept(update('mid', 'submitted', 'r3'));
+    const code = m.attempt('mid', 'u1')!.attemptCode;
+    const review = (id: string, data: Record<string, unknown>) => m.accept(json('RecordReview', { attemptCode: code, reviewId: 'rv', ...data }, id));
+    expect(review('r4', { reviewStatus: 'passed' })).toEqual({ kind: 'rejected', commandType: 'RecordReview', reason: 'FORBIDDEN' });
+    expect(review('r5', { reviewStatus: 'clean', reviewedBy: 's' })).toEqual({ kind: 'rejected', commandType: 'RecordReview', reason: 'INVALID_REVIEW_STATUS' });
+    expect(m.accept(json('RecordReview', { attemptCode: 'nope', reviewId: 'rv', reviewStatus: 'passed', reviewedBy: 's' }, 'r6'))).toMatchObject({ reason: 'ATTEMPT_NOT_FOUND' });
+    expect(review('r7', { reviewStatus: 'Suspicious', reviewedBy: 's' })).toEqual({ kind: 'applied', commandType: 'RecordReview' });
+    expect(m.attempt('mid', 'u1')).toMatchObject({ status: 'rejected' });
+    expect([...m.expectedEvents.keys()].filter((k) => k.startsWith('AttemptReviewed|r7'))).toEqual(['AttemptReviewed|r7|mid|u1|suspicious|rejected|update0']);
+    expect(review('r8', { reviewStatus: 'passed', reviewedBy: 's' })).toEqual({ kind: 'applied', commandType: 'RecordReview' });
+    expect([...m.expectedEvents.keys()].filter((k) => k.startsWith('AttemptReviewed|r8'))).toEqual(['AttemptReviewed|r8|mid|u1|passed|verified|update1']);
+  });
 });

@@ -3,11 +3,14 @@ import { readFileSync } from 'node:fs';
 import { parseCommand, type Command, type CommandOfType, type RejectionReason } from '../../libs/contracts/src';
 import {
   createAttempt,
+  decideReview,
   hasProvider,
   matchAttempt,
   parseProvidersConfig,
   planStatusChange,
   removalEffects,
+  reviewPolicyFor,
+  standardReviewStatus,
   type Attempt,
   type ChangePlan,
   type Exam,
@@ -109,6 +112,8 @@ export class ReferenceModel {
   private readonly claimed = new Set<string>();
   /** learners retired so far (SPEC §8.3) */
   private readonly retired = new Set<string>();
+  /** attempts (by id) with a stored review */
+  private readonly reviewed = new Set<string>();
   private nextId = 0;
   /** the types of the events of the command being applied, in order */
   private emitted: string[] = [];
@@ -289,6 +294,8 @@ export class ReferenceModel {
       case 'RemoveAllowance':
         // the fault workload (test/faults/workload.ts) publishes no allowances
         throw new Error(`the reference model does not model ${c.type}`);
+      case 'RecordReview':
+        return this.recordReview(c, now);
     }
   }
 
@@ -346,6 +353,45 @@ export class ReferenceModel {
     if (plan.value.kind === 'noop') return { kind: 'noop', commandType: c.type };
     this.store(plan.value, c.id);
     return { kind: 'applied', commandType: c.type };
+  }
+
+  /**
+   * A review from the commands topic (the only one the fault suite publishes to): a staff second review
+   * (reviewedBy) or FORBIDDEN; then SPEC §8.1 rules 1–5 through libs/domain, as the handler. Archived
+   * attempts are not tracked by code: the publishers never learn the service's attempt codes, so a code
+   * they send names no attempt anyway (ATTEMPT_NOT_FOUND either way).
+   */
+  private recordReview(c: CommandOfType<'RecordReview'>, now: Date): RefOutcome {
+    const d = c.data;
+    if (d.reviewedBy === undefined) return this.reject(c.type, 'FORBIDDEN');
+    const standard = standardReviewStatus(d.reviewStatus);
+    if (standard === null) return this.reject(c.type, 'INVALID_REVIEW_STATUS');
+    const attempt = this.lookup.byCode(d.attemptCode);
+    if (!attempt) return this.reject(c.type, 'ATTEMPT_NOT_FOUND');
+    const exam = this.examOf(attempt);
+    const decision = decideReview(
+      { kind: 'live', provider: exam.provider, takingAsProctored: attempt.takingAsProctored, isProctored: exam.isProctored, hasReview: this.reviewed.has(attempt.id) },
+      { status: standard, reviewedBy: true, provider: null },
+      reviewPolicyFor(this.providers, exam.provider),
+    );
+    if (!decision.ok) return this.reject(c.type, decision.rejection.code);
+    const plan = decision.status === null ? null : planStatusChange(attempt, exam, decision.status, this.planContext(now));
+    if (plan && !plan.ok) return this.reject(c.type, rejectionCode(plan.error));
+    this.reviewed.add(attempt.id);
+    const resulting = plan?.ok && plan.value.kind === 'changed' ? plan.value.trigger.change.to : decision.status;
+    this.expect(describe('AttemptReviewed', c.id, attempt.examId, attempt.userId, `${standard}|${resulting ?? 'none'}|update${decision.isUpdate ? 1 : 0}`));
+    if (plan?.ok && plan.value.kind === 'changed') this.store(plan.value, c.id);
+    return { kind: 'applied', commandType: c.type };
+  }
+
+  private planContext(now: Date) {
+    return {
+      providers: this.providers,
+      now,
+      courseExams: (courseId: string) => [...this.exams.values()].filter((e) => e.courseId === courseId),
+      learnerAttempts: (userId: string) => [...this.live.values()].filter((a) => a.userId === userId),
+      newAttemptIds: () => ({ id: this.newId('attempt'), attemptCode: this.newId('CODE') }),
+    };
   }
 
   private removeAttempt(c: CommandOfType<'RemoveAttempt'>): RefOutcome {

@@ -8,6 +8,7 @@ import type { AttemptServiceMetrics } from './attempt-service.metrics';
 import type { AttemptServiceConfig } from './config/attempt-service.config';
 import { OutboxHandoff } from './outbox/outbox-handoff';
 import { OutboxRelay } from './outbox/outbox-relay';
+import { VideoUrlCipher } from './persistence/review.row';
 
 /**
  * The pieces the service and the command line build the same way (kept free of Nest and the
@@ -29,6 +30,8 @@ export function createProcessCommands(
     handoff,
     authority: { legacyReviewStatusUpdates: config.legacyReviewStatusUpdates },
     onLegacyReviewStatus: metrics ? () => metrics.legacyReviewStatusUpdates.inc() : undefined,
+    reviewOutcomeTopics: Object.fromEntries(Object.entries(config.topics.reviews ?? {}).map(([p, t]) => [p, t.outcomes])),
+    videoUrlCipher: config.reviewVideoUrlKey ? new VideoUrlCipher(config.reviewVideoUrlKey) : null,
   });
   return { events, processCommands };
 }

@@ -14,11 +14,12 @@ import type { AttemptServiceConfig } from './config/attempt-service.config';
 import { ConsumerLagMonitor } from './http/consumer-lag.monitor';
 import { KafkaAdminClient } from '../../../libs/platform/src/kafka/kafka-admin.client';
 import { ReadinessProbe } from './http/readiness.probe';
-import { ATTEMPT_COMMANDS } from './messaging/attempt-commands.consumer';
+import { ATTEMPT_COMMANDS, commandChannels } from './messaging/attempt-commands.consumer';
 import { OutboxHandoff } from './outbox/outbox-handoff';
 import type { OutboxRelay } from './outbox/outbox-relay';
 import { AttemptReadRepository } from './persistence/attempt-read.repository';
 import { attemptDataSourceOptions } from './persistence/data-source';
+import { VideoUrlCipher } from './persistence/review.row';
 import { TimeoutSweeper } from './sweeper/timeout.sweeper';
 
 /** Everything the attempt-service runs on, built and connected before Nest boots (fail fast). */
@@ -70,7 +71,8 @@ export async function createAttemptServiceRuntime(
   const transport = new KafkaBatchTransport({
     kafka,
     groupId: config.groupId,
-    subscriptions: [{ topic: config.topics.commands, pattern: ATTEMPT_COMMANDS }],
+    // the commands topic and every provider's review topic: one consumer, the channel from the topic (SPEC §8.4)
+    subscriptions: [...commandChannels(config.topics).keys()].map((topic) => ({ topic, pattern: ATTEMPT_COMMANDS })),
     logger: logger.child({ component: 'consumer' }),
     maxBatchSize: config.maxBatchSize,
     partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
@@ -111,7 +113,7 @@ export async function createAttemptServiceRuntime(
     topic: config.topics.commands,
     intervalMs: config.consumerLagIntervalMs,
   });
-  const reads = new AttemptReadRepository(pool);
+  const reads = new AttemptReadRepository(pool, config.reviewVideoUrlKey ? new VideoUrlCipher(config.reviewVideoUrlKey) : null);
   return {
     config,
     logger,
@@ -151,4 +153,14 @@ export async function closeAttemptServiceRuntime(rt: AttemptServiceRuntime): Pro
   await rt.relay.stop();
   await rt.kafkaAdmin.close();
   await rt.dataSource.destroy().catch((e: unknown) => rt.logger.warn({ err: e }, 'database close failed'));
+}
+
+/**
+ * Refuses to start, naming the topic, when a provider's review topic (or the commands topic) does not
+ * exist (SPEC §8.4): subscribing to a missing topic would otherwise wait silently for it.
+ */
+export async function assertConsumedTopicsExist(rt: AttemptServiceRuntime): Promise<void> {
+  const existing = new Set(await rt.kafkaAdmin.use((admin) => admin.listTopics()));
+  const missing = [...commandChannels(rt.config.topics).keys()].filter((t) => !existing.has(t));
+  if (missing.length > 0) throw new Error(`missing topic${missing.length > 1 ? 's' : ''} to consume: ${missing.join(', ')}`);
 }

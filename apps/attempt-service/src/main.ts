@@ -3,12 +3,14 @@ import { NestFactory } from '@nestjs/core';
 import { scrubEmails } from '../../../libs/platform/src/logging/logger';
 import { PinoNestLogger } from '../../../libs/platform/src/nest/pino-nest.logger';
 import { AttemptServiceModule } from './attempt-service.module';
-import { createAttemptServiceRuntime } from './attempt-service.runtime';
+import { assertConsumedTopicsExist, createAttemptServiceRuntime } from './attempt-service.runtime';
 import { loadAttemptServiceConfig } from './config/attempt-service.config';
 
 async function bootstrap(): Promise<void> {
   const config = loadAttemptServiceConfig(process.env);
   const runtime = await createAttemptServiceRuntime(config);
+  await assertConsumedTopicsExist(runtime);
+  if (!config.reviewVideoUrlKey) runtime.logger.warn('REVIEW_VIDEO_URL_KEY is not set: reviews are stored without their video URL');
   const app = await NestFactory.create(AttemptServiceModule.register(runtime), {
     logger: new PinoNestLogger(runtime.logger.child({ component: 'nest' })),
   });

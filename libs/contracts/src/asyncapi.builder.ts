@@ -10,7 +10,7 @@ import {
   UNREADABLE_COMMAND_EXAMPLE,
 } from './message.examples';
 import { allSchemas } from './schema-registry';
-import { CLOUDEVENTS_CONTENT_TYPE, CONSUMER_GROUPS, DLQ_HEADERS, TOPICS } from './topics';
+import { CLOUDEVENTS_CONTENT_TYPE, CONSUMER_GROUPS, DLQ_HEADERS, providerReviewTopics, TOPICS } from './topics';
 
 /*
  * Builds the AsyncAPI 3.0.0 document of contract v1 from the schemas and examples in this library.
@@ -146,12 +146,14 @@ const COMMAND_KEYS: Record<CommandType, string> = {
   RetireLearner: 'userId',
   GrantAllowance: 'userId',
   RemoveAllowance: 'userId',
+  RecordReview: 'attemptCode',
 };
 
 const EVENT_KEYS: Record<EventType, string> = {
   AttemptCreated: 'userId',
   AttemptStatusChanged: 'userId',
   AttemptRemoved: 'userId',
+  AttemptReviewed: 'userId',
   CommandProcessed: 'userId (RegisterExam: courseId)',
   CommandRejected: "userId (RegisterExam: courseId); when neither is readable, the key the command arrived with, else its id",
   CredentialRequirementUpdated: 'userId',
@@ -167,6 +169,7 @@ const EVENT_SUMMARIES: Record<EventType, string> = {
   AttemptCreated: 'An attempt was created.',
   AttemptStatusChanged: "An attempt's status changed.",
   AttemptRemoved: 'An attempt was removed or replaced.',
+  AttemptReviewed: 'A review of an attempt was stored.',
   CommandProcessed: 'A command was applied (or was a no-op).',
   CommandRejected: 'A command was rejected.',
   CredentialRequirementUpdated: "A learner's credit requirement status changed.",
@@ -186,6 +189,7 @@ const COMMAND_SUMMARIES: Record<CommandType, string> = {
   RetireLearner: "Retire a learner: scrub their personal data.",
   GrantAllowance: 'Grant an allowance (extra time, a time multiplier, a review policy exception).',
   RemoveAllowance: 'Remove an allowance.',
+  RecordReview: 'Record a review of an attempt (a provider, or a staff second review).',
 };
 
 function kafkaKey(description: string) {
@@ -206,6 +210,11 @@ function cloudEventMessage(name: string, summary: string, schema: TSchema, key: 
     examples: [{ name: `${name}Example`, summary, headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE }, payload: example }],
   };
 }
+
+/** The review topics of SPEC §8.4 with their provider as a channel parameter. */
+export const REVIEW_TOPIC_TEMPLATES = providerReviewTopics('{provider}');
+const REVIEW_OUTCOME_TYPES = ['AttemptReviewed', 'CommandProcessed', 'CommandRejected'] as const;
+const PROVIDER_PARAMETER = { description: 'A provider name of the providers file (^[a-z0-9][a-z0-9_-]{0,47}$).' };
 
 function kafkaChannel(address: string) {
   return {
@@ -339,6 +348,24 @@ export function buildAsyncApiDocument(): Json {
         messages: channelMessages(['UnreadableCommand', 'EventDropped']),
         bindings: kafkaChannel(TOPICS.commandsDlq),
       },
+      providerReviews: {
+        address: REVIEW_TOPIC_TEMPLATES.reviews,
+        title: "A provider's reviews",
+        description:
+          "One topic per provider of the providers file (SPEC §8.4): only that provider's RecordReview, with source provider:<provider> and no reviewedBy (anything else is rejected FORBIDDEN). Key: attemptCode.",
+        parameters: { provider: PROVIDER_PARAMETER },
+        messages: channelMessages(['RecordReview']),
+        bindings: kafkaChannel(REVIEW_TOPIC_TEMPLATES.reviews),
+      },
+      providerReviewOutcomes: {
+        address: REVIEW_TOPIC_TEMPLATES.outcomes,
+        title: "A provider's review outcomes",
+        description:
+          "Copies (same id, key, sequence and value) of the AttemptReviewed and the outcome of each command from the provider's review topic. Never learner data. Key: as on the attempt events topic.",
+        parameters: { provider: PROVIDER_PARAMETER },
+        messages: channelMessages(REVIEW_OUTCOME_TYPES),
+        bindings: kafkaChannel(REVIEW_TOPIC_TEMPLATES.outcomes),
+      },
       notifierDlq: {
         address: TOPICS.notifierDlq,
         title: 'Failed e-mails',
@@ -355,6 +382,23 @@ export function buildAsyncApiDocument(): Json {
         summary: 'The attempt-service applies each command once and publishes its events and exactly one outcome.',
         messages: opMessages('commands', COMMAND_TYPES),
         bindings: consumerGroup(CONSUMER_GROUPS.attemptService),
+        tags: [{ name: 'attempt-service' }],
+      },
+      consumeProviderReviews: {
+        action: 'receive',
+        channel: ref('#/channels/providerReviews'),
+        title: "Consume providers' reviews",
+        summary: "The attempt-service applies each provider's review once (SPEC §8.1), with the commands' group.",
+        messages: opMessages('providerReviews', ['RecordReview']),
+        bindings: consumerGroup(CONSUMER_GROUPS.attemptService),
+        tags: [{ name: 'attempt-service' }],
+      },
+      publishReviewOutcomes: {
+        action: 'send',
+        channel: ref('#/channels/providerReviewOutcomes'),
+        title: 'Publish review outcomes to the provider',
+        summary: "The attempt-service copies a provider's review outcomes to its outcomes topic (from its outbox, after commit).",
+        messages: opMessages('providerReviewOutcomes', REVIEW_OUTCOME_TYPES),
         tags: [{ name: 'attempt-service' }],
       },
       publishAttemptEvents: {

@@ -9,6 +9,7 @@ import {
   removeAllowance,
   sendAllowanceToMany,
   sendCommands,
+  sendReview,
   type CommandProducer,
 } from './command-client';
 import { parseCommand } from './command-parser';
@@ -170,5 +171,23 @@ describe('grantAllowance and the bulk helper', () => {
     expect(sent[0].messages.map((m) => m.key)).toEqual(['a', 'b']);
     await expect(sendAllowanceToMany(producer, { examId: 'e1', key: 'k', value: '1', userIds: ['ok', ''] }, { source: 's' })).rejects.toThrow(InvalidCommandError);
     expect(sent).toHaveLength(1);
+  });
+});
+describe('sendReview (a provider, SPEC §8.1)', () => {
+  it("sends a RecordReview from provider:<name> to the provider's review topic, keyed by the attemptCode", async () => {
+    const sent: { topic: string; messages: { key: string; value: string }[] }[] = [];
+    const producer: CommandProducer = { send: (r) => Promise.resolve(sent.push(r)) };
+    const cmd = await sendReview(producer, 'proctortrack', { attemptCode: 'CODE-1', reviewId: 'r-9', reviewStatus: 'Clean' });
+    expect(cmd).toMatchObject({ type: 'RecordReview', source: 'provider:proctortrack', data: { attemptCode: 'CODE-1', reviewStatus: 'Clean' } });
+    expect(sent).toHaveLength(1);
+    expect(sent[0].topic).toBe('proctoring.attempt.reviews.proctortrack.v1');
+    expect(sent[0].messages[0].key).toBe('CODE-1');
+    expect(parseCommand(sent[0].messages[0].value)).toEqual({ kind: 'ok', command: cmd });
+  });
+
+  it('refuses a reviewedBy (a staff second review goes to the commands topic) and an invalid review', async () => {
+    const producer: CommandProducer = { send: () => Promise.resolve() };
+    await expect(sendReview(producer, 'p', { attemptCode: 'C', reviewId: 'r', reviewStatus: 'passed', reviewedBy: 'staff' } as never)).rejects.toThrow(InvalidCommandError);
+    await expect(sendReview(producer, 'p', { attemptCode: 'C', reviewId: '', reviewStatus: 'passed' })).rejects.toThrow(InvalidCommandError);
   });
 });

@@ -9,7 +9,7 @@ import {
 } from './command.schemas';
 import { SPEC_VERSION } from './envelope.schema';
 import { check, normalize } from './schema-validator';
-import { CLOUDEVENTS_CONTENT_TYPE, DATA_CONTENT_TYPE, MAX_MESSAGE_BYTES, TOPICS } from './topics';
+import { CLOUDEVENTS_CONTENT_TYPE, DATA_CONTENT_TYPE, MAX_MESSAGE_BYTES, providerReviewTopics, TOPICS } from './topics';
 
 /** A command that does not satisfy the contract (a programming error in the publisher). */
 export class InvalidCommandError extends Error {
@@ -75,6 +75,8 @@ export function commandKey(cmd: Command): string | undefined {
     case 'GrantAllowance':
     case 'RemoveAllowance':
       return cmd.data.userId;
+    case 'RecordReview':
+      return cmd.data.attemptCode;
   }
 }
 
@@ -121,6 +123,7 @@ function fallbackKey(cmd: Command): string {
     case 'RetireLearner':
     case 'GrantAllowance':
     case 'RemoveAllowance':
+    case 'RecordReview':
       return cmd.id;
   }
 }
@@ -188,4 +191,23 @@ export async function sendAllowanceToMany(
   const commands = grantAllowanceToMany(grant, build);
   await sendCommands(producer, commands, topic !== undefined ? { topic } : {});
   return commands;
+}
+/**
+ * A provider publishes its review (SPEC §8.1, §8.4): a `RecordReview` with `source` `provider:<provider>`
+ * to its own review topic `proctoring.attempt.reviews.<provider>.v1` (or `options.topic`), keyed by the
+ * attemptCode. The outcome comes back on `proctoring.attempt.reviews.<provider>.outcomes.v1`. A staff
+ * second review (`reviewedBy`) is not a provider's: send it with `sendCommands` to the commands topic.
+ * Returns the command sent (its id is the one the outcome names). Throws `InvalidCommandError` when
+ * `reviewedBy` is given or the review does not satisfy the contract.
+ */
+export async function sendReview(
+  producer: CommandProducer,
+  provider: string,
+  review: Omit<DataFor<'RecordReview'>, 'reviewedBy'>,
+  options: { id?: string; correlationId?: string; topic?: string } = {},
+): Promise<CommandOfType<'RecordReview'>> {
+  if ('reviewedBy' in review) throw new InvalidCommandError("/data/reviewedBy is a staff second review's, never a provider's");
+  const cmd = buildCommand('RecordReview', review, { source: `provider:${provider}`, id: options.id, correlationId: options.correlationId });
+  await producer.send({ topic: options.topic ?? providerReviewTopics(provider).reviews, messages: [commandMessage(cmd)] });
+  return cmd;
 }

@@ -76,6 +76,7 @@ describe('parseCommand: valid commands', () => {
       RetireLearner: { userId: 'u' },
       GrantAllowance: { examId: 'e', userId: 'u', key: 'additional_time_granted', value: '30' },
       RemoveAllowance: { examId: 'e', userId: 'u', key: 'time_multiplier' },
+      RecordReview: { attemptCode: 'A1', reviewId: 'r1', reviewStatus: 'passed' },
     };
     for (const type of COMMAND_TYPES) expectOk(parse({ ...example(type), data: minimal[type] }));
   });
@@ -352,6 +353,8 @@ describe('parseCommand: rejected', () => {
         return SECRET;
       case 'object':
         return [SECRET];
+      case 'array':
+        return { x: SECRET };
       default:
         throw new Error(`no wrong value for ${t}`);
     }

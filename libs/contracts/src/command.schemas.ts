@@ -27,6 +27,7 @@ export const COMMAND_TYPES = [
   'GrantAllowance',
   'RemoveAllowance',
   'RetireLearner',
+  'RecordReview',
 ] as const;
 export type CommandType = (typeof COMMAND_TYPES)[number];
 
@@ -164,6 +165,42 @@ export const RemoveAllowanceDataSchema = Type.Object(
   },
   { description: "Removes one allowance of a learner at an exam (the exam may be inactive); a missing allowance is a noop." },
 );
+/** Most review comments kept; each comment's category and text are bounded (the whole message stays ≤ 64 KiB). */
+export const REVIEW_COMMENTS_MAX = 100;
+export const REVIEW_COMMENT_MAX_LENGTH = 4000;
+export const REVIEW_VIDEO_URL_MAX_LENGTH = 2048;
+
+export const RecordReviewDataSchema = Type.Object(
+  {
+    attemptCode: Id({ description: 'The reviewed attempt, by attempt code (live or archived).' }),
+    reviewId: Id({ description: "The provider's id of the review (1–255 characters). The same reviewId again is an update." }),
+    reviewStatus: Text(1, STATUS_MAX_LENGTH, {
+      description:
+        'passed, violation, suspicious, not_reviewed, or SoftwareSecure\'s Clean, Rules Violation, Suspicious, Not Reviewed (mapped in that order); anything else is rejected INVALID_REVIEW_STATUS.',
+    }),
+    reviewedBy: OptionalInput(
+      Id({ description: "A staff user id: a person's second review. Only on the commands topic; a provider's review never carries it." }),
+    ),
+    videoUrl: OptionalInput(
+      Text(1, REVIEW_VIDEO_URL_MAX_LENGTH, { description: 'Where the session recording is; stored encrypted, never on the bus.' }),
+    ),
+    comments: OptionalInput(
+      Type.Array(
+        Type.Object({
+          category: Text(0, NAME_MAX_LENGTH, { description: 'The comment category, as the provider names it.' }),
+          comment: Text(0, REVIEW_COMMENT_MAX_LENGTH, { description: 'The comment.' }),
+        }),
+        { maxItems: REVIEW_COMMENTS_MAX, description: 'The reviewer\'s comments; stored, never on the bus.' },
+      ),
+    ),
+    rawData: OptionalInput(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description: "The provider's whole review as it sent it (any JSON object); stored, never on the bus.",
+      }),
+    ),
+  },
+  { description: "Records a provider's review of an attempt (SPEC §8.1), or a staff second review (with reviewedBy)." },
+);
 
 export const RegisterExamCommandSchema = commandSchema(
   'RegisterExam',
@@ -202,6 +239,12 @@ export const RemoveAllowanceCommandSchema = commandSchema(
   'Remove an allowance. Key: userId.',
 );
 
+export const RecordReviewCommandSchema = commandSchema(
+  'RecordReview',
+  RecordReviewDataSchema,
+  "Record a review of an attempt. A provider's review goes to its review topic (proctoring.attempt.reviews.<provider>.v1, source provider:<provider>); a staff second review (reviewedBy) to the commands topic. Key: attemptCode.",
+);
+
 /** The full schema (envelope and data) of each command type. */
 export const COMMAND_SCHEMAS = {
   RegisterExam: RegisterExamCommandSchema,
@@ -211,6 +254,7 @@ export const COMMAND_SCHEMAS = {
   RetireLearner: RetireLearnerCommandSchema,
   GrantAllowance: GrantAllowanceCommandSchema,
   RemoveAllowance: RemoveAllowanceCommandSchema,
+  RecordReview: RecordReviewCommandSchema,
 } as const satisfies Record<CommandType, TSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -229,6 +273,7 @@ export type RemoveAttemptInput = Simplify<NullAsAbsent<Static<typeof RemoveAttem
 export type RetireLearnerInput = Simplify<NullAsAbsent<Static<typeof RetireLearnerDataSchema>>>;
 export type GrantAllowanceInput = Static<typeof GrantAllowanceDataSchema>;
 export type RemoveAllowanceInput = Static<typeof RemoveAllowanceDataSchema>;
+export type RecordReviewInput = Simplify<NullAsAbsent<Static<typeof RecordReviewDataSchema>>>;
 
 /** Parsed command data: no `null` optional fields, defaults applied, unknown fields dropped. */
 export type RegisterExamData = Simplify<Omit<RegisterExamInput, 'isActive'> & { isActive: boolean }>;
@@ -238,6 +283,7 @@ export type RemoveAttemptData = RemoveAttemptInput;
 export type RetireLearnerData = RetireLearnerInput;
 export type GrantAllowanceData = GrantAllowanceInput;
 export type RemoveAllowanceData = RemoveAllowanceInput;
+export type RecordReviewData = RecordReviewInput;
 export type UserData = Static<typeof UserSchema>;
 
 export interface CommandDataMap {
@@ -248,6 +294,7 @@ export interface CommandDataMap {
   RetireLearner: RetireLearnerData;
   GrantAllowance: GrantAllowanceData;
   RemoveAllowance: RemoveAllowanceData;
+  RecordReview: RecordReviewData;
 }
 
 export interface CommandInputMap {
@@ -258,6 +305,7 @@ export interface CommandInputMap {
   RetireLearner: RetireLearnerInput;
   GrantAllowance: GrantAllowanceInput;
   RemoveAllowance: RemoveAllowanceInput;
+  RecordReview: RecordReviewInput;
 }
 
 /** The `data` a publisher gives `buildCommand` for a command type. */
@@ -283,6 +331,7 @@ export type RemoveAttemptCommand = CommandEnvelope<'RemoveAttempt'>;
 export type GrantAllowanceCommand = CommandEnvelope<'GrantAllowance'>;
 export type RemoveAllowanceCommand = CommandEnvelope<'RemoveAllowance'>;
 export type RetireLearnerCommand = CommandEnvelope<'RetireLearner'>;
+export type RecordReviewCommand = CommandEnvelope<'RecordReview'>;
 
 /** A parsed, valid command: a discriminated union on `type`. */
 export type Command =
@@ -292,7 +341,8 @@ export type Command =
   | RemoveAttemptCommand
   | GrantAllowanceCommand
   | RemoveAllowanceCommand
-  | RetireLearnerCommand;
+  | RetireLearnerCommand
+  | RecordReviewCommand;
 
 export type CommandOfType<T extends CommandType> = Extract<Command, { type: T }>;
 

@@ -26,6 +26,7 @@ const typesMatch: { [T in EventType]: MutuallyAssignable<Static<(typeof EVENT_SC
   AttemptCreated: true,
   AttemptStatusChanged: true,
   AttemptRemoved: true,
+  AttemptReviewed: true,
   CommandProcessed: true,
   CommandRejected: true,
   CredentialRequirementUpdated: true,

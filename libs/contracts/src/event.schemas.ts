@@ -27,6 +27,7 @@ export const EVENT_TYPES = [
   'AttemptCreated',
   'AttemptStatusChanged',
   'AttemptRemoved',
+  'AttemptReviewed',
   'CommandProcessed',
   'CommandRejected',
   'CredentialRequirementUpdated',
@@ -56,6 +57,9 @@ export const REJECTION_REASONS = [
   'FORBIDDEN',
   'INVALID_ALLOWANCE',
   'EXAM_NOT_ACTIVE',
+  'INVALID_REVIEW_STATUS',
+  'PROVIDER_MISMATCH',
+  'REVIEW_ALREADY_EXISTS',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
@@ -146,6 +150,32 @@ export const LearnerRetiredDataSchema = Type.Object(
   {
     description:
       "A learner was retired (SPEC §8.3): the service scrubbed what it stored about them. Consumers should scrub their own copies (emails, usernames, names) and send that learner nothing more.",
+  },
+);
+export const AttemptReviewedDataSchema = Type.Object(
+  {
+    attemptId: Uuid(),
+    attemptCode: Id(),
+    examId: Id(),
+    courseId: Id(),
+    userId: Id(),
+    provider: Nullable(Id(), { description: "The exam's provider (the review topic's, for a provider's review)." }),
+    reviewId: Id({ description: "The provider's review id." }),
+    reviewStatus: StringEnum(['passed', 'violation', 'suspicious', 'not_reviewed'] as const, {
+      description: 'The review status, standard vocabulary.',
+    }),
+    providerReviewStatus: Text(1, STATUS_MAX_LENGTH, { description: 'The review status as received (either vocabulary).' }),
+    reviewedBy: Type.Optional(Id({ description: "A staff second review: the reviewer's user id." })),
+    resultingStatus: Nullable(status('The status the review asked for'), {
+      description:
+        'The status the review asked for through the transition rules; null when the review changes no status (an archived attempt, or one not taken as proctored).',
+    }),
+    isUpdate: Type.Boolean({ description: 'The review replaced an earlier one (moved to the review history).' }),
+    archived: Type.Boolean({ description: 'The attempt was archived: the review is stored against the archive.' }),
+  },
+  {
+    description:
+      'A review was stored (SPEC §8.1); first among its command\'s events. Never carries learner data, comments, rawData or the video URL.',
   },
 );
 
@@ -289,6 +319,11 @@ export const LearnerRetiredEventSchema = eventSchema(
   LearnerRetiredDataSchema,
   'A learner was retired: scrub their personal data. Key: userId.',
 );
+export const AttemptReviewedEventSchema = eventSchema(
+  'AttemptReviewed',
+  AttemptReviewedDataSchema,
+  "A review of an attempt was stored. Key: userId. Also copied, same id, to the provider's outcomes topic.",
+);
 export const CommandProcessedEventSchema = eventSchema(
   'CommandProcessed',
   CommandProcessedDataSchema,
@@ -331,6 +366,7 @@ export const EVENT_SCHEMAS = {
   AttemptCreated: AttemptCreatedEventSchema,
   AttemptStatusChanged: AttemptStatusChangedEventSchema,
   AttemptRemoved: AttemptRemovedEventSchema,
+  AttemptReviewed: AttemptReviewedEventSchema,
   CommandProcessed: CommandProcessedEventSchema,
   CommandRejected: CommandRejectedEventSchema,
   CredentialRequirementUpdated: CredentialRequirementUpdatedEventSchema,
@@ -345,6 +381,7 @@ export const EVENT_SCHEMAS = {
 export type AttemptCreatedData = Static<typeof AttemptCreatedDataSchema>;
 export type AttemptStatusChangedData = Static<typeof AttemptStatusChangedDataSchema>;
 export type AttemptRemovedData = Static<typeof AttemptRemovedDataSchema>;
+export type AttemptReviewedData = Static<typeof AttemptReviewedDataSchema>;
 export type CommandProcessedData = Static<typeof CommandProcessedDataSchema>;
 export type CommandRejectedData = Static<typeof CommandRejectedDataSchema>;
 export type CredentialRequirementUpdatedData = Static<typeof CredentialRequirementUpdatedDataSchema>;
@@ -359,6 +396,7 @@ export interface EventDataMap {
   AttemptCreated: AttemptCreatedData;
   AttemptStatusChanged: AttemptStatusChangedData;
   AttemptRemoved: AttemptRemovedData;
+  AttemptReviewed: AttemptReviewedData;
   CommandProcessed: CommandProcessedData;
   CommandRejected: CommandRejectedData;
   CredentialRequirementUpdated: CredentialRequirementUpdatedData;
@@ -387,6 +425,7 @@ export type EventEnvelope<T extends EventType, D> = {
 export type AttemptCreatedEvent = EventEnvelope<'AttemptCreated', AttemptCreatedData>;
 export type AttemptStatusChangedEvent = EventEnvelope<'AttemptStatusChanged', AttemptStatusChangedData>;
 export type AttemptRemovedEvent = EventEnvelope<'AttemptRemoved', AttemptRemovedData>;
+export type AttemptReviewedEvent = EventEnvelope<'AttemptReviewed', AttemptReviewedData>;
 export type CommandProcessedEvent = EventEnvelope<'CommandProcessed', CommandProcessedData>;
 export type CommandRejectedEvent = EventEnvelope<'CommandRejected', CommandRejectedData>;
 export type CredentialRequirementUpdatedEvent = EventEnvelope<'CredentialRequirementUpdated', CredentialRequirementUpdatedData>;
@@ -405,6 +444,7 @@ export type DomainEvent =
   | AttemptCreatedEvent
   | AttemptStatusChangedEvent
   | AttemptRemovedEvent
+  | AttemptReviewedEvent
   | CommandProcessedEvent
   | CommandRejectedEvent
   | CredentialRequirementUpdatedEvent
@@ -433,6 +473,7 @@ export function eventTopic(type: EventType): string {
     case 'AttemptCreated':
     case 'AttemptStatusChanged':
     case 'AttemptRemoved':
+    case 'AttemptReviewed':
     case 'CommandProcessed':
     case 'CommandRejected':
     case 'EventDropped':

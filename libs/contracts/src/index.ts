@@ -43,6 +43,7 @@ export {
   sendAllowanceToMany,
   sendCommands,
   type AllowanceGrant,
+  sendReview,
   type BuildCommandOptions,
   type CommandMessage,
   type CommandProducer,

@@ -114,6 +114,22 @@ export const COMMAND_EXAMPLES: { [T in CommandType]: Extract<Command, { type: T 
       key: 'additional_time_granted',
     },
   },
+  RecordReview: {
+    specversion: '1.0',
+    id: 'd4e5f6a7-b8c9-4d0e-8f1a-2b3c4d5e6f70',
+    source: 'provider:software_secure',
+    type: 'RecordReview',
+    time: '2025-11-25T12:20:00.000Z',
+    datacontenttype: 'application/json',
+    data: {
+      attemptCode: ATTEMPT_CODE,
+      reviewId: 'ssi-review-8812',
+      reviewStatus: 'Clean',
+      videoUrl: 'https://videos.example.com/sessions/8812',
+      comments: [{ category: 'Browser', comment: 'No issue found.' }],
+      rawData: { examDate: '2025-11-25', reviewer: 'team-b' },
+    },
+  },
 };
 
 const EVENT_ENVELOPE = {
@@ -197,6 +213,30 @@ export const EVENT_EXAMPLES: { [T in EventType]: EventOfType<T> } = {
       userId: USER_ID,
       lastStatus: 'verified',
       reason: 'removed',
+    },
+  },
+  AttemptReviewed: {
+    ...EVENT_ENVELOPE,
+    id: 'c0a80101-0000-4000-8000-000000000007',
+    type: 'AttemptReviewed',
+    time: '2025-11-25T12:20:00.150Z',
+    subject: ATTEMPT_ID,
+    causationid: 'd4e5f6a7-b8c9-4d0e-8f1a-2b3c4d5e6f70',
+    correlationid: 'd4e5f6a7-b8c9-4d0e-8f1a-2b3c4d5e6f70',
+    sequence: '58',
+    data: {
+      attemptId: ATTEMPT_ID,
+      attemptCode: ATTEMPT_CODE,
+      examId: EXAM_ID,
+      courseId: COURSE_ID,
+      userId: USER_ID,
+      provider: 'software_secure',
+      reviewId: 'ssi-review-8812',
+      reviewStatus: 'passed',
+      providerReviewStatus: 'Clean',
+      resultingStatus: 'verified',
+      isUpdate: false,
+      archived: false,
     },
   },
   CommandProcessed: {

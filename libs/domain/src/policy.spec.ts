@@ -1,4 +1,4 @@
-import { hasProvider, parseProvidersConfig, policyFor, type ProvidersConfig } from './policy';
+import { hasProvider, parseProvidersConfig, policyFor, reviewPolicyFor, type ProvidersConfig } from './policy';
 
 function parsed(json: unknown): ProvidersConfig {
   const r = parseProvidersConfig(json);
@@ -259,5 +259,31 @@ describe('policyFor', () => {
     const policy = policyFor(config, null);
     expect(Object.isFrozen(policy.cascadeStatuses)).toBe(true);
     expect(policy.cascadeStatuses).not.toBe(config.defaults.CASCADE_STATUSES);
+  });
+});
+
+describe('review settings (SPEC §8.1)', () => {
+  it('ALLOW_REVIEW_UPDATES and REQUIRE_FAILURE_SECOND_REVIEWS are booleans at both levels', () => {
+    const parsed = parseProvidersConfig({
+      defaults: { ALLOW_REVIEW_UPDATES: false },
+      providers: { p: { REQUIRE_FAILURE_SECOND_REVIEWS: false, ALLOW_REVIEW_UPDATES: true } },
+    });
+    expect(parsed.ok).toBe(true);
+    const bad = parseProvidersConfig({ defaults: { ALLOW_REVIEW_UPDATES: 'no' }, providers: { p: { REQUIRE_FAILURE_SECOND_REVIEWS: 1 } } });
+    expect(bad.ok ? [] : bad.error).toEqual([
+      'defaults.ALLOW_REVIEW_UPDATES: must be a boolean, got string',
+      'providers.p.REQUIRE_FAILURE_SECOND_REVIEWS: must be a boolean, got number',
+    ]);
+  });
+
+  it('resolve from the provider, else the defaults, else true', () => {
+    const config = {
+      defaults: { ALLOW_REVIEW_UPDATES: false },
+      providers: { strict: { REQUIRE_FAILURE_SECOND_REVIEWS: false }, open: { ALLOW_REVIEW_UPDATES: true }, plain: {} },
+    };
+    expect(reviewPolicyFor(config, 'strict')).toEqual({ allowReviewUpdates: false, requireFailureSecondReviews: false });
+    expect(reviewPolicyFor(config, 'open')).toEqual({ allowReviewUpdates: true, requireFailureSecondReviews: true });
+    expect(reviewPolicyFor({ defaults: {}, providers: { plain: {} } }, 'plain')).toEqual({ allowReviewUpdates: true, requireFailureSecondReviews: true });
+    expect(reviewPolicyFor(config, null)).toEqual({ allowReviewUpdates: false, requireFailureSecondReviews: true });
   });
 });

@@ -1,4 +1,5 @@
 import { err, ok, type Result } from './result';
+import { REVIEW_POLICY_DEFAULTS, type ReviewPolicy } from './review';
 import { DEFAULT_CASCADE_STATUSES, isStatus, STATUSES, type Status } from './statuses';
 
 /** One block of the providers file (SPEC §6). Every key is optional; absent keys fall through. */
@@ -11,6 +12,10 @@ export interface ProviderSettings {
   FROM_EMAIL?: string;
   HTTPS?: boolean;
   COURSE_INFO_PATH?: string;
+  /** SPEC §8.1 rule 3: a later review of an attempt replaces the stored one (default true). */
+  ALLOW_REVIEW_UPDATES?: boolean;
+  /** SPEC §8.1 rule 4: a suspicious review waits for a person's second review (default true). */
+  REQUIRE_FAILURE_SECOND_REVIEWS?: boolean;
 }
 
 /** The providers file: `{ "defaults": { … }, "providers": { "<name>": { … } } }`. */
@@ -149,6 +154,8 @@ const KEY_PARSERS: { readonly [K in keyof Required<ProviderSettings>]: KeyParser
   HTTPS: booleanKey,
   COURSE_INFO_PATH: (v, p) =>
     textKey(v, p, COURSE_INFO_PATH, "a path starting with '/' (or empty), without spaces"),
+  ALLOW_REVIEW_UPDATES: booleanKey,
+  REQUIRE_FAILURE_SECOND_REVIEWS: booleanKey,
 };
 
 /** The keys a settings block may hold. */
@@ -278,5 +285,16 @@ export function policyFor(config: ProvidersConfig, provider: string | null | und
       https: own.HTTPS ?? defaults.HTTPS ?? RULE_DEFAULTS.https,
       courseInfoPath: own.COURSE_INFO_PATH ?? defaults.COURSE_INFO_PATH ?? RULE_DEFAULTS.courseInfoPath,
     },
+  };
+}
+
+/** The review settings of an exam's provider (SPEC §8.1): the provider's, else the defaults', else true. */
+export function reviewPolicyFor(config: ProvidersConfig, provider: string | null | undefined): ReviewPolicy {
+  const own = providerBlock(config, provider) ?? {};
+  const defaults = config.defaults;
+  return {
+    allowReviewUpdates: own.ALLOW_REVIEW_UPDATES ?? defaults.ALLOW_REVIEW_UPDATES ?? REVIEW_POLICY_DEFAULTS.allowReviewUpdates,
+    requireFailureSecondReviews:
+      own.REQUIRE_FAILURE_SECOND_REVIEWS ?? defaults.REQUIRE_FAILURE_SECOND_REVIEWS ?? REVIEW_POLICY_DEFAULTS.requireFailureSecondReviews,
   };
 }

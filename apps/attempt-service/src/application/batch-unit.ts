@@ -6,6 +6,15 @@ import type { StoredAttempt } from '../persistence/attempt.row';
 import type { BatchWrites } from '../persistence/attempt-batch.repository';
 import { keyScope } from '../persistence/event-key.row';
 import type { NewOutboxRecord } from '../persistence/outbox-message.row';
+import type { ReplacedReview, StoredReview } from '../persistence/review.row';
+
+/** An archived attempt a review may name (SPEC §8.1 rule 1): what the review needs of it. */
+export interface ArchivedAttemptRef {
+  id: string;
+  attemptCode: string;
+  examId: string;
+  userId: string;
+}
 import type { Cause, EventFactory, OutgoingEvent } from './event-factory';
 
 interface AttemptEntry {
@@ -43,6 +52,11 @@ export class BatchUnit {
   /** the last state of each allowance changed, by pair and key: what the repository writes back */
   private readonly allowanceWrites = new Map<string, { examId: string; userId: string; key: AllowanceKey; row: { value: string; fromMultiplier: boolean } | null }>();
   private readonly allowanceHistory: AllowanceChange[] = [];
+  private readonly archivedByCode = new Map<string, ArchivedAttemptRef>();
+  /** the stored review of each attempt (by attempt id), and which were written by this batch */
+  private readonly reviews = new Map<string, StoredReview>();
+  private readonly dirtyReviews = new Set<string>();
+  private readonly replacedReviews: ReplacedReview[] = [];
 
   constructor(
     private readonly events: EventFactory,
@@ -84,7 +98,23 @@ export class BatchUnit {
     for (const exam of rows.exams) if (!this.exams.has(exam.examId)) this.exams.set(exam.examId, { exam, dirty: false });
   }
 
+  /** Archived attempts and stored reviews of the attempt codes reviews in this batch name. */
+  loadedReviews(rows: { archived: readonly ArchivedAttemptRef[]; reviews: readonly StoredReview[] }): void {
+    for (const a of rows.archived) if (!this.archivedByCode.has(a.attemptCode)) this.archivedByCode.set(a.attemptCode, a);
+    for (const r of rows.reviews) if (!this.reviews.has(r.attemptId)) this.reviews.set(r.attemptId, r);
+  }
+
   // ---- reading -------------------------------------------------------------------------------
+
+  /** The archived attempt with this code (loaded for a review), when none is live. */
+  archivedAttempt(code: string): ArchivedAttemptRef | undefined {
+    return this.archivedByCode.get(code);
+  }
+
+  /** The review stored for an attempt (live or archived). */
+  review(attemptId: string): StoredReview | undefined {
+    return this.reviews.get(attemptId);
+  }
 
   exam(examId: string): Exam | undefined {
     return this.exams.get(examId)?.exam;
@@ -232,6 +262,8 @@ export class BatchUnit {
   /** Archives an attempt to history and deletes it. */
   archiveAttempt(attempt: StoredAttempt, reason: ArchiveReason, cause: Cause): void {
     this.archives.push({ attempt, archivedAt: this.now, reason, archivedBy: cause.id });
+    // a review later in the batch finds it archived (SPEC §8.1 rule 1), as it would in the next batch
+    this.archivedByCode.set(attempt.attemptCode, { id: attempt.id, attemptCode: attempt.attemptCode, examId: attempt.examId, userId: attempt.userId });
     const e = this.attempts.get(attempt.id);
     if (!e) return;
     e.deleted = true;
@@ -253,6 +285,13 @@ export class BatchUnit {
       if (e) e.attempt = { ...e.attempt, ...storedIdentity(e.attempt, true) };
     }
   }
+  /** Stores a review of an attempt; the one it replaces (if any) moves to the review history. */
+  putReview(review: StoredReview, cause: Cause): void {
+    const previous = this.reviews.get(review.attemptId);
+    if (previous) this.replacedReviews.push({ review: previous, replacedAt: this.now, replacedBy: cause.id });
+    this.reviews.set(review.attemptId, review);
+    this.dirtyReviews.add(review.attemptId);
+  }
 
   // ---- events --------------------------------------------------------------------------------
 
@@ -265,6 +304,18 @@ export class BatchUnit {
     this.sequences.set(scope, next);
     this.touchedScopes.add(scope);
     this.outbox.push(this.events.toOutboxRecord(event, next, cause, this.now));
+  }
+
+  /**
+   * Copies the outbox rows emitted since `from` whose type is one of `types` to another topic: same
+   * event id, key, sequence and value (SPEC §8.4: a provider's outcomes topic). Consumers dedupe by id.
+   */
+  copyEmitted(from: number, types: readonly string[], topic: string): void {
+    const copies = this.outbox
+      .slice(from)
+      .filter((r) => types.includes(r.headers['ce-type'] ?? ''))
+      .map((r) => ({ ...r, topic }));
+    this.outbox.push(...copies);
   }
 
   /** A message for the commands DLQ: no sequence, no envelope. */
@@ -291,6 +342,8 @@ export class BatchUnit {
       inserts: entries.filter((e) => !e.inDb && !e.deleted).map((e) => e.attempt),
       updates: entries.filter((e) => e.inDb && e.dirty && !e.deleted).map((e) => e.attempt),
       transitions: this.transitions,
+      reviews: [...this.dirtyReviews].map((id) => this.reviews.get(id)).filter((r): r is StoredReview => r !== undefined),
+      replacedReviews: this.replacedReviews,
       outbox: this.outbox,
       sequences,
       retirements: this.retirements,

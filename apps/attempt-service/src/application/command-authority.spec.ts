@@ -42,6 +42,27 @@ describe('authorize (SPEC §8.4: authority follows the topic)', () => {
     expect(authorize(reviewChannel('proctortrack'), create(), legacy)).toMatchObject({ allowed: false, rejection: { reason: 'FORBIDDEN' } });
   });
 
+  const review = (source: string, reviewedBy?: string): Command => ({
+    specversion: '1.0',
+    id: 'r1',
+    source,
+    type: 'RecordReview',
+    data: { attemptCode: 'A1', reviewId: 'x', reviewStatus: 'passed', ...(reviewedBy ? { reviewedBy } : {}) },
+  });
+
+  it("accepts on a review topic only its provider's RecordReview: source provider:<name>, no reviewedBy (SPEC §8.1)", () => {
+    const ch = reviewChannel('proctortrack');
+    expect(authorize(ch, review('provider:proctortrack'), strict)).toEqual({ allowed: true, legacyReviewStatus: false });
+    for (const c of [review('provider:software_secure'), review('lms'), review('provider:proctortrack ', undefined), review('provider:proctortrack', 'staff-1')])
+      expect(authorize(ch, c, legacy)).toMatchObject({ allowed: false, rejection: { reason: 'FORBIDDEN' } });
+  });
+
+  it('accepts a RecordReview on the commands topic only as a staff second review (reviewedBy); the CLI always', () => {
+    expect(authorize(COMMANDS_CHANNEL, review('staff-tools', 'staff-1'), strict)).toEqual({ allowed: true, legacyReviewStatus: false });
+    expect(authorize(COMMANDS_CHANNEL, review('provider:proctortrack'), legacy)).toMatchObject({ allowed: false, rejection: { reason: 'FORBIDDEN' } });
+    expect(authorize(CLI_CHANNEL, review('ops'), strict)).toEqual({ allowed: true, legacyReviewStatus: false });
+  });
+
   it('names the rule in its message', () => {
     const r = authorize(COMMANDS_CHANNEL, update('verified'), strict);
     if (r.allowed) throw new Error('expected FORBIDDEN');

@@ -16,6 +16,14 @@ export const COMMANDS_CHANNEL: Channel = 'commands';
 export const CLI_CHANNEL: Channel = 'cli';
 export const reviewChannel = (provider: string): Channel => `review:${provider}`;
 
+/** The provider of a review channel; null for any other channel (absent: the commands topic). */
+export function reviewProviderOf(channel: Channel | undefined): string | null {
+  return channel?.startsWith('review:') ? channel.slice('review:'.length) : null;
+}
+
+/** The `source` a provider's review carries (SPEC §8.1). */
+export const providerSource = (provider: string): string => `provider:${provider}`;
+
 /** The statuses only a review decides; from the commands topic they are a legacy path (SPEC §8.4). */
 export const REVIEW_OUTCOME_STATUSES: readonly Status[] = ['verified', 'rejected', 'second_review_required', 'not_reviewed'];
 
@@ -30,16 +38,28 @@ export type Authority = { allowed: true; legacyReviewStatus: boolean } | { allow
 const ALLOWED: Authority = { allowed: true, legacyReviewStatus: false };
 
 /**
- * Whether `command` may come from `channel`: every command but a provider's review from the commands
- * topic (and the command line); only reviews from a review topic; an UpdateAttemptStatus to a review
- * outcome from the commands topic only while LEGACY_REVIEW_STATUS_UPDATES is on (each use reported, so
- * it can be counted). The command line is staff: `set-status` may set any status.
+ * Whether `command` may come from `channel` (SPEC §8.1, §8.4):
+ * - a review topic `review:<p>` accepts only RecordReview, with `source` exactly `provider:<p>` and no
+ *   `reviewedBy` (the exam's provider is checked by the handler: PROVIDER_MISMATCH);
+ * - the commands topic accepts every other command, and RecordReview only with `reviewedBy` (a staff
+ *   second review); an UpdateAttemptStatus to a review outcome only while LEGACY_REVIEW_STATUS_UPDATES
+ *   is on (each use reported, so it can be counted);
+ * - the command line is staff: anything (`set-status` may set any status).
  */
 export function authorize(channel: Channel, command: Command, settings: AuthoritySettings): Authority {
   if (channel === CLI_CHANNEL) return ALLOWED;
-  if (channel.startsWith('review:')) {
-    return { allowed: false, rejection: reject('FORBIDDEN', `${command.type} is not accepted from a review topic`) };
+  const provider = reviewProviderOf(channel);
+  if (provider !== null) {
+    if (command.type !== 'RecordReview')
+      return { allowed: false, rejection: reject('FORBIDDEN', `${command.type} is not accepted from a review topic`) };
+    if (command.source !== providerSource(provider))
+      return { allowed: false, rejection: reject('FORBIDDEN', "a review topic accepts only its own provider's source") };
+    if (command.data.reviewedBy !== undefined)
+      return { allowed: false, rejection: reject('FORBIDDEN', "a provider's review carries no reviewedBy (a staff second review goes to the commands topic)") };
+    return ALLOWED;
   }
+  if (command.type === 'RecordReview' && command.data.reviewedBy === undefined)
+    return { allowed: false, rejection: reject('FORBIDDEN', "a provider's review is accepted only from its review topic") };
   if (command.type === 'UpdateAttemptStatus' && (REVIEW_OUTCOME_STATUSES as readonly string[]).includes(command.data.toStatus)) {
     if (!settings.legacyReviewStatusUpdates)
       return {

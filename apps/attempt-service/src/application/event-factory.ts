@@ -167,6 +167,33 @@ export class EventFactory {
       subject: a.id,
     };
   }
+  /** A stored review (SPEC §8.1 rule 5): ids and statuses only — no learner data, comments, rawData or video URL. */
+  attemptReviewed(
+    a: { id: string; attemptCode: string; examId: string; userId: string },
+    exam: Exam,
+    review: Omit<EventDataMap['AttemptReviewed'], 'attemptId' | 'attemptCode' | 'examId' | 'courseId' | 'userId' | 'provider'>,
+  ): OutgoingEvent<'AttemptReviewed'> {
+    return {
+      type: 'AttemptReviewed',
+      data: {
+        attemptId: a.id,
+        attemptCode: a.attemptCode,
+        examId: a.examId,
+        courseId: exam.courseId,
+        userId: a.userId,
+        provider: exam.provider,
+        reviewId: review.reviewId,
+        reviewStatus: review.reviewStatus,
+        providerReviewStatus: review.providerReviewStatus,
+        reviewedBy: review.reviewedBy || undefined,
+        resultingStatus: review.resultingStatus,
+        isUpdate: review.isUpdate,
+        archived: review.archived,
+      },
+      key: a.userId,
+      subject: a.id,
+    };
+  }
 
   creditRemoved(a: Attempt, exam: Exam): OutgoingEvent<'CredentialRequirementRemoved'> {
     return {

@@ -28,7 +28,8 @@ function fakePool(rows: { attempts: ReturnType<typeof attemptRecord>[]; exams: u
       if (text.includes('json_agg(a)')) return { rows: [rows] };
       if (text.includes('w_outbox')) {
         const at = values.findIndex((v) => Buffer.isBuffer(v));
-        return { rows: (values[at + 1] as string[]).map((eventId, i) => ({ id: String(i + 1), event_id: eventId })) };
+        const topics = values[at + 2] as string[];
+        return { rows: (values[at + 1] as string[]).map((eventId, i) => ({ id: String(i + 1), event_id: eventId, topic: topics[i] })) };
       }
       return { rows: [] };
     },

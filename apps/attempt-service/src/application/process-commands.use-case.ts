@@ -6,9 +6,10 @@ import { inTransaction, isInputDbError, type SqlRunner } from '../../../../libs/
 import { AttemptBatchRepository, commandKey, type CommandRef } from '../persistence/attempt-batch.repository';
 import { keyScope } from '../persistence/event-key.row';
 import type { OutboxRecord } from '../persistence/outbox-message.row';
+import type { VideoUrlCipher } from '../persistence/review.row';
 import type { OutboxHandoff } from '../outbox/outbox-handoff';
 import { BatchUnit } from './batch-unit';
-import { authorize, COMMANDS_CHANNEL, type AuthoritySettings, type Channel } from './command-authority';
+import { authorize, COMMANDS_CHANNEL, reviewProviderOf, type AuthoritySettings, type Channel } from './command-authority';
 import { handleAttemptTimeout, type TimeoutOutcome } from './commands/attempt-timeout.handler';
 import type { CommandOutcome, CommandTarget, HandlerContext } from './commands/command-handler';
 import { handleCommand, targetOf } from './commands/command-handlers';
@@ -62,7 +63,14 @@ export interface ProcessorDeps {
   authority?: AuthoritySettings;
   /** Called once per UpdateAttemptStatus to a review outcome accepted through the legacy path (a metric). */
   onLegacyReviewStatus?: () => void;
+  /** Each provider's outcomes topic: the outcome and AttemptReviewed of a command from its review topic are copied there (SPEC §8.4). */
+  reviewOutcomeTopics?: Readonly<Record<string, string>>;
+  /** Encrypts reviews' video URLs at rest (REVIEW_VIDEO_URL_KEY); without it, video URLs are not stored. */
+  videoUrlCipher?: VideoUrlCipher | null;
 }
+
+/** What a provider sees of its review commands on its outcomes topic (never learner data). */
+const REVIEW_OUTCOME_COPIES = ['AttemptReviewed', 'CommandProcessed', 'CommandRejected'] as const;
 
 /**
  * The batch skeleton: applies a batch of commands (or sweeper timeouts) in one PostgreSQL transaction.
@@ -105,7 +113,7 @@ export class ProcessCommandsUseCase {
   }
 
   private async run(sql: SqlRunner, inputs: CommandInput[]): Promise<{ results: ProcessedInput[]; outbox: OutboxRecord[] }> {
-    const repo = new AttemptBatchRepository(sql);
+    const repo = new AttemptBatchRepository(sql, this.deps.videoUrlCipher ?? null);
     const batch = new BatchUnit(this.deps.events, this.clock());
     const targets = inputs.map((input) => (input.kind === 'command' ? targetOf(input.command) : null));
     // Which learner (or course) each input touches, so their rows are locked before they are read.
@@ -131,6 +139,13 @@ export class ProcessCommandsUseCase {
       if (target?.kind === 'course') courseIds.push(target.courseId);
       if (target?.kind === 'learner' && target.allowances && target.examId) allowancePairs.push([target.examId, target.userId]);
     });
+    // Reviews name their attempt by code, live or archived: the archives and stored reviews of those codes.
+    const reviewCodes = inputs.flatMap((input, i) => (live[i] && input.kind === 'command' && input.command.type === 'RecordReview' ? [input.command.data.attemptCode] : []));
+    if (reviewCodes.length > 0) {
+      const reviews = await repo.loadReviews(reviewCodes);
+      batch.loadedReviews(reviews);
+      for (const a of reviews.archived) examIds.push(a.examId);
+    }
     batch.loaded(await repo.load(userIds, examIds, courseIds, allowancePairs));
 
     const results: ProcessedInput[] = inputs.map((input, i) => ({
@@ -237,7 +252,9 @@ export class ProcessCommandsUseCase {
       case 'invalid': {
         if (input.dlq) this.deadLetter(batch, input.dlq);
         const cause: Cause = { type: 'command', id: input.id, correlationId: input.correlationId };
+        const from = batch.emitted.length;
         batch.emit(events.commandRejected(input.id, input.type, input.reason, input.message, input.key ?? input.id), cause);
+        this.copyToOutcomes(batch, input.channel, from);
         return { kind: 'rejected', reason: input.reason, message: input.message };
       }
       case 'timeout': {
@@ -247,15 +264,25 @@ export class ProcessCommandsUseCase {
       case 'command': {
         const c = input.command;
         const cause: Cause = { type: 'command', id: c.id, correlationId: c.correlationid ?? c.id };
-        const authority = authorize(input.channel ?? COMMANDS_CHANNEL, c, this.deps.authority ?? DEFAULT_AUTHORITY);
+        const channel = input.channel ?? COMMANDS_CHANNEL;
+        const authority = authorize(channel, c, this.deps.authority ?? DEFAULT_AUTHORITY);
         if (authority.allowed && authority.legacyReviewStatus) this.deps.onLegacyReviewStatus?.();
-        const outcome = authority.allowed ? handleCommand(c, this.context(batch, cause)) : authority.rejection;
+        const from = batch.emitted.length;
+        const outcome = authority.allowed ? handleCommand(c, { ...this.context(batch, cause), channel }) : authority.rejection;
         const key = this.outcomeKeyOf(input, target, learners) ?? c.id;
         if (outcome.kind === 'rejected') batch.emit(events.commandRejected(c.id, c.type, outcome.reason, outcome.message, key), cause);
         else batch.emit(events.commandProcessed(c.id, c.type, outcome.kind, key), cause);
+        this.copyToOutcomes(batch, channel, from);
         return outcome;
       }
     }
+  }
+
+  /** A command from a provider's review topic: its AttemptReviewed and outcome also go to the provider's outcomes topic. */
+  private copyToOutcomes(batch: BatchUnit, channel: Channel | undefined, from: number): void {
+    const provider = reviewProviderOf(channel);
+    const topic = provider === null ? undefined : this.deps.reviewOutcomeTopics?.[provider];
+    if (topic !== undefined) batch.copyEmitted(from, REVIEW_OUTCOME_COPIES, topic);
   }
 
   private deadLetter(batch: BatchUnit, dlq: DeadLetter): void {

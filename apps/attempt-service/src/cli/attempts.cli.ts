@@ -14,6 +14,7 @@ import { createProcessCommands } from '../attempt-service.factories';
 import { loadAttemptServiceConfig, type AttemptServiceConfig } from '../config/attempt-service.config';
 import { AttemptReadRepository } from '../persistence/attempt-read.repository';
 import { attemptDataSourceOptions } from '../persistence/data-source';
+import { VideoUrlCipher } from '../persistence/review.row';
 import { droppedTypeOf } from '../outbox/outbox-parking';
 
 /** The CloudEvents `source` of the commands this command line runs (with a fresh id each time). */
@@ -31,7 +32,8 @@ Commands:
       Retire a learner (RetireLearner, SPEC §8.3): scrub their email, username and free text from
       every table, keep them retired for good, emit LearnerRetired. Retiring twice changes nothing.
   show (--attempt ATTEMPT_ID | --exam EXAM_ID --user USER_ID)
-      Print the attempt, its transition history and the archived attempts as JSON.
+      Print the attempt, its transition history, its review and review history (the video URL
+      decrypted) and the archived attempts as JSON.
   redrive [--topic DLQ_TOPIC] [--dry-run] [--limit N]
       Re-publish messages from the commands dead-letter topic to the commands topic (dlq-* headers
       removed), committing the consumer group's offsets as it goes. --dry-run only lists them.
@@ -78,7 +80,7 @@ class CliContext {
   }
 
   async reads(): Promise<AttemptReadRepository> {
-    return new AttemptReadRepository(await this.pool());
+    return new AttemptReadRepository(await this.pool(), this.config.reviewVideoUrlKey ? new VideoUrlCipher(this.config.reviewVideoUrlKey) : null);
   }
 
   async processCommands(): Promise<ProcessCommandsUseCase> {
@@ -205,7 +207,9 @@ async function show(args: string[], io: Io, open: () => CliContext): Promise<num
   }
   const archived = ref.kind === 'id' ? await reads.archivedById(ref.attemptId) : await reads.archived(ref.examId, ref.userId);
   io.err(ref.kind === 'id' ? `No attempt with attempt_id = ${ref.attemptId}` : `No attempt for exam_id = ${ref.examId} and user_id = ${ref.userId}`);
-  if (archived.length > 0) io.out(JSON.stringify({ attempt: null, archived }, null, 2));
+  // an archived attempt keeps its review (SPEC §8.1 rule 1): shown with it
+  const withReviews = await Promise.all(archived.map(async (a) => ({ ...a, ...(await reads.reviews(a.attemptId)) })));
+  if (archived.length > 0) io.out(JSON.stringify({ attempt: null, archived: withReviews }, null, 2));
   return EXIT_FAILED;
 }
 

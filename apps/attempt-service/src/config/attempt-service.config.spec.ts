@@ -103,6 +103,41 @@ describe('loadAttemptServiceConfig', () => {
   });
 });
 
+describe('loadAttemptServiceConfig: reviews (SPEC §8.1, §8.4)', () => {
+  it("names each provider's review and outcomes topics, with TOPIC_REVIEWS_SUFFIX", () => {
+    expect(loadAttemptServiceConfig(base).topics.reviews).toEqual({
+      software_secure: { reviews: 'proctoring.attempt.reviews.software_secure.v1', outcomes: 'proctoring.attempt.reviews.software_secure.outcomes.v1' },
+      proctortrack: { reviews: 'proctoring.attempt.reviews.proctortrack.v1', outcomes: 'proctoring.attempt.reviews.proctortrack.outcomes.v1' },
+    });
+    expect(loadAttemptServiceConfig({ ...base, TOPIC_REVIEWS_SUFFIX: '.t1' }).topics.reviews?.proctortrack).toEqual({
+      reviews: 'proctoring.attempt.reviews.proctortrack.v1.t1',
+      outcomes: 'proctoring.attempt.reviews.proctortrack.outcomes.v1.t1',
+    });
+  });
+
+  it('refuses provider names that cannot name a topic, and a bad suffix', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'providers-'));
+    try {
+      const file = join(dir, 'providers.json');
+      writeFileSync(file, JSON.stringify({ defaults: {}, providers: { 'Soft Secure': {} } }));
+      expect(() => loadAttemptServiceConfig({ ...base, PROVIDERS_FILE: file })).toThrow(/provider names must match/);
+      expect(() => loadAttemptServiceConfig({ ...base, TOPIC_REVIEWS_SUFFIX: 'a b' })).toThrow(/TOPIC_REVIEWS_SUFFIX/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('REVIEW_VIDEO_URL_KEY: 32 bytes of base64, else refused without echoing it; unset: none', () => {
+    expect(loadAttemptServiceConfig(base).reviewVideoUrlKey).toBeNull();
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(loadAttemptServiceConfig({ ...base, REVIEW_VIDEO_URL_KEY: key }).reviewVideoUrlKey).toEqual(Buffer.alloc(32, 7));
+    for (const bad of [Buffer.alloc(16, 1).toString('base64'), 'not base64!!'])
+      expect(() => loadAttemptServiceConfig({ ...base, REVIEW_VIDEO_URL_KEY: bad })).toThrow(
+        expect.objectContaining({ message: expect.not.stringContaining(bad) as string }) as Error,
+      );
+  });
+});
+
 describe('loadAttemptServiceConfig: read API authentication (READ_API_*)', () => {
   const providers = { PROVIDERS_FILE: 'config/providers.json' };
   let dir: string;

@@ -1,6 +1,6 @@
 import type { ProvidersConfig } from '../../../../libs/domain/src';
 import { readProvidersFile } from '../../../../libs/platform/src/config/providers-file';
-import { CONSUMER_GROUPS, TOPICS } from '../../../../libs/contracts/src';
+import { CONSUMER_GROUPS, providerReviewTopics, TOPICS } from '../../../../libs/contracts/src';
 import { EnvReader } from '../../../../libs/platform/src/config/env-reader';
 import { readKafkaSettings, type KafkaSettings } from '../../../../libs/platform/src/config/kafka.config';
 import { readDatabaseSettings, type DatabaseSettings } from '../../../../libs/platform/src/config/database.config';
@@ -11,7 +11,15 @@ export interface TopicNames {
   attemptEvents: string;
   credentialEvents: string;
   commandsDlq: string;
+  /**
+   * Each provider's review topic and outcomes topic (SPEC §8.4), by provider name: one per provider in
+   * the providers file, named by `providerReviewTopics` plus `TOPIC_REVIEWS_SUFFIX` (default none).
+   */
+  reviews?: Readonly<Record<string, { reviews: string; outcomes: string }>>;
 }
+
+/** Provider names usable in topic names and channels (SPEC §8.4). */
+export const PROVIDER_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,47}$/;
 
 export interface AttemptServiceConfig {
   kafka: KafkaSettings;
@@ -64,6 +72,11 @@ export interface AttemptServiceConfig {
    * not_reviewed) from the commands topic is accepted (and counted) while true; FORBIDDEN when false.
    */
   legacyReviewStatusUpdates: boolean;
+  /**
+   * `REVIEW_VIDEO_URL_KEY`: 32 bytes, base64 — the AES-256-GCM key a review's videoUrl is encrypted
+   * with at rest (SPEC §8.1). Unset: reviews are stored without their videoUrl (never in clear).
+   */
+  reviewVideoUrlKey: Buffer | null;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -95,6 +108,7 @@ export function loadAttemptServiceConfig(
       attemptEvents: topic(r, 'TOPIC_ATTEMPT_EVENTS', TOPICS.attemptEvents),
       credentialEvents: topic(r, 'TOPIC_CREDENTIAL_EVENTS', TOPICS.credentialEvents),
       commandsDlq: topic(r, 'TOPIC_COMMANDS_DLQ', TOPICS.commandsDlq),
+      reviews: reviewTopics(r, Object.keys(providers.providers)),
     },
     providers,
     providersFile,
@@ -123,6 +137,7 @@ export function loadAttemptServiceConfig(
     housekeepingIntervalMs: r.int('HOUSEKEEPING_INTERVAL_MS', 3600000, 1000, 86400000),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     legacyReviewStatusUpdates: r.bool('LEGACY_REVIEW_STATUS_UPDATES', true),
+    reviewVideoUrlKey: videoUrlKey(r),
   };
   if (config.consumerLagIntervalMs > 0 && config.consumerLagIntervalMs < 1000) {
     r.problem('CONSUMER_LAG_INTERVAL_MS must be 0 (off) or at least 1000');
@@ -149,4 +164,28 @@ function eventSource(r: EnvReader): string {
   const value = r.string('EVENT_SOURCE', 'urn:proctoring:attempt-service');
   if (value.length > 255 || /[\s\p{Cc}]/u.test(value)) r.problem('EVENT_SOURCE must be a URI reference without whitespace');
   return value;
+}
+
+/** The review and outcomes topics of every provider of the providers file, whose names must fit a topic name. */
+function reviewTopics(r: EnvReader, providers: string[]): Record<string, { reviews: string; outcomes: string }> {
+  const suffix = r.string('TOPIC_REVIEWS_SUFFIX', '');
+  if (!/^[a-zA-Z0-9._-]{0,100}$/.test(suffix)) r.problem("TOPIC_REVIEWS_SUFFIX must be at most 100 of letters, digits, '.', '_', '-'");
+  const out: Record<string, { reviews: string; outcomes: string }> = {};
+  for (const p of providers) {
+    if (!PROVIDER_NAME_PATTERN.test(p)) {
+      r.problem(`PROVIDERS_FILE: provider names must match ${PROVIDER_NAME_PATTERN.source} (they name review topics)`);
+      continue;
+    }
+    const t = providerReviewTopics(p);
+    out[p] = { reviews: t.reviews + suffix, outcomes: t.outcomes + suffix };
+  }
+  return out;
+}
+
+function videoUrlKey(r: EnvReader): Buffer | null {
+  const value = r.optionalString('REVIEW_VIDEO_URL_KEY');
+  if (value === undefined || value === '') return null;
+  const key = /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? Buffer.from(value, 'base64') : Buffer.alloc(0);
+  if (key.length !== 32) r.problem('REVIEW_VIDEO_URL_KEY must be 32 bytes, base64-encoded');
+  return key.length === 32 ? key : null;
 }

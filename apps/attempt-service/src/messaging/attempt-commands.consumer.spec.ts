@@ -2,7 +2,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { DLQ_HEADERS, DLQ_MAX_VALUE_BYTES, MESSAGE_BOUNDS } from '../../../../libs/contracts/src';
 import { toInbound, type InboundMessage } from '../../../../libs/platform/src/kafka/kafka-batch.transport';
 import { recordBytes } from '../outbox/outbox-relay';
-import { toCommandInput } from './attempt-commands.consumer';
+import { commandChannels, toCommandInput } from './attempt-commands.consumer';
 
 /** A message as kafkajs hands it over, through the transport's own conversion (so sizes are real). */
 const inbound = (
@@ -134,5 +134,28 @@ describe('toCommandInput: what the consumer hands the use case', () => {
           const dlq = deadLettered(input);
           expect(recordBytes({ key: dlq.key, value: dlq.value ?? Buffer.alloc(0), headers: dlq.headers })).toBeLessThan(limit);
         }
+  });
+});
+
+describe('the channel of a message comes from its topic (SPEC §8.4)', () => {
+  it('maps the commands topic to commands and each review topic to review:<provider>', () => {
+    const channels = commandChannels({
+      commands: 'cmds',
+      attemptEvents: 'ev',
+      credentialEvents: 'cr',
+      commandsDlq: 'dlq',
+      reviews: { software_secure: { reviews: 'rev-ss', outcomes: 'out-ss' }, proctortrack: { reviews: 'rev-pt', outcomes: 'out-pt' } },
+    });
+    expect([...channels]).toEqual([
+      ['cmds', 'commands'],
+      ['rev-ss', 'review:software_secure'],
+      ['rev-pt', 'review:proctortrack'],
+    ]);
+  });
+
+  it('puts the channel on readable and rejected inputs (the idempotency key and the authority use it)', () => {
+    expect(toCommandInput(inbound(command()), 'review:proctortrack')).toMatchObject({ kind: 'command', channel: 'review:proctortrack' });
+    expect(toCommandInput(inbound(command({ data: {} })), 'review:proctortrack')).toMatchObject({ kind: 'invalid', channel: 'review:proctortrack' });
+    expect(toCommandInput(inbound(command()))).toMatchObject({ kind: 'command', channel: 'commands' });
   });
 });

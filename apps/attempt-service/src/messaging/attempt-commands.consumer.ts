@@ -19,8 +19,10 @@ import {
   type DeadLetter,
   type ProcessedInput,
 } from '../application/process-commands.use-case';
+import { COMMANDS_CHANNEL, reviewChannel, type Channel } from '../application/command-authority';
 import { AttemptServiceMetrics } from '../attempt-service.metrics';
-import { LOGGER } from '../runtime.tokens';
+import type { AttemptServiceConfig } from '../config/attempt-service.config';
+import { CONFIG, LOGGER } from '../runtime.tokens';
 import { GroupCommit } from './group-commit';
 
 export const ATTEMPT_COMMANDS = 'attempt-commands';
@@ -37,19 +39,25 @@ export const MAX_GROUP_COMMANDS = 5000;
 @Controller()
 export class AttemptCommandsConsumer {
   private readonly group: GroupCommit<CommandInput, ProcessedInput>;
+  /** The channel of each consumed topic (SPEC §8.4): the commands topic, and each provider's review topic. */
+  private readonly channels: ReadonlyMap<string, Channel>;
 
   constructor(
     private readonly processCommands: ProcessCommandsUseCase,
     private readonly metrics: AttemptServiceMetrics,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CONFIG) config: AttemptServiceConfig,
   ) {
     this.group = new GroupCommit((inputs) => this.processCommands.execute(inputs), MAX_GROUP_COMMANDS);
+    this.channels = commandChannels(config.topics);
   }
 
   @EventPattern(ATTEMPT_COMMANDS)
   async handle(@Payload() batch: InboundBatch): Promise<void> {
     const end = this.metrics.batchDuration.startTimer();
-    const results = await this.group.submit(batch.messages.map(toCommandInput));
+    const channel = this.channels.get(batch.topic);
+    if (channel === undefined) throw new Error(`no channel for topic ${batch.topic}`);
+    const results = await this.group.submit(batch.messages.map((m) => toCommandInput(m, channel)));
     const seconds = end();
     // Counted per (type, outcome) for the metric (one update each, not one per command) and the log line.
     const counted = new Map<string, { type: string; outcome: string; n: number }>();
@@ -114,6 +122,13 @@ export class AttemptCommandsConsumer {
   }
 }
 
+/** Topic → channel: the commands topic is `commands`, a provider's review topic `review:<provider>`. */
+export function commandChannels(topics: AttemptServiceConfig['topics']): Map<string, Channel> {
+  const channels = new Map<string, Channel>([[topics.commands, COMMANDS_CHANNEL]]);
+  for (const [provider, t] of Object.entries(topics.reviews ?? {})) channels.set(t.reviews, reviewChannel(provider));
+  return channels;
+}
+
 /** PostgreSQL text and jsonb refuse U+0000; keys and headers are arbitrary bytes from publishers. */
 const storable = (text: string): string => text.split('\u0000').join('\uFFFD');
 
@@ -137,7 +152,12 @@ function overBounds(m: InboundMessage): { key: boolean; headers: boolean; reason
  * when its value is within bound and its id and source can be read — also rejected INVALID_MESSAGE,
  * keyed as its data says, never by the oversized key. Only what is within bounds is parsed.
  */
-export function toCommandInput(m: InboundMessage): CommandInput {
+export function toCommandInput(m: InboundMessage, channel: Channel = COMMANDS_CHANNEL): CommandInput {
+  const input = toInput(m);
+  return input.kind === 'command' || input.kind === 'invalid' ? { ...input, channel } : input;
+}
+
+function toInput(m: InboundMessage): CommandInput {
   const over = overBounds(m);
   const key = over.key || m.key === null ? null : storable(m.key);
   const parsed = parse(m, over.headers);

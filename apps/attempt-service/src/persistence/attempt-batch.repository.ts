@@ -16,6 +16,7 @@ import type { EventKeyRow } from './event-key.row';
 import { LEARNER_SCRUBS, scrubParams } from './learner-scrub';
 import { EXAM_COLUMNS, examFromRow, examValues, type ExamRow } from './exam.row';
 import type { NewOutboxRecord, OutboxRecord } from './outbox-message.row';
+import { REVIEW_COLUMNS, REVIEW_RECORDSET, reviewFromRow, reviewRecord, type ReplacedReview, type ReviewRow, type StoredReview, type VideoUrlCipher } from './review.row';
 
 /** A command's idempotency key (SPEC §8.4: the channel it arrived on, `source`, `id`). */
 export interface CommandRef {
@@ -46,6 +47,9 @@ export interface BatchWrites {
   inserts: StoredAttempt[];
   updates: StoredAttempt[];
   transitions: AttemptTransition[];
+  /** reviews stored by the batch (upserted, one per attempt) and the ones they replaced (to review history). */
+  reviews: StoredReview[];
+  replacedReviews: ReplacedReview[];
   outbox: NewOutboxRecord[];
   /** the new last `sequence` of each event_key the batch used. */
   sequences: Map<string, bigint>;
@@ -67,14 +71,24 @@ export interface BatchWrites {
  * Statements are named prepared statements (see ClientRunner), so their texts stay constant.
  */
 export class AttemptBatchRepository {
-  constructor(private readonly sql: SqlRunner) {}
+  constructor(
+    private readonly sql: SqlRunner,
+    /** encrypts a review's video URL at rest; without it a video URL is not stored. */
+    private readonly videoUrlCipher: VideoUrlCipher | null = null,
+  ) {}
 
   /** The learners of the attempts with these ids or codes, as `id:<id>` and `code:<code>`. */
   async learnersOfAttempts(ids: string[], codes: string[]): Promise<Map<string, string>> {
     const users = new Map<string, string>();
     if (ids.length === 0 && codes.length === 0) return users;
+    // An archived attempt (attempt_history) is found by its code too, for a review of it (SPEC §8.1 rule 1);
+    // a live one comes first, so it wins.
     const rows = await this.sql.query<{ id: string; attempt_code: string; user_id: string }>(
-      `SELECT id, attempt_code, user_id FROM attempts.attempt WHERE id = ANY($1::uuid[]) OR attempt_code = ANY($2::text[])`,
+      `SELECT id, attempt_code, user_id FROM (
+         SELECT id, attempt_code, user_id, 0 AS archived FROM attempts.attempt WHERE id = ANY($1::uuid[]) OR attempt_code = ANY($2::text[])
+         UNION ALL
+         SELECT attempt_id, attempt_code, user_id, 1 FROM attempts.attempt_history WHERE attempt_code = ANY($2::text[])) x
+        ORDER BY archived DESC`,
       [ids, codes],
     );
     for (const r of rows) {
@@ -180,6 +194,26 @@ export class AttemptBatchRepository {
     return { attempts: row.attempts.map(attemptFromJsonRow), exams: row.exams.map(examFromRow), retired: row.retired, allowances: [], allowancePairs };
   }
 
+  /**
+   * For reviews (SPEC §8.1): the archived attempts with these codes (the last archive of each) and the
+   * reviews stored for the attempts, live or archived, with these codes. Run under the learners' locks.
+   */
+  async loadReviews(codes: string[]): Promise<{ archived: { id: string; attemptCode: string; examId: string; userId: string }[]; reviews: StoredReview[] }> {
+    if (codes.length === 0) return { archived: [], reviews: [] };
+    const [row] = await this.sql.query<{ archived: { id: string; attempt_code: string; exam_id: string; user_id: string }[]; reviews: ReviewRow[] }>(
+      `SELECT (SELECT coalesce(json_agg(h), '[]'::json) FROM (
+                 SELECT DISTINCT ON (attempt_code) attempt_id AS id, attempt_code, exam_id, user_id FROM attempts.attempt_history
+                  WHERE attempt_code = ANY($1::text[]) ORDER BY attempt_code, history_id DESC) h) AS archived,
+              (SELECT coalesce(json_agg(r), '[]'::json) FROM (
+                 SELECT ${REVIEW_COLUMNS} FROM attempts.review WHERE attempt_code = ANY($1::text[])) r) AS reviews`,
+      [[...new Set(codes)]],
+    );
+    return {
+      archived: row.archived.map((a) => ({ id: a.id, attemptCode: a.attempt_code, examId: a.exam_id, userId: a.user_id })),
+      reviews: row.reviews.map(reviewFromRow),
+    };
+  }
+
   /** Writes a batch's changes; returns its outbox rows with the ids the database gave them. */
   async write(w: BatchWrites): Promise<(NewOutboxRecord & OutboxRecord)[]> {
     for (const exam of w.exams) await this.upsertExam(exam, w.now);
@@ -187,12 +221,15 @@ export class AttemptBatchRepository {
     if (w.deletes.length > 0) await this.sql.query(`DELETE FROM attempts.attempt WHERE id = ANY($1::uuid[])`, [w.deletes]);
     if (w.inserts.length > 0) await this.insertAttempts(w.inserts, w.now);
     if (w.allowances.length > 0) await this.writeAllowances(w);
+    if (w.replacedReviews.length > 0) await this.insertReviewHistory(w.replacedReviews);
+    if (w.reviews.length > 0) await this.upsertReviews(w.reviews);
     // The rest (the usual whole of a status-change batch) is one statement of writable CTEs.
     const ids = await this.writeChanges(w);
     for (const userId of w.retirements) await this.scrubLearner(userId);
-    const idOf = new Map(ids.map((r) => [r.event_id, r.id]));
+    // An event may be copied to a second topic under the same id (a provider's outcomes topic).
+    const idOf = new Map(ids.map((r) => [`${r.event_id}\u0000${r.topic}`, r.id]));
     return w.outbox.map((r) => {
-      const id = idOf.get(r.eventId);
+      const id = idOf.get(`${r.eventId}\u0000${r.topic}`);
       if (id === undefined) throw new Error(`outbox row ${r.eventId} was not written`);
       return { ...r, id };
     });
@@ -260,6 +297,32 @@ export class AttemptBatchRepository {
       ],
     );
   }
+  private async upsertReviews(rows: StoredReview[]): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO attempts.review (${REVIEW_COLUMNS})
+       SELECT ${REVIEW_COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS x(${REVIEW_RECORDSET})
+       ON CONFLICT (attempt_id) DO UPDATE SET attempt_code = EXCLUDED.attempt_code, user_id = EXCLUDED.user_id,
+          review_id = EXCLUDED.review_id, provider = EXCLUDED.provider, review_status = EXCLUDED.review_status,
+          provider_review_status = EXCLUDED.provider_review_status, reviewed_by = EXCLUDED.reviewed_by,
+          comments = EXCLUDED.comments, raw_data = EXCLUDED.raw_data, video_url_encrypted = EXCLUDED.video_url_encrypted,
+          archived = EXCLUDED.archived, command_id = EXCLUDED.command_id, created_at = EXCLUDED.created_at,
+          updated_at = EXCLUDED.updated_at`,
+      [JSON.stringify(rows.map((r) => reviewRecord(r, this.videoUrlCipher)))],
+    );
+  }
+
+  private async insertReviewHistory(rows: ReplacedReview[]): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO attempts.review_history (${REVIEW_COLUMNS}, replaced_at, replaced_by)
+       SELECT ${REVIEW_COLUMNS}, replaced_at, replaced_by
+         FROM jsonb_to_recordset($1::jsonb) AS x(${REVIEW_RECORDSET}, replaced_at timestamptz, replaced_by text)`,
+      [
+        JSON.stringify(
+          rows.map((h) => ({ ...reviewRecord(h.review, this.videoUrlCipher), replaced_at: h.replacedAt.toISOString(), replaced_by: h.replacedBy })),
+        ),
+      ],
+    );
+  }
 
   private async insertHistory(rows: AttemptArchive[]): Promise<void> {
     await this.sql.query(
@@ -280,7 +343,7 @@ export class AttemptBatchRepository {
    * see another's rows). The text depends only on which parts are present, so it stays a prepared
    * statement. Returns the ids given to the outbox rows.
    */
-  private async writeChanges(w: BatchWrites): Promise<{ id: string; event_id: string }[]> {
+  private async writeChanges(w: BatchWrites): Promise<{ id: string; event_id: string; topic: string }[]> {
     const parts: string[] = [];
     const params: unknown[] = [];
     const arg = (v: unknown): string => {
@@ -322,7 +385,7 @@ export class AttemptBatchRepository {
         FROM unnest(${arg(w.outbox.map((r) => r.eventId))}::text[], ${arg(w.outbox.map((r) => r.topic))}::text[],
           ${arg(w.outbox.map((r) => r.key))}::text[], ${arg(starts)}::int[], ${arg(lengths)}::int[],
           ${arg(w.outbox.map((r) => JSON.stringify(r.headers)))}::jsonb[]) AS x(event_id, topic, key, start, len, headers)
-      RETURNING id, event_id)`);
+      RETURNING id, event_id, topic)`);
     }
     if (w.sequences.size > 0) {
       const keys = [...w.sequences.keys()];
@@ -338,6 +401,9 @@ export class AttemptBatchRepository {
     }
     // The relay wakes on commit (NOTIFY is delivered then); without outbox rows there is nothing to wake it for.
     parts.push(`w_notify AS MATERIALIZED (SELECT pg_notify('attempts_outbox', ''))`);
-    return this.sql.query<{ id: string; event_id: string }>(`WITH ${parts.join(',\n')}\nSELECT o.id, o.event_id FROM w_outbox o, w_notify`, params);
+    return this.sql.query<{ id: string; event_id: string; topic: string }>(
+      `WITH ${parts.join(',\n')}\nSELECT o.id, o.event_id, o.topic FROM w_outbox o, w_notify`,
+      params,
+    );
   }
 }

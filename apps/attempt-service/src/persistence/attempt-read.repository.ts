@@ -4,6 +4,26 @@ import type { AttemptHistoryRow } from './attempt-history.row';
 import type { AttemptTransitionRow } from './attempt-transition.row';
 import type { AttemptRow } from './attempt.row';
 import type { ExamRow } from './exam.row';
+import { REVIEW_COLUMNS, type ReviewRow, type VideoUrlCipher } from './review.row';
+
+/** A review of the attempt (SPEC §8.1), the video URL decrypted (null without it, or without the key). */
+export interface ReviewView {
+  reviewId: string;
+  provider: string | null;
+  reviewStatus: string;
+  providerReviewStatus: string;
+  reviewedBy: string | null;
+  comments: unknown[] | null;
+  rawData: Record<string, unknown> | null;
+  videoUrl: string | null;
+  archived: boolean;
+  commandId: string;
+  createdAt: string;
+  updatedAt: string;
+  /** review history only: when and by which command it was replaced. */
+  replacedAt?: string;
+  replacedBy?: string;
+}
 
 /** One stored status change of an attempt (`attempt_transition`), oldest first. */
 export interface TransitionView {
@@ -91,6 +111,9 @@ export interface AttemptView {
   reviewPolicyException: string | null;
   transitions: TransitionView[];
   archived: ArchivedAttemptView[];
+  /** the attempt's review, null when none; its replaced reviews oldest first. */
+  review: ReviewView | null;
+  reviewHistory: ReviewView[];
 }
 
 /** An attempt row with the exam columns the view shows. */
@@ -107,7 +130,43 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
  * state (an expired attempt is shown as it is until the sweeper times it out).
  */
 export class AttemptReadRepository {
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    /** decrypts reviews' video URLs (REVIEW_VIDEO_URL_KEY); without it they are shown as null. */
+    private readonly videoUrlCipher: VideoUrlCipher | null = null,
+  ) {}
+
+  /** The review of an attempt (live or archived) and its replaced reviews, oldest first. */
+  async reviews(attemptId: string): Promise<{ review: ReviewView | null; reviewHistory: ReviewView[] }> {
+    const [current, history] = await Promise.all([
+      this.pool.query<ReviewRow>(`SELECT ${REVIEW_COLUMNS} FROM attempts.review WHERE attempt_id = $1`, [attemptId.toLowerCase()]),
+      this.pool.query<ReviewRow & { replaced_at: Date; replaced_by: string }>(
+        `SELECT ${REVIEW_COLUMNS}, replaced_at, replaced_by FROM attempts.review_history WHERE attempt_id = $1 ORDER BY id`,
+        [attemptId.toLowerCase()],
+      ),
+    ]);
+    return {
+      review: current.rows.length > 0 ? this.reviewView(current.rows[0]) : null,
+      reviewHistory: history.rows.map((r) => ({ ...this.reviewView(r), replacedAt: r.replaced_at.toISOString(), replacedBy: r.replaced_by })),
+    };
+  }
+
+  private reviewView(r: ReviewRow): ReviewView {
+    return {
+      reviewId: r.review_id,
+      provider: r.provider,
+      reviewStatus: r.review_status,
+      providerReviewStatus: r.provider_review_status,
+      reviewedBy: r.reviewed_by,
+      comments: r.comments,
+      rawData: r.raw_data,
+      videoUrl: r.video_url_encrypted !== null && this.videoUrlCipher ? this.videoUrlCipher.decrypt(r.video_url_encrypted) : null,
+      archived: r.archived,
+      commandId: r.command_id,
+      createdAt: new Date(r.created_at).toISOString(),
+      updatedAt: new Date(r.updated_at).toISOString(),
+    };
+  }
 
   /** `attemptId` must be a UUID (the caller validates it). */
   async byId(attemptId: string): Promise<AttemptView | null> {
@@ -182,10 +241,11 @@ export class AttemptReadRepository {
   }
 
   private async view(r: AttemptJoinRow): Promise<AttemptView> {
-    const [transitions, archived, allowances] = await Promise.all([
+    const [transitions, archived, allowances, reviews] = await Promise.all([
       this.pool.query<AttemptTransitionRow>(`SELECT * FROM attempts.attempt_transition WHERE attempt_id = $1 ORDER BY id`, [r.id]),
       this.archived(r.exam_id, r.user_id),
       this.allowances(r.user_id, r.exam_id),
+      this.reviews(r.id),
     ]);
     return {
       attemptId: r.id,
@@ -216,6 +276,8 @@ export class AttemptReadRepository {
       reviewPolicyException: allowances.find((a) => a.key === 'review_policy_exception')?.value ?? null,
       transitions: transitions.rows.map(transitionView),
       archived,
+      review: reviews.review,
+      reviewHistory: reviews.reviewHistory,
     };
   }
 }

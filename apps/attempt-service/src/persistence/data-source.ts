@@ -6,6 +6,7 @@ import { OutboxParking1764500000000 } from './migrations/1764500000000-outbox-pa
 import { LearnerRetirement1764700000000 } from './migrations/1764700000000-learner-retirement.migration';
 import { CommandChannels1764800000000 } from './migrations/1764800000000-command-channels.migration';
 import { Allowances1764600000000 } from './migrations/1764600000000-allowances.migration';
+import { Reviews1764800000001 } from './migrations/1764800000001-reviews.migration';
 
 export const ATTEMPTS_SCHEMA = 'attempts';
 
@@ -28,6 +29,7 @@ export function attemptDataSourceOptions(
       Allowances1764600000000,
       LearnerRetirement1764700000000,
       CommandChannels1764800000000,
+      Reviews1764800000001,
     ],
     entities: [],
     extra: { max: extra.poolSize ?? 10, application_name: 'attempt-service', ...(extra.timeouts ? pgPoolTimeouts(extra.timeouts) : {}) },

@@ -28,6 +28,10 @@ export const LEARNER_SCRUBS: readonly LearnerScrub[] = [
   // a review policy exception may describe a disability: its text goes (the allowance itself stays)
   { sql: `UPDATE attempts.allowance SET value = '' WHERE user_id = $1 AND key = 'review_policy_exception'` },
   { sql: `UPDATE attempts.allowance_history SET value = NULL WHERE user_id = $1 AND key = 'review_policy_exception'` },
+  // reviews of the learner's attempts (live or archived): the reviewer's comments, the provider's raw
+  // data and the recording's URL go; the review's ids and statuses stay
+  { sql: `UPDATE attempts.review SET comments = NULL, raw_data = NULL, video_url_encrypted = NULL WHERE user_id = $1` },
+  { sql: `UPDATE attempts.review_history SET comments = NULL, raw_data = NULL, video_url_encrypted = NULL WHERE user_id = $1` },
   // The outbox rows keyed by the learner (events, and dead letters that arrived with the userId as
   // key): the unpublished ones are flagged first (the relay deletes them once published), then the
   // published ones (parked rows and stored dead letters included) are deleted. In this order a row the

@@ -2,6 +2,7 @@ import type { CommandDataMap, CommandOfType, CommandType, RejectionReason } from
 import { matchAttempt, type AttemptReference, type Exam, type ProvidersConfig } from '../../../../../libs/domain/src';
 import type { StoredAttempt } from '../../persistence/attempt.row';
 import type { BatchUnit } from '../batch-unit';
+import type { Channel } from '../command-authority';
 import type { Cause, EventFactory } from '../event-factory';
 
 /** What a handler needs: the batch it works on, the event builders, the settings, the cause, time and ids. */
@@ -10,6 +11,8 @@ export interface HandlerContext {
   events: EventFactory;
   providers: ProvidersConfig;
   cause: Cause;
+  /** where the command arrived (absent: the commands topic, or not a command). */
+  channel?: Channel;
   now: Date;
   newId: () => string;
 }

@@ -3,6 +3,7 @@ import type { CommandHandler, CommandOutcome, CommandTarget, HandlerContext } fr
 import { createAttemptHandler } from './create-attempt.handler';
 import { grantAllowanceHandler } from './grant-allowance.handler';
 import { removeAllowanceHandler } from './remove-allowance.handler';
+import { recordReviewHandler } from './record-review.handler';
 import { registerExamHandler } from './register-exam.handler';
 import { removeAttemptHandler } from './remove-attempt.handler';
 import { retireLearnerHandler } from './retire-learner.handler';
@@ -20,6 +21,7 @@ export const COMMAND_HANDLERS: { readonly [T in CommandType]: CommandHandler<T> 
   RetireLearner: retireLearnerHandler,
   GrantAllowance: grantAllowanceHandler,
   RemoveAllowance: removeAllowanceHandler,
+  RecordReview: recordReviewHandler,
 };
 
 function handlerOf<T extends CommandType>(type: T): CommandHandler<T> {

@@ -12,7 +12,7 @@ export const updateAttemptStatusHandler = attemptCommandHandler<'UpdateAttemptSt
   return { kind: 'applied' };
 });
 
-function rejectionOf(r: TransitionRejection): Rejection {
+export function rejectionOf(r: TransitionRejection): Rejection {
   switch (r.code) {
     case 'INVALID_STATUS':
       return reject('INVALID_STATUS', 'toStatus is not a valid attempt status');
