@@ -346,9 +346,19 @@ export class OutboxRelay {
    */
   async acquireLeadership(): Promise<boolean> {
     const client = await this.o.pool.connect();
+    // Listening from the checkout on: a reset during the lock query is emitted as an 'error' event too
+    // (see inTransaction), and the pool does not listen while the client is checked out.
+    let leading = false;
+    const onError = (e: Error): void => {
+      if (!leading) return; // the failed query below reports it
+      this.o.logger.warn({ err: e }, 'outbox relay lost its leadership connection');
+      void this.releaseLeadership();
+    };
+    client.on('error', onError);
     try {
       const { rows } = await client.query<{ locked: boolean }>(RELAY_LOCK);
       if (!rows[0].locked) {
+        client.removeListener('error', onError);
         client.release();
         return false;
       }
@@ -356,10 +366,7 @@ export class OutboxRelay {
         this.notified = true;
         this.wake?.();
       });
-      client.on('error', (e) => {
-        this.o.logger.warn({ err: e }, 'outbox relay lost its leadership connection');
-        void this.releaseLeadership();
-      });
+      leading = true;
       await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
       this.leader = client;
       this.o.handoff?.setAccepting(true);
