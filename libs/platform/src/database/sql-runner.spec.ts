@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Pool, PoolClient } from 'pg';
 import { inTransaction, isQueryTimeout } from './sql-runner';
 
@@ -5,7 +6,7 @@ import { inTransaction, isQueryTimeout } from './sql-runner';
 function scriptedPool(failWith: Error) {
   const sent: string[] = [];
   const released: (boolean | undefined)[] = [];
-  const client = {
+  const client = Object.assign(new EventEmitter(), {
     query: (q: string | { text: string }) => {
       const text = typeof q === 'string' ? q : q.text;
       sent.push(text);
@@ -14,9 +15,9 @@ function scriptedPool(failWith: Error) {
     release: (destroy?: boolean) => {
       released.push(destroy);
     },
-  } as unknown as PoolClient;
+  }) as unknown as PoolClient;
   const pool = { connect: () => Promise.resolve(client) } as unknown as Pool;
-  return { pool, sent, released };
+  return { pool, client, sent, released };
 }
 
 describe('inTransaction', () => {
@@ -32,6 +33,18 @@ describe('inTransaction', () => {
     await expect(inTransaction(pool, (sql) => sql.query('SELECT 1', []))).rejects.toThrow('Query read timeout');
     expect(sent).toEqual(['BEGIN', 'SELECT 1']);
     expect(released).toEqual([true]);
+  });
+
+  it("listens for the client's 'error' event only while it is checked out, and discards a client that emitted one", async () => {
+    const { pool, client, released } = scriptedPool(new Error('Connection terminated unexpectedly'));
+    const run = inTransaction(pool, (sql) => {
+      expect(client.listenerCount('error')).toBe(1);
+      client.emit('error', new Error('read ECONNRESET')); // without a listener this would throw
+      return sql.query('SELECT 1', []);
+    });
+    await expect(run).rejects.toThrow('Connection terminated unexpectedly');
+    expect(released).toEqual([true]);
+    expect(client.listenerCount('error')).toBe(0);
   });
 
   it('recognises only node-postgres query timeouts as such', () => {
