@@ -30,7 +30,8 @@
 # kafka-configs and every ACL (scripts/kafka-admin.ts security). Passwords come from the credentials
 # file, generated on the first start: KAFKA_CREDENTIALS_FILE, default .kafka/credentials.env (git-ignored).
 # KAFKA_SSL_PORT + KAFKA_SSL_KEYSTORE_PEM (a PEM file: PKCS#8 private key, then the certificate chain)
-# add a SASL_SSL listener on that port. KAFKA_SASL_MECHANISM=none starts a broker without any of this
+# add a SASL_SSL listener on that port. KAFKA_PROXIED_PORT + KAFKA_PROXIED_ADVERTISED_PORT add a listener
+# that advertises another port (a fault proxy's: test/faults/network-scenarios.ts). KAFKA_SASL_MECHANISM=none starts a broker without any of this
 # (plaintext, no ACLs) — only for pointing old tooling at it; npm start and npm test use SASL.
 set -euo pipefail
 
@@ -63,21 +64,29 @@ ensure_credentials() {
 }
 password_of() { ts_node scripts/kafka-admin.ts password "$1"; }
 
+# A second client listener for the fault suite (issue #15): it binds KAFKA_PROXIED_PORT but advertises
+# KAFKA_PROXIED_ADVERTISED_PORT, where a fault proxy forwards to it, so a client that bootstraps through
+# the proxy keeps talking through it (Kafka answers metadata with the listener's advertised address).
+proxied_listener() { [ -z "${KAFKA_PROXIED_PORT:-}" ] || printf ',PROXIED://127.0.0.1:%s' "$KAFKA_PROXIED_PORT"; }
+proxied_advertised() {
+  [ -z "${KAFKA_PROXIED_PORT:-}" ] || printf ',PROXIED://127.0.0.1:%s' "${KAFKA_PROXIED_ADVERTISED_PORT:?KAFKA_PROXIED_PORT needs KAFKA_PROXIED_ADVERTISED_PORT}"
+}
+
 # Listener and security properties; $1 = client port, $2 = controller port. User:ANONYMOUS is a super
 # user because it is the principal of the PLAINTEXT controller listener (loopback only): the brokers' own
 # registration and heartbeats. Every client listener authenticates with SCRAM, so no client is ANONYMOUS.
 security_config() {
   if ! secure; then
     cat <<EOF
-listeners=PLAINTEXT://127.0.0.1:$1,CONTROLLER://127.0.0.1:$2
-advertised.listeners=PLAINTEXT://127.0.0.1:$1
+listeners=PLAINTEXT://127.0.0.1:$1,CONTROLLER://127.0.0.1:$2$(proxied_listener)
+advertised.listeners=PLAINTEXT://127.0.0.1:$1$(proxied_advertised)
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,PROXIED:PLAINTEXT
 EOF
     return 0
   fi
-  local listeners="SASL_PLAINTEXT://127.0.0.1:$1" advertised="SASL_PLAINTEXT://127.0.0.1:$1" ssl=""
+  local listeners="SASL_PLAINTEXT://127.0.0.1:$1$(proxied_listener)" advertised="SASL_PLAINTEXT://127.0.0.1:$1$(proxied_advertised)" ssl=""
   if [ -n "${KAFKA_SSL_PORT:-}" ]; then
     [ -f "${KAFKA_SSL_KEYSTORE_PEM:-}" ] || { log "KAFKA_SSL_PORT needs KAFKA_SSL_KEYSTORE_PEM (key + certificate chain, PEM)"; exit 2; }
     listeners="$listeners,SASL_SSL://127.0.0.1:${KAFKA_SSL_PORT}"
@@ -91,7 +100,8 @@ listeners=${listeners},CONTROLLER://127.0.0.1:$2
 advertised.listeners=${advertised}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=SASL_PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,PROXIED:SASL_PLAINTEXT
+listener.name.proxied.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 sasl.enabled.mechanisms=SCRAM-SHA-512
 sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="$(password_of broker)";

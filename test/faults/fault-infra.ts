@@ -309,13 +309,24 @@ export class OwnBroker {
   private readonly env: NodeJS.ProcessEnv;
   private readonly unregister: () => void;
 
+  /**
+   * `proxied`: a second listener on `listenerPort` that advertises `advertisedPort`, where a network
+   * scenario's FaultProxy forwards to it (scripts/kafka.sh KAFKA_PROXIED_PORT); clients that bootstrap on
+   * `advertisedPort` stay behind the proxy, everyone else uses `brokers` directly.
+   */
   constructor(
     readonly port: number,
     readonly stateDir: string,
     private readonly logFile: string,
+    readonly proxied: { listenerPort: number; advertisedPort: number } | null = null,
   ) {
     this.brokers = `127.0.0.1:${port}`;
-    this.env = { KAFKA_PORT: String(port), KAFKA_STATE_DIR: stateDir, KAFKA_BROKERS: this.brokers };
+    this.env = {
+      KAFKA_PORT: String(port),
+      KAFKA_STATE_DIR: stateDir,
+      KAFKA_BROKERS: this.brokers,
+      ...(proxied ? { KAFKA_PROXIED_PORT: String(proxied.listenerPort), KAFKA_PROXIED_ADVERTISED_PORT: String(proxied.advertisedPort) } : {}),
+    };
     this.unregister = onExit(`kafka broker ${port}`, () => {
       spawnSync('bash', ['scripts/kafka.sh', 'stop'], {
         cwd: ROOT,

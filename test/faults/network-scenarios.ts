@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { FaultProxy, type ProxyFaults } from '../support/fault-proxy';
-import { say } from './fault-infra';
+import { say, type OwnBroker } from './fault-infra';
 import { probe, watchOutcomes } from './outcome-watch';
 import { runScenario, type World, type WorldOptions } from './scenario-kit';
 import type { Infra, Profile, ScenarioDef } from './scenarios';
@@ -8,9 +8,9 @@ import { examCatalog, interleave, learnerScripts, type ExamSpec } from './worklo
 
 /**
  * Faults that are not clean (issue #15): a slow, lossy or silent network between the attempt-service
- * and PostgreSQL, through a FaultProxy in the path (this kernel has no netem). Each scenario measures
- * its recovery time: from the moment the network is healthy again until a probe command published
- * then is answered on the events topic.
+ * and PostgreSQL (8a, 8b) or the Kafka broker (8c, 8d), through a FaultProxy in the path (this kernel
+ * has no netem). Each scenario measures its recovery time: from the moment the network is healthy
+ * again until a probe command published then is answered on the events topic.
  */
 
 export interface NetworkProfile {
@@ -58,10 +58,25 @@ async function databaseBehindProxy(w: World): Promise<{ proxy: FaultProxy; url: 
   return { proxy, url: url.toString() };
 }
 
+/**
+ * The attempt-service reaches the broker through a proxy: it bootstraps on the proxy, which forwards to
+ * the broker's proxied listener, and that listener advertises the proxy's port, so every connection the
+ * service opens (metadata, each partition leader, the group coordinator) stays behind the proxy. The
+ * suite's producer and observers use the broker's own listener.
+ */
+async function brokerBehindProxy(broker: OwnBroker): Promise<{ proxy: FaultProxy; brokers: string }> {
+  if (!broker.proxied) throw new Error("the suite's broker has no proxied listener");
+  const proxy = await FaultProxy.start({ host: '127.0.0.1', port: broker.proxied.listenerPort }, { listenPort: broker.proxied.advertisedPort });
+  return { proxy, brokers: `127.0.0.1:${proxy.port}` };
+}
+
+type Path = 'database' | 'broker';
+
 function networkScenario(
   number: string,
   id: string,
   title: string,
+  path: Path,
   faults: Partial<ProxyFaults>,
   profile: (p: Profile) => NetworkProfile,
   seed: number,
@@ -80,9 +95,12 @@ function networkScenario(
         const exam = catalog.courses[0].exams.find((e) => e.kind === 'final');
         if (!exam) throw new Error('no final exam');
         const stream = interleave(learnerScripts({ tag, catalog, learners, commands, seed }), seed + 1);
-        const { proxy, url } = await databaseBehindProxy(w);
+        const { proxy, env } =
+          path === 'database'
+            ? await databaseBehindProxy(w).then(({ proxy: dbProxy, url }) => ({ proxy: dbProxy, env: { DATABASE_URL: url } }))
+            : await brokerBehindProxy(broker).then(({ proxy: kafkaProxy, brokers }) => ({ proxy: kafkaProxy, env: { KAFKA_BROKERS: brokers } }));
         try {
-          await w.startAttemptService({ DATABASE_URL: url });
+          await w.startAttemptService(env);
           await w.publishExams(catalog.registrations);
           const rate = Math.max(20, Math.round(stream.length / ((faultMs + 40_000) / 1000)));
           const results = await Promise.allSettled([
@@ -104,6 +122,7 @@ export const databaseLatency = networkScenario(
   '8a',
   's8a-db-latency-loss',
   'PostgreSQL latency and loss: 200 ms ± 50 ms per chunk each way, 5 % of connections reset, between the attempt-service and its database',
+  'database',
   { delayMs: 200, jitterMs: 50, resetRate: 0.05, resetWithinMs: 10_000 },
   (p) => p.network,
   801,
@@ -113,7 +132,29 @@ export const databaseBlackhole = networkScenario(
   '8b',
   's8b-db-blackhole',
   'PostgreSQL blackhole: connections to the database hang (nothing refused, nothing answered); new ones work again after, the caught ones stay hung',
+  'database',
   { blackhole: true, afterBlackhole: 'hung' },
   (p) => ({ ...p.network, faultMs: p.network.blackholeMs }),
   811,
+);
+
+export const brokerLatency = networkScenario(
+  '8c',
+  's8c-kafka-latency-loss',
+  // a client keeps few, long-lived connections to a broker: 25 % per 10 s, so the 40 s fault resets several
+  'Kafka latency and loss: 200 ms ± 50 ms per chunk each way, 25 % of connections reset per 10 s, between the attempt-service and the broker',
+  'broker',
+  { delayMs: 200, jitterMs: 50, resetRate: 0.25, resetWithinMs: 10_000 },
+  (p) => p.network,
+  821,
+);
+
+export const brokerBlackhole = networkScenario(
+  '8d',
+  's8d-kafka-blackhole',
+  'Kafka blackhole: connections to the broker hang (nothing refused, nothing answered); new ones work again after, the caught ones stay hung',
+  'broker',
+  { blackhole: true, afterBlackhole: 'hung' },
+  (p) => ({ ...p.network, faultMs: p.network.blackholeMs }),
+  831,
 );

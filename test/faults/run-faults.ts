@@ -97,7 +97,10 @@ async function main(): Promise<number> {
     broker: async () => {
       if (broker) return broker;
       const port = await freePortPair(19292, 100);
-      const b = new OwnBroker(port, join('/tmp', `proctoring-faults-kafka-${port}`), join(runDir, 'kafka-broker.log'));
+      // port + 1 is the controller's; a proxied listener for the broker-side network scenarios (8c, 8d)
+      const [listenerPort, advertisedPort] = [port + 2, port + 3];
+      if (!(await portIsFree(listenerPort)) || !(await portIsFree(advertisedPort))) throw new Error(`ports ${listenerPort} and ${advertisedPort} are taken`);
+      const b = new OwnBroker(port, join('/tmp', `proctoring-faults-kafka-${port}`), join(runDir, 'kafka-broker.log'), { listenerPort, advertisedPort });
       say(`starting the suite's own Kafka broker on 127.0.0.1:${port} (scripts/kafka.sh)`);
       await b.start();
       broker = b;

@@ -3,7 +3,7 @@ import type { OwnBroker, OwnCluster, ThrowawayPostgres } from './fault-infra';
 import { adminKafka, say } from './fault-infra';
 import { emailProblems, leakedInLogs, PROMPT_ANSWER_MS, replayAttacks } from './hostile-attacks';
 import { hostileKeysAndHeaders, hostilePayloads, learnerHostile } from './hostile-input';
-import { databaseBlackhole, databaseLatency } from './network-scenarios';
+import { brokerBlackhole, brokerLatency, databaseBlackhole, databaseLatency } from './network-scenarios';
 import { retirementCrash } from './retirement-scenario';
 import { runScenario, type ScenarioResult, type World, type WorldOptions } from './scenario-kit';
 import { soak, type SoakProfile } from './soak-scenario';
@@ -457,6 +457,8 @@ export const SCENARIOS: ScenarioDef[] = [
   attacks,
   databaseLatency,
   databaseBlackhole,
+  brokerLatency,
+  brokerBlackhole,
   soak,
   retirementCrash,
 ];

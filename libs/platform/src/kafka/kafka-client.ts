@@ -2,6 +2,7 @@ import { Kafka, logLevel, type ICustomPartitioner, type LogEntry, type logCreato
 import type { KafkaSettings } from '../config/kafka.config';
 import type { Logger } from '../logging/logger';
 import { javaCompatiblePartitioner } from './murmur2.partitioner';
+import { stallDetectingSocketFactory } from './stall-detecting.socket';
 
 /** Routes kafkajs's own log lines into pino (warnings and errors only, unless LOG_LEVEL is debug). */
 export function kafkaLogCreator(logger: Logger): logCreator {
@@ -26,6 +27,8 @@ export function createKafka(settings: KafkaSettings, logger: Logger, clientId = 
     sasl: settings.sasl,
     connectionTimeout: 3000,
     requestTimeout: 30000,
+    // drops a connection that stops answering (kafkajs would time out every retry on it forever)
+    socketFactory: stallDetectingSocketFactory(),
     retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 8 },
     logLevel: logger.isLevelEnabled('debug') ? logLevel.INFO : logLevel.WARN,
     logCreator: kafkaLogCreator(logger),
