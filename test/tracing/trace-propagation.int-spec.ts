@@ -29,8 +29,8 @@ describe('tracing: one trace from a command to the SendGrid send (CloudEvents di
   const schema = `notifier_t_${randomBytes(6).toString('hex')}`;
 
   beforeAll(async () => {
-    attemptTracing = await startTracing({ otlpEndpoint: null }, { serviceName: 'attempt-service', exporter });
-    notifierTracing = await startTracing({ otlpEndpoint: null }, { serviceName: 'notifier', exporter });
+    attemptTracing = await startTracing({ otlpTracesUrl: null }, { serviceName: 'attempt-service', exporter });
+    notifierTracing = await startTracing({ otlpTracesUrl: null }, { serviceName: 'notifier', exporter });
     h = await Harness.start('otel', { tracing: attemptTracing });
     stub = await startSendGridStub();
     const config = loadNotifierConfig({

@@ -132,7 +132,7 @@ describe('ProcessCommandsUseCase: trace context (CloudEvents distributed tracing
 
   it("tracing on: one span per command, child of the command's traceparent and linked to the batch's; its events are its children", async () => {
     const exporter = new InMemorySpanExporter();
-    const tracing = await startTracing({ otlpEndpoint: null }, { serviceName: 'test', exporter });
+    const tracing = await startTracing({ otlpTracesUrl: null }, { serviceName: 'test', exporter });
     const rows = await run(tracing, [traced, untraced]);
     await tracing.forceFlush();
     const spans = exporter.getFinishedSpans();

@@ -140,9 +140,9 @@ describe('loadAttemptServiceConfig: reviews (SPEC §8.1, §8.4)', () => {
 
 describe('loadAttemptServiceConfig: tracing (OpenTelemetry)', () => {
   it('is off unless OTEL_EXPORTER_OTLP_ENDPOINT is set; a bad endpoint is named, never echoed', () => {
-    expect(loadAttemptServiceConfig(base).tracing).toEqual({ otlpEndpoint: null });
+    expect(loadAttemptServiceConfig(base).tracing).toEqual({ otlpTracesUrl: null });
     expect(loadAttemptServiceConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector.example:4318' }).tracing).toEqual({
-      otlpEndpoint: 'https://collector.example:4318',
+      otlpTracesUrl: 'https://collector.example:4318/v1/traces',
     });
     expect(() => loadAttemptServiceConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector-secret:4318' })).toThrow(
       expect.objectContaining({ message: expect.stringMatching(/OTEL_EXPORTER_OTLP_ENDPOINT must be a/) as string }) as Error,

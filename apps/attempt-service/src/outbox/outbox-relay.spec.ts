@@ -282,7 +282,7 @@ describe('OutboxRelay: publish spans (CloudEvents distributed tracing)', () => {
 
   it("tracing on: a send span per traced row, child of the event's creation context; the header becomes the send span's", async () => {
     const exporter = new InMemorySpanExporter();
-    const tracing = await startTracing({ otlpEndpoint: null }, { serviceName: 'test', exporter });
+    const tracing = await startTracing({ otlpTracesUrl: null }, { serviceName: 'test', exporter });
     const { headers, value } = await publish(tracing);
     await tracing.forceFlush();
     const spans = exporter.getFinishedSpans();

@@ -87,9 +87,9 @@ describe('loadNotifierConfig', () => {
   });
 
   it('traces only when OTEL_EXPORTER_OTLP_ENDPOINT is set (a bad one is named, never echoed)', () => {
-    expect(loadNotifierConfig({ PROVIDERS_FILE: providersFile }).tracing).toEqual({ otlpEndpoint: null });
+    expect(loadNotifierConfig({ PROVIDERS_FILE: providersFile }).tracing).toEqual({ otlpTracesUrl: null });
     expect(loadNotifierConfig({ PROVIDERS_FILE: providersFile, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }).tracing).toEqual({
-      otlpEndpoint: 'http://127.0.0.1:4318',
+      otlpTracesUrl: 'http://127.0.0.1:4318/v1/traces',
     });
     expect(() => loadNotifierConfig({ PROVIDERS_FILE: providersFile, OTEL_EXPORTER_OTLP_ENDPOINT: 'udp://collector-secret' })).toThrow(
       /OTEL_EXPORTER_OTLP_ENDPOINT must be a http: or https: URL/,

@@ -6,7 +6,7 @@ const REMOTE = { traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01`, tracestate: 
 
 describe('tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
   it('starts no SDK', async () => {
-    const tracing = await startTracing({ otlpEndpoint: null }, { serviceName: 'test' });
+    const tracing = await startTracing({ otlpTracesUrl: null }, { serviceName: 'test' });
     expect(tracing).toBe(NO_TRACING);
     expect(tracing.enabled).toBe(false);
   });
@@ -29,7 +29,7 @@ describe('tracing on (an SDK provider; here with an in-memory exporter)', () => 
 
   beforeEach(async () => {
     exporter = new InMemorySpanExporter();
-    tracing = await startTracing({ otlpEndpoint: null }, { serviceName: 'test', exporter });
+    tracing = await startTracing({ otlpTracesUrl: null }, { serviceName: 'test', exporter });
   });
 
   afterEach(() => tracing.shutdown());
@@ -75,3 +75,4 @@ describe('tracing on (an SDK provider; here with an in-memory exporter)', () => 
     expect(span.carrier?.traceparent).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-00$`));
   });
 });
+

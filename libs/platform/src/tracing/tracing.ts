@@ -196,20 +196,20 @@ export interface StartTracingOptions {
 export const TRACER_NAME = 'proctoring-attempts';
 
 /**
- * Tracing as configured: off (NO_TRACING, nothing loaded) unless OTEL_EXPORTER_OTLP_ENDPOINT is set
- * or an exporter is given. The SDK and the exporter are loaded here, only when tracing is on. The
- * OTLP exporter reads the standard OTEL_EXPORTER_OTLP_* variables itself (endpoint + `/v1/traces`,
- * headers, certificates).
+ * Tracing as configured: off (NO_TRACING, nothing loaded) unless an OTLP endpoint is configured
+ * (TracingSettings) or an exporter is given. The SDK and the exporter are loaded here, only when
+ * tracing is on. The URL comes from the validated settings; the exporter reads the other standard
+ * OTEL_EXPORTER_OTLP_* variables itself (headers, certificates, timeout, compression).
  */
 export async function startTracing(settings: TracingSettings, options: StartTracingOptions): Promise<Tracing> {
-  if (settings.otlpEndpoint === null && options.exporter === undefined) return NO_TRACING;
+  if (settings.otlpTracesUrl === null && options.exporter === undefined) return NO_TRACING;
   const sdk = await import('@opentelemetry/sdk-trace');
   const { resourceFromAttributes } = await import('@opentelemetry/resources');
   let processor;
   if (options.exporter) processor = new sdk.SimpleSpanProcessor({ exporter: options.exporter });
   else {
     const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
-    processor = new sdk.BatchSpanProcessor({ exporter: new OTLPTraceExporter() });
+    processor = new sdk.BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: settings.otlpTracesUrl ?? undefined }) });
   }
   const provider = new sdk.TracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.serviceName }),
