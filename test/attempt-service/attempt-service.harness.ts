@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CompressionTypes, type Producer } from 'kafkajs';
 import { Pool } from 'pg';
 import { validateEvent } from '../../libs/contracts/src';
+import type { Tracing } from '../../libs/platform/src/tracing/tracing';
 import { startAttemptService, type RunningAttemptService } from '../support/attempt-service.fixture';
 import { command } from '../support/commands.factory';
 import { expectEventually } from '../support/expect-eventually';
@@ -22,6 +23,8 @@ export interface SeenEvent {
   causationid: string;
   correlationid: string;
   sequence: string;
+  traceparent?: string;
+  tracestate?: string;
   data: Record<string, unknown>;
 }
 /** The data of an AttemptCreated event, as the tests read it. */
@@ -55,6 +58,8 @@ export interface HarnessOptions {
   databaseUrl?: string;
   /** Start the service now (default true). */
   startService?: boolean;
+  /** The services' tracing (default: as configured, i.e. off). */
+  tracing?: Tracing;
 }
 
 /**
@@ -92,7 +97,7 @@ export class Harness {
       ...(this.opts.databaseUrl ? { DATABASE_URL: this.opts.databaseUrl } : {}),
       ...this.opts.env,
       ...env,
-    });
+    }, { tracing: this.opts.tracing });
     this.services.push(s);
     return s;
   }

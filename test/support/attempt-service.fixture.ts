@@ -6,6 +6,7 @@ import { createAttemptServiceRuntime, type AttemptServiceRuntime } from '../../a
 import { loadAttemptServiceConfig } from '../../apps/attempt-service/src/config/attempt-service.config';
 import { createLogger } from '../../libs/platform/src/logging/logger';
 import { PinoNestLogger } from '../../libs/platform/src/nest/pino-nest.logger';
+import type { Tracing } from '../../libs/platform/src/tracing/tracing';
 import { topicEnv, type TestTopics } from './kafka-fixture';
 import { testIdentity, TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from './test-env';
 
@@ -17,7 +18,11 @@ export interface RunningAttemptService {
 }
 
 /** The whole attempt-service in this process, on a suite's topics, the real broker and database. */
-export async function startAttemptService(topics: TestTopics, env: Record<string, string> = {}): Promise<RunningAttemptService> {
+export async function startAttemptService(
+  topics: TestTopics,
+  env: Record<string, string> = {},
+  opts: { tracing?: Tracing } = {},
+): Promise<RunningAttemptService> {
   const config = loadAttemptServiceConfig({
     DATABASE_URL: TEST_DATABASE_URL,
     KAFKA_BROKERS: TEST_KAFKA_BROKERS,
@@ -35,7 +40,7 @@ export async function startAttemptService(topics: TestTopics, env: Record<string
     ...env,
   });
   const logger = createLogger('attempt-service', config.logLevel);
-  const runtime = await createAttemptServiceRuntime(config, { logger, migrate: false });
+  const runtime = await createAttemptServiceRuntime(config, { logger, migrate: false, tracing: opts.tracing });
   const app = await NestFactory.create(AttemptServiceModule.register(runtime), { logger: new PinoNestLogger(logger) });
   app.connectMicroservice({ strategy: runtime.transport }, { inheritAppConfig: true });
   await app.startAllMicroservices();

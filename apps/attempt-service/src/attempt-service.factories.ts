@@ -2,6 +2,7 @@ import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import { connectIdempotentProducer } from '../../../libs/platform/src/kafka/kafka-client';
 import type { Logger } from '../../../libs/platform/src/logging/logger';
+import type { Tracing } from '../../../libs/platform/src/tracing/tracing';
 import { EventFactory } from './application/event-factory';
 import { ProcessCommandsUseCase } from './application/process-commands.use-case';
 import type { AttemptServiceMetrics } from './attempt-service.metrics';
@@ -20,6 +21,7 @@ export function createProcessCommands(
   pool: Pool,
   handoff?: OutboxHandoff,
   metrics?: AttemptServiceMetrics,
+  tracing?: Tracing,
 ): { events: EventFactory; processCommands: ProcessCommandsUseCase } {
   const events = new EventFactory(config.topics, config.eventSource);
   const processCommands = new ProcessCommandsUseCase({
@@ -32,6 +34,7 @@ export function createProcessCommands(
     onLegacyReviewStatus: metrics ? () => metrics.legacyReviewStatusUpdates.inc() : undefined,
     reviewOutcomeTopics: Object.fromEntries(Object.entries(config.topics.reviews ?? {}).map(([p, t]) => [p, t.outcomes])),
     videoUrlCipher: config.reviewVideoUrlKey ? new VideoUrlCipher(config.reviewVideoUrlKey) : null,
+    tracing,
   });
   return { events, processCommands };
 }
@@ -44,6 +47,7 @@ export function createOutboxRelay(
   logger: Logger,
   metrics?: AttemptServiceMetrics,
   handoff?: OutboxHandoff,
+  tracing?: Tracing,
 ): OutboxRelay {
   return new OutboxRelay({
     handoff,
@@ -57,5 +61,6 @@ export function createOutboxRelay(
     retentionDays: config.retentionDays,
     housekeepingIntervalMs: config.housekeepingIntervalMs,
     eventSource: config.eventSource,
+    tracing,
   });
 }

@@ -6,6 +6,7 @@ import { poolOf } from '../../../libs/platform/src/database/sql-runner';
 import { createKafka } from '../../../libs/platform/src/kafka/kafka-client';
 import { KafkaBatchTransport } from '../../../libs/platform/src/kafka/kafka-batch.transport';
 import { createLogger, type Logger } from '../../../libs/platform/src/logging/logger';
+import { startTracing, type Tracing } from '../../../libs/platform/src/tracing/tracing';
 import type { EventFactory } from './application/event-factory';
 import type { ProcessCommandsUseCase } from './application/process-commands.use-case';
 import { createOutboxRelay, createProcessCommands } from './attempt-service.factories';
@@ -39,6 +40,10 @@ export interface AttemptServiceRuntime {
   kafkaAdmin: KafkaAdminClient;
   readiness: ReadinessProbe;
   lagMonitor: ConsumerLagMonitor;
+  /** OpenTelemetry (off unless OTEL_EXPORTER_OTLP_ENDPOINT is set). */
+  tracing: Tracing;
+  /** Whether the runtime started `tracing` (and so shuts it down on close). */
+  ownsTracing: boolean;
 }
 
 export async function openDataSource(config: AttemptServiceConfig, migrate: boolean): Promise<DataSource> {
@@ -57,17 +62,18 @@ export async function openDataSource(config: AttemptServiceConfig, migrate: bool
 
 export async function createAttemptServiceRuntime(
   config: AttemptServiceConfig,
-  opts: { logger?: Logger; migrate?: boolean } = {},
+  opts: { logger?: Logger; migrate?: boolean; tracing?: Tracing } = {},
 ): Promise<AttemptServiceRuntime> {
   const logger = opts.logger ?? createLogger('attempt-service', config.logLevel);
+  const tracing = opts.tracing ?? (await startTracing(config.tracing, { serviceName: 'attempt-service' }));
   const dataSource = await openDataSource(config, opts.migrate ?? config.migrateOnStart);
   const pool = poolOf(dataSource);
   const kafka = createKafka(config.kafka, logger);
   const metrics = new AttemptServiceMetrics();
   // Outbox rows committed here go to this process's relay in memory (when it leads) as well as to the table.
   const handoff = new OutboxHandoff();
-  const { events, processCommands } = createProcessCommands(config, pool, handoff, metrics);
-  const relay = createOutboxRelay(config, pool, kafka, logger, metrics, handoff);
+  const { events, processCommands } = createProcessCommands(config, pool, handoff, metrics, tracing);
+  const relay = createOutboxRelay(config, pool, kafka, logger, metrics, handoff, tracing);
   const transport = new KafkaBatchTransport({
     kafka,
     groupId: config.groupId,
@@ -130,6 +136,8 @@ export async function createAttemptServiceRuntime(
     kafkaAdmin,
     readiness,
     lagMonitor,
+    tracing,
+    ownsTracing: opts.tracing === undefined,
   };
 }
 
@@ -153,6 +161,8 @@ export async function closeAttemptServiceRuntime(rt: AttemptServiceRuntime): Pro
   await rt.relay.stop();
   await rt.kafkaAdmin.close();
   await rt.dataSource.destroy().catch((e: unknown) => rt.logger.warn({ err: e }, 'database close failed'));
+  // last: the spans of the relay's final publish are exported too
+  if (rt.ownsTracing) await rt.tracing.shutdown().catch((e: unknown) => rt.logger.warn({ err: e }, 'trace export at shutdown failed'));
 }
 
 /**

@@ -26,6 +26,7 @@ async function bootstrap(): Promise<void> {
       groupId: config.groupId,
       topics: config.topics,
       sweeper: config.sweeperEnabled,
+      tracing: runtime.tracing.enabled,
     },
     'attempt-service started',
   );

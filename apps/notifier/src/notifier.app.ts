@@ -8,6 +8,7 @@ import { KafkaAdminClient } from '../../../libs/platform/src/kafka/kafka-admin.c
 import { createKafka } from '../../../libs/platform/src/kafka/kafka-client';
 import { javaCompatiblePartitioner } from '../../../libs/platform/src/kafka/murmur2.partitioner';
 import type { Logger } from '../../../libs/platform/src/logging/logger';
+import { startTracing, type Tracing } from '../../../libs/platform/src/tracing/tracing';
 import type { NotifierConfig } from './config/notifier.config';
 import type { EmailSender } from './email/email-sender.port';
 import { FileSender } from './email/file.sender';
@@ -26,6 +27,8 @@ export interface NotifierAppOptions {
   schema?: string;
   /** Register SIGTERM/SIGINT handlers that drain and close (main.ts: yes; tests: no). */
   shutdownHooks?: boolean;
+  /** Tracing to use instead of the configured one (tests: an in-memory exporter); the caller shuts it down. */
+  tracing?: Tracing;
 }
 
 /**
@@ -38,6 +41,7 @@ export async function createNotifierApp(
   logger: Logger,
   options: NotifierAppOptions = {},
 ): Promise<INestApplication> {
+  const tracing = options.tracing ?? (await startTracing(config.tracing, { serviceName: 'notifier' }));
   const dataSource = await connectDatabase(config, logger, options.schema ?? config.schema);
   const kafka = createKafka(config.kafka, logger);
   const producer: Producer = kafka.producer({
@@ -54,7 +58,7 @@ export async function createNotifierApp(
   }
   const kafkaAdmin = new KafkaAdminClient(kafka, logger.child({ component: 'kafka-admin' }));
   const sender = options.sender ?? createSender(config);
-  logger.info({ driver: sender.name }, 'email driver selected');
+  logger.info({ driver: sender.name, tracing: tracing.enabled }, 'email driver selected');
 
   const app = await NestFactory.create(
     NotifierModule.register({
@@ -68,7 +72,10 @@ export async function createNotifierApp(
         { name: 'kafka producer', close: () => producer.disconnect() },
         { name: 'kafka admin', close: () => kafkaAdmin.close() },
         { name: 'database', close: () => dataSource.destroy() },
+        // last: the spans of the final sends are exported too
+        ...(options.tracing ? [] : [{ name: 'tracing', close: () => tracing.shutdown() }]),
       ],
+      tracing,
     }),
     { logger: new PinoNestLogger(logger.child({ component: 'nest' })), abortOnError: false },
   );

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { ConsumerLagMonitor } from '../../../libs/platform/src/kafka/consumer-lag.monitor';
 import type { KafkaAdminAccess } from '../../../libs/platform/src/kafka/kafka-admin.client';
 import type { Logger } from '../../../libs/platform/src/logging/logger';
+import type { Tracing } from '../../../libs/platform/src/tracing/tracing';
 import { DeliveryWorker } from './application/delivery.worker';
 import { FAILED_EMAIL_PUBLISHER, type FailedEmailPublisher } from './application/failed-email.port';
 import { NotifierMetrics } from './application/notifier.metrics';
@@ -30,6 +31,8 @@ export interface NotifierModuleDeps {
   kafkaAdmin: KafkaAdminAccess;
   /** Released in order on shutdown, after the worker has drained. */
   closers?: Closer[];
+  /** OpenTelemetry (default: off). */
+  tracing?: Tracing;
 }
 
 @Module({})
@@ -95,6 +98,7 @@ export class NotifierModule {
               resendUnknown: config.delivery.resendUnknown,
               pollIntervalMs: config.delivery.pollIntervalMs,
               retentionMs: retentionMs(config),
+              tracing: deps.tracing,
             }),
           inject: [DeliveryLedgerRepository, EMAIL_SENDER, RetryPolicy, FAILED_EMAIL_PUBLISHER, NotifierMetrics, NOTIFIER_LOGGER],
         },
@@ -105,6 +109,7 @@ export class NotifierModule {
               maxEventAgeMs: retentionMs(config),
               trustedSources: config.trustedSources,
               sender,
+              tracing: deps.tracing,
             }),
           inject: [NOTIFIER_DATA_SOURCE, DeliveryLedgerRepository, NotifierMetrics, EMAIL_SENDER],
         },

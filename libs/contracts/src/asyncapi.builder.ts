@@ -111,7 +111,7 @@ const STRUCTURED_CONTENT_TYPE = {
 const COMMAND_HEADERS = {
   type: 'object',
   description:
-    'Structured mode: `content-type: application/cloudevents+json` (parameters ignored) and the whole CloudEvent as the value. Binary mode: the attributes as `ce_<attribute>` headers (`ce_specversion`, `ce_id`, `ce_source`, `ce_type`, optional `ce_time`, `ce_subject`, `ce_correlationid`), `content-type: application/json` (parameters ignored) as `datacontenttype`, and `data` as the value. A message with `ce_specversion` and a content-type that is not a structured CloudEvents type is read in binary mode; any other message in structured mode. At most 32 headers and 16 KiB of header names and values.',
+    'Structured mode: `content-type: application/cloudevents+json` (parameters ignored) and the whole CloudEvent as the value. Binary mode: the attributes as `ce_<attribute>` headers (`ce_specversion`, `ce_id`, `ce_source`, `ce_type`, optional `ce_time`, `ce_subject`, `ce_correlationid`, `ce_traceparent`, `ce_tracestate`), `content-type: application/json` (parameters ignored) as `datacontenttype`, and `data` as the value. A message with `ce_specversion` and a content-type that is not a structured CloudEvents type is read in binary mode; any other message in structured mode. At most 32 headers and 16 KiB of header names and values.',
   properties: {
     'content-type': {
       oneOf: [STRUCTURED_CONTENT_TYPE, { type: 'string', pattern: '^[Aa][Pp][Pp][Ll][Ii][Cc][Aa][Tt][Ii][Oo][Nn]/[Jj][Ss][Oo][Nn][ \\t]*(;.*)?$', description: 'Binary mode: application/json.' }],
@@ -122,6 +122,12 @@ const COMMAND_HEADERS = {
     ce_type: { type: 'string', description: 'Binary mode only: the command type.' },
     ce_time: { type: 'string', format: 'date-time', description: 'Binary mode only, optional.' },
     ce_correlationid: { type: 'string', description: 'Binary mode only, optional.' },
+    ce_traceparent: {
+      type: 'string',
+      description:
+        'Binary mode only, optional: W3C traceparent (CloudEvents distributed tracing), as the `traceparent` attribute in structured mode. Malformed: ignored (a new trace starts), never a rejection.',
+    },
+    ce_tracestate: { type: 'string', description: 'Binary mode only, optional: W3C tracestate, as the `tracestate` attribute.' },
   },
 };
 
@@ -135,6 +141,12 @@ const EVENT_HEADERS = {
       description:
         'The event type, repeated from the payload so a consumer can skip types it ignores without parsing the value. Informational (the payload is authoritative); not the binary-mode `ce_type` attribute.',
     },
+    traceparent: {
+      type: 'string',
+      description:
+        "Optional, transport-level W3C trace context: the attempt-service's publish span of this message (a child of the event's `traceparent` attribute, which stays the creation context). Present when the event carries a `traceparent`.",
+    },
+    tracestate: { type: 'string', description: 'Optional: W3C tracestate, with the `traceparent` header.' },
   },
 };
 

@@ -30,6 +30,7 @@ describe('buildCommand', () => {
       id: ex.id,
       time: new Date(ex.time as string),
       correlationId: ex.correlationid,
+      traceparent: ex.traceparent,
     });
     expect(built).toEqual(ex);
     const parsed = parseCommand(commandMessage(built).value);

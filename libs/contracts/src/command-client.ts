@@ -9,6 +9,7 @@ import {
 } from './command.schemas';
 import { SPEC_VERSION } from './envelope.schema';
 import { check, normalize } from './schema-validator';
+import { isTracestate } from './trace-context';
 import { CLOUDEVENTS_CONTENT_TYPE, DATA_CONTENT_TYPE, MAX_MESSAGE_BYTES, providerReviewTopics, TOPICS } from './topics';
 
 /** A command that does not satisfy the contract (a programming error in the publisher). */
@@ -26,6 +27,12 @@ export interface BuildCommandOptions {
   /** Defaults to now. Informational only: the service uses its own clock. */
   time?: Date;
   subject?: string;
+  /**
+   * The publisher's W3C trace context (CloudEvents distributed tracing): the service's processing of
+   * the command, and every event it causes, continue this trace. Must be well formed.
+   */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /**
@@ -43,11 +50,15 @@ export function buildCommand<T extends CommandType>(type: T, data: DataFor<T>, o
     datacontenttype: DATA_CONTENT_TYPE,
     ...(opts.subject !== undefined ? { subject: opts.subject } : {}),
     ...(opts.correlationId !== undefined ? { correlationid: opts.correlationId } : {}),
+    ...(opts.traceparent !== undefined ? { traceparent: opts.traceparent } : {}),
+    ...(opts.tracestate !== undefined ? { tracestate: opts.tracestate } : {}),
     data,
   };
   const schema = COMMAND_SCHEMAS[type];
   const result = check(schema, raw);
   if (!result.ok) throw new InvalidCommandError(result.error);
+  // The schema bounds tracestate's length; its members are checked here (the service would drop it).
+  if (opts.tracestate !== undefined && !isTracestate(opts.tracestate)) throw new InvalidCommandError('/tracestate is not a valid W3C tracestate');
   return normalize(schema, raw) as CommandOfType<T>;
 }
 

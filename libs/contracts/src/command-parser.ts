@@ -3,6 +3,7 @@ import { COMMAND_SCHEMAS, COMMAND_TYPES, isCommandType, type Command } from './c
 import { CommandEnvelopeSchema, commandEnvelopeProperties } from './envelope.schema';
 import { ID_MAX_LENGTH, Text } from './field.schemas';
 import { check, normalize } from './schema-validator';
+import { sanitizeTraceAttributes, type TraceContext } from './trace-context';
 import { DATA_CONTENT_TYPE, MAX_MESSAGE_BYTES } from './topics';
 
 /** Reasons the parser itself rejects a command with (the others come from the domain). */
@@ -23,6 +24,8 @@ export type ParsedCommand =
       reason: ParseRejectionReason;
       /** Names the field path; never contains a field value. */
       message: string;
+      /** The command's trace context when it carried a valid one (its rejection continues the trace). */
+      trace?: TraceContext;
     }
   /** Not JSON, not an object, too large, or no readable id/source: dead-letter it, commit. */
   | { kind: 'unreadable'; reason: string };
@@ -126,6 +129,8 @@ function parseEnvelope(raw: object): ParsedCommand {
   if (!identity.ok) return { kind: 'unreadable', reason: `no readable id and source: ${identity.error}` };
 
   const envelope = raw as Record<string, unknown>;
+  // A missing or malformed trace context is dropped here, before any check: never a rejection.
+  const trace = sanitizeTraceAttributes(envelope);
   const reject = (reason: ParseRejectionReason, message: string): ParsedCommand => ({
     kind: 'rejected',
     id: envelope.id as string,
@@ -137,6 +142,7 @@ function parseEnvelope(raw: object): ParsedCommand {
         : (envelope.id as string),
     reason,
     message,
+    ...(trace ? { trace } : {}),
   });
 
   const envelopeCheck = check(CommandEnvelopeSchema, raw);

@@ -321,6 +321,9 @@ export interface CommandEnvelope<T extends CommandType> {
   datacontenttype?: 'application/json';
   subject?: string;
   correlationid?: string;
+  /** W3C traceparent (CloudEvents distributed tracing), only when well formed (see trace-context.ts). */
+  traceparent?: string;
+  tracestate?: string;
   data: CommandDataMap[T];
 }
 

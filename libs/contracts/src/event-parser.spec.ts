@@ -51,12 +51,12 @@ describe('validateEvent', () => {
 
   it('accepts unknown fields, except in strict mode', () => {
     const e = example('AttemptStatusChanged');
-    e.traceparent = '00-1-2-01';
+    e.partitionkey = 'u1';
     (dataOf(e).user as Json).locale = 'fr';
     expect(validateEvent(e).ok).toBe(true);
     expect(validateEvent(e, { strict: true })).toEqual({
       ok: false,
-      errors: ['/data/user/locale is not declared by the contract', '/traceparent is not declared by the contract'],
+      errors: ['/data/user/locale is not declared by the contract', '/partitionkey is not declared by the contract'],
     });
   });
 

@@ -2,6 +2,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { EMAIL_DELIVERY_FAILED, EmailDeliveryFailedSchema, type EmailDeliveryFailedEvent } from './dead-letter.schemas';
 import { EVENT_SCHEMAS, EVENT_TYPES, isEventType, type DomainEvent } from './event.schemas';
 import { check } from './schema-validator';
+import { sanitizeTraceAttributes } from './trace-context';
 
 export type EventValidation = { ok: true; event: DomainEvent } | { ok: false; errors: string[] };
 
@@ -49,6 +50,8 @@ export function parseEvent(value: Buffer | string | null): DomainEvent | null {
     if (value === null || value === undefined) return null;
     const text = typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
     const parsed: unknown = JSON.parse(text);
+    // A malformed trace context is dropped (a new trace starts), never a reason to skip the event.
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) sanitizeTraceAttributes(parsed as Record<string, unknown>);
     const result = validateEvent(parsed);
     return result.ok ? result.event : null;
   } catch {

@@ -419,6 +419,9 @@ export type EventEnvelope<T extends EventType, D> = {
   causationid: string;
   correlationid: string;
   sequence: string;
+  /** W3C traceparent of the event's creation (CloudEvents distributed tracing). */
+  traceparent?: string;
+  tracestate?: string;
   data: D;
 };
 

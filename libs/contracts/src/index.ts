@@ -18,6 +18,17 @@ export {
   UUID_PATTERN,
 } from './field.schemas';
 export { CommandEnvelopeSchema, SPEC_VERSION } from './envelope.schema';
+export {
+  isTraceparent,
+  isTracestate,
+  readTraceContext,
+  sanitizeTraceAttributes,
+  TRACEPARENT_LENGTH,
+  TRACEPARENT_PATTERN,
+  TRACESTATE_MAX_LENGTH,
+  TRACESTATE_MAX_MEMBERS,
+  type TraceContext,
+} from './trace-context';
 export * from './command.schemas';
 export * from './event.schemas';
 export * from './dead-letter.schemas';

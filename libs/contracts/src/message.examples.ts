@@ -60,6 +60,7 @@ export const COMMAND_EXAMPLES: { [T in CommandType]: Extract<Command, { type: T 
     type: 'UpdateAttemptStatus',
     time: '2025-11-25T12:30:00.000Z',
     datacontenttype: 'application/json',
+    traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
     data: {
       attemptCode: ATTEMPT_CODE,
       toStatus: 'verified',
@@ -184,6 +185,7 @@ export const EVENT_EXAMPLES: { [T in EventType]: EventOfType<T> } = {
     causationid: 'review-98211',
     correlationid: 'review-98211',
     sequence: '57',
+    traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01',
     data: {
       ...ATTEMPT_SNAPSHOT,
       fromStatus: 'second_review_required',

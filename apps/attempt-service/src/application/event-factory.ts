@@ -7,6 +7,7 @@ import {
   type RejectionReason,
 } from '../../../../libs/contracts/src';
 import { CREDIT_NAMESPACE, statusAlias, type AllowanceKey, type Attempt, type Exam, type StatusChange } from '../../../../libs/domain/src';
+import type { TraceCarrier } from '../../../../libs/platform/src/tracing/tracing';
 import type { TopicNames } from '../config/attempt-service.config';
 import type { ArchiveReason } from '../persistence/attempt-history.row';
 import type { StoredAttempt } from '../persistence/attempt.row';
@@ -18,6 +19,11 @@ export interface Cause {
   /** the command id, or the sweep id. */
   id: string;
   correlationId: string;
+  /**
+   * The trace context of the span that processed it (or, with tracing off, the command's own valid
+   * `traceparent`): every event it causes carries it (CloudEvents distributed tracing).
+   */
+  trace?: TraceCarrier;
 }
 
 /** An event before it is numbered and serialised: its type, data, Kafka key and subject. */
@@ -59,14 +65,23 @@ export class EventFactory {
       causationid: cause.id,
       correlationid: cause.correlationId,
       sequence: sequence.toString(),
+      traceparent: cause.trace?.traceparent,
+      tracestate: cause.trace?.tracestate,
       data: e.data,
     };
+    const headers: Record<string, string> = { 'content-type': CLOUDEVENTS_CONTENT_TYPE, 'ce-type': e.type };
+    // The creation context is stored with the row too, so the relay's publish span can continue it
+    // without parsing the value; the relay replaces these headers by its publish span's context.
+    if (cause.trace?.traceparent !== undefined) {
+      headers.traceparent = cause.trace.traceparent;
+      if (cause.trace.tracestate !== undefined) headers.tracestate = cause.trace.tracestate;
+    }
     return {
       eventId: event.id,
       topic,
       key: e.key,
       value: Buffer.from(JSON.stringify(event), 'utf8'),
-      headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, 'ce-type': e.type },
+      headers,
     };
   }
 

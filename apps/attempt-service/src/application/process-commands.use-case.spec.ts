@@ -1,4 +1,6 @@
 import type { Pool } from 'pg';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import { startTracing, type Tracing } from '../../../../libs/platform/src/tracing/tracing';
 import { attemptRecord } from '../persistence/attempt.row';
 import type { OutboxHandoff } from '../outbox/outbox-handoff';
 import { attempt, command, exam, PROVIDERS, TOPICS } from '../../../../test/support/attempt-handlers.fixture';
@@ -87,6 +89,69 @@ describe('ProcessCommandsUseCase (the batch skeleton)', () => {
       ['AttemptStatusChanged', '6'],
       ['CommandProcessed', '7'],
     ]);
+  });
+});
+
+describe('ProcessCommandsUseCase: trace context (CloudEvents distributed tracing)', () => {
+  const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const traceparent = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
+  type Row = { key: string | null; value: Buffer; headers: Record<string, string> };
+  type Seen = { type: string; traceparent?: string; tracestate?: string };
+
+  async function run(tracing: Tracing | undefined, commands: ReturnType<typeof command>[]): Promise<Row[]> {
+    const { pool } = fakePool({ attempts: [attemptRecord(attempt('e1', 'u1')), attemptRecord(attempt('e1', 'u2'))], exams: [examRow('e1')] });
+    const offered: Row[][] = [];
+    const handoff = { offer: (rows: Row[]) => offered.push(rows) };
+    const useCase = new ProcessCommandsUseCase({
+      pool,
+      events: new EventFactory(TOPICS, 'urn:test'),
+      providers: PROVIDERS,
+      dlqTopic: 'dlq',
+      handoff: handoff as unknown as OutboxHandoff,
+      tracing,
+    });
+    await useCase.execute(commands.map((c, i) => ({ kind: 'command', command: c, key: `u${i + 1}` })));
+    return offered.flat();
+  }
+  const seen = (r: Row) => JSON.parse(r.value.toString('utf8')) as Seen;
+  const traced = { ...command('UpdateAttemptStatus', { examId: 'e1', userId: 'u1', toStatus: 'started' }, 'c1'), traceparent, tracestate: 'congo=1' };
+  const untraced = command('UpdateAttemptStatus', { examId: 'e1', userId: 'u2', toStatus: 'started' }, 'c2');
+
+  it('tracing off: passes a command\'s traceparent unchanged to every event it causes (value and stored header); none without', async () => {
+    const rows = await run(undefined, [traced, untraced]);
+    const byCommand = (userKey: string) => rows.filter((r) => r.key === userKey);
+    expect(byCommand('u1').map((r) => [seen(r).type, seen(r).traceparent, seen(r).tracestate, r.headers.traceparent])).toEqual([
+      ['AttemptStatusChanged', traceparent, 'congo=1', traceparent],
+      ['CommandProcessed', traceparent, 'congo=1', traceparent],
+    ]);
+    for (const r of byCommand('u2')) {
+      expect(seen(r)).not.toHaveProperty('traceparent');
+      expect(r.headers).not.toHaveProperty('traceparent');
+    }
+  });
+
+  it("tracing on: one span per command, child of the command's traceparent and linked to the batch's; its events are its children", async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = await startTracing({ otlpTracesUrl: null }, { serviceName: 'test', exporter });
+    const rows = await run(tracing, [traced, untraced]);
+    await tracing.forceFlush();
+    const spans = exporter.getFinishedSpans();
+    await tracing.shutdown(); // (which also empties the in-memory exporter)
+    const batch = spans.find((s) => s.name === 'process command batch');
+    const [first, second] = spans.filter((s) => s.name === 'process UpdateAttemptStatus');
+    expect(batch?.attributes['messaging.batch.message_count']).toBe(2);
+    expect(first.spanContext().traceId).toBe(TRACE_ID);
+    expect(first.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+    expect(first.attributes).toMatchObject({ 'cloudevents.event_id': 'c1', 'proctoring.outcome': 'applied' });
+    // the command without a traceparent starts a trace of its own
+    expect(second.parentSpanContext).toBeUndefined();
+    expect(second.spanContext().traceId).not.toBe(TRACE_ID);
+    for (const s of [first, second]) expect(s.links.map((l) => l.context.spanId)).toEqual([batch?.spanContext().spanId]);
+    const expected = (s: typeof first) => `00-${s.spanContext().traceId}-${s.spanContext().spanId}-01`;
+    for (const r of rows) {
+      const span = r.key === 'u1' ? first : second;
+      expect([seen(r).traceparent, r.headers.traceparent]).toEqual([expected(span), expected(span)]);
+    }
   });
 });
 

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { DLQ_HEADER_PREFIX, type Command } from '../../../../libs/contracts/src';
+import { DLQ_HEADER_PREFIX, type Command, type TraceContext } from '../../../../libs/contracts/src';
 import type { ProvidersConfig } from '../../../../libs/domain/src';
 import { inTransaction, isInputDbError, type SqlRunner } from '../../../../libs/platform/src/database/sql-runner';
+import { NO_TRACING, SpanKind, type TraceCarrier, type TraceSpan, type Tracing } from '../../../../libs/platform/src/tracing/tracing';
 import { AttemptBatchRepository, commandKey, type CommandRef } from '../persistence/attempt-batch.repository';
 import { keyScope } from '../persistence/event-key.row';
 import type { OutboxRecord } from '../persistence/outbox-message.row';
@@ -38,6 +39,8 @@ export type CommandInput =
       key: string | null;
       /** Set when the message was also over a bound (SPEC §8.5): dead-lettered, then rejected. */
       dlq?: DeadLetter;
+      /** The command's valid trace context, if it had one: its rejection continues that trace. */
+      trace?: TraceContext;
     }
   | { kind: 'unreadable'; reason: string; dlq: DeadLetter }
   | { kind: 'timeout'; attemptId: string; sweepId: string };
@@ -67,6 +70,8 @@ export interface ProcessorDeps {
   reviewOutcomeTopics?: Readonly<Record<string, string>>;
   /** Encrypts reviews' video URLs at rest (REVIEW_VIDEO_URL_KEY); without it, video URLs are not stored. */
   videoUrlCipher?: VideoUrlCipher | null;
+  /** Spans per transaction and per command (default: off, the commands' trace context passed on). */
+  tracing?: Tracing;
 }
 
 /** What a provider sees of its review commands on its outcomes topic (never learner data). */
@@ -105,14 +110,85 @@ export class ProcessCommandsUseCase {
     }
   }
 
-  /** One transaction; once it has committed, its outbox rows go to the relay's handoff. */
+  /**
+   * One transaction; once it has committed, its outbox rows go to the relay's handoff. Its spans
+   * (see `startSpans`) end when it has committed, or failed.
+   */
   private async commit(inputs: CommandInput[]): Promise<ProcessedInput[]> {
-    const { results, outbox } = await inTransaction(this.deps.pool, (sql) => this.run(sql, inputs));
-    this.deps.handoff?.offer(outbox);
-    return results;
+    const spans = this.startSpans(inputs);
+    try {
+      const { results, outbox } = await inTransaction(this.deps.pool, (sql) => this.run(sql, inputs, spans.inputs));
+      endSpans(spans, results);
+      this.deps.handoff?.offer(outbox);
+      return results;
+    } catch (e) {
+      if (spans.enabled)
+        for (const span of [...spans.inputs, spans.batch]) {
+          span?.fail(e);
+          span?.end();
+        }
+      throw e;
+    }
   }
 
-  private async run(sql: SqlRunner, inputs: CommandInput[]): Promise<{ results: ProcessedInput[]; outbox: OutboxRecord[] }> {
+  /**
+   * Spans of one transaction: one for the transaction (`process command batch`, a new trace), and one
+   * per command (`process <type>`, kind consumer) whose parent is the command's own `traceparent`
+   * (a new trace when it has none, or a malformed one) and which links to the transaction's span.
+   * A sweeper timeout's span is a child of the transaction's. An unreadable message has none. Each
+   * command's span is the parent of every event it causes (`Cause.trace`). A transaction that fails
+   * and is retried (a fault) or re-run one input at a time (input the database refuses) ends its
+   * spans as failed; the retry has spans of its own, and only its events reach Kafka.
+   */
+  private startSpans(inputs: CommandInput[]): InputSpans {
+    const tracing = this.deps.tracing ?? NO_TRACING;
+    if (!tracing.enabled) {
+      // off: no spans, only each command's own valid trace context handed on to its events
+      return {
+        enabled: false,
+        batch: tracing.startSpan(''),
+        inputs: inputs.map((input) =>
+          input.kind === 'command' ? tracing.startSpan('', { remote: traceOf(input.command) }) : input.kind === 'invalid' ? tracing.startSpan('', { remote: input.trace }) : undefined,
+        ),
+      };
+    }
+    const batch = tracing.startSpan('process command batch', { attributes: { 'messaging.batch.message_count': inputs.length } });
+    const links = [batch];
+    return {
+      enabled: true,
+      batch,
+      inputs: inputs.map((input) => {
+        switch (input.kind) {
+          case 'command': {
+            const c = input.command;
+            return tracing.startSpan(`process ${c.type}`, {
+              kind: SpanKind.CONSUMER,
+              remote: traceOf(c),
+              links,
+              attributes: commandAttributes(c.id, c.source, c.type),
+            });
+          }
+          case 'invalid':
+            return tracing.startSpan(`process ${input.type || 'command'}`, {
+              kind: SpanKind.CONSUMER,
+              remote: input.trace,
+              links,
+              attributes: commandAttributes(input.id, input.source, input.type),
+            });
+          case 'timeout':
+            return tracing.startSpan('process attempt timeout', { parent: batch, attributes: { 'proctoring.attempt_id': input.attemptId } });
+          case 'unreadable':
+            return undefined;
+        }
+      }),
+    };
+  }
+
+  private async run(
+    sql: SqlRunner,
+    inputs: CommandInput[],
+    spans: readonly (TraceSpan | undefined)[] = [],
+  ): Promise<{ results: ProcessedInput[]; outbox: OutboxRecord[] }> {
     const repo = new AttemptBatchRepository(sql, this.deps.videoUrlCipher ?? null);
     const batch = new BatchUnit(this.deps.events, this.clock());
     const targets = inputs.map((input) => (input.kind === 'command' ? targetOf(input.command) : null));
@@ -150,7 +226,7 @@ export class ProcessCommandsUseCase {
 
     const results: ProcessedInput[] = inputs.map((input, i) => ({
       input,
-      outcome: live[i] ? this.apply(batch, input, targets[i], learners) : { kind: 'duplicate' },
+      outcome: live[i] ? this.apply(batch, input, targets[i], learners, spans[i]?.carrier) : { kind: 'duplicate' },
     }));
     const outbox = await repo.write(batch.writes());
     return { results, outbox };
@@ -243,7 +319,7 @@ export class ProcessCommandsUseCase {
 
   // ---- applying ----------------------------------------------------------------------------
 
-  private apply(batch: BatchUnit, input: CommandInput, target: CommandTarget | null, learners: Map<string, string>): Outcome {
+  private apply(batch: BatchUnit, input: CommandInput, target: CommandTarget | null, learners: Map<string, string>, trace: TraceCarrier | undefined): Outcome {
     const { events } = this.deps;
     switch (input.kind) {
       case 'unreadable':
@@ -251,19 +327,19 @@ export class ProcessCommandsUseCase {
         return { kind: 'dead-lettered', reason: input.reason };
       case 'invalid': {
         if (input.dlq) this.deadLetter(batch, input.dlq);
-        const cause: Cause = { type: 'command', id: input.id, correlationId: input.correlationId };
+        const cause: Cause = { type: 'command', id: input.id, correlationId: input.correlationId, trace };
         const from = batch.emitted.length;
         batch.emit(events.commandRejected(input.id, input.type, input.reason, input.message, input.key ?? input.id), cause);
         this.copyToOutcomes(batch, input.channel, from);
         return { kind: 'rejected', reason: input.reason, message: input.message };
       }
       case 'timeout': {
-        const cause: Cause = { type: 'sweeper', id: input.sweepId, correlationId: input.sweepId };
+        const cause: Cause = { type: 'sweeper', id: input.sweepId, correlationId: input.sweepId, trace };
         return handleAttemptTimeout(input, this.context(batch, cause));
       }
       case 'command': {
         const c = input.command;
-        const cause: Cause = { type: 'command', id: c.id, correlationId: c.correlationid ?? c.id };
+        const cause: Cause = { type: 'command', id: c.id, correlationId: c.correlationid ?? c.id, trace };
         const channel = input.channel ?? COMMANDS_CHANNEL;
         const authority = authorize(channel, c, this.deps.authority ?? DEFAULT_AUTHORITY);
         if (authority.allowed && authority.legacyReviewStatus) this.deps.onLegacyReviewStatus?.();
@@ -302,6 +378,43 @@ export class ProcessCommandsUseCase {
 
 const DEFAULT_AUTHORITY: AuthoritySettings = { legacyReviewStatusUpdates: true };
 
+/** A command's trace context (already validated by the parser), if it has one. */
+export function traceOf(c: Command): TraceContext | undefined {
+  if (c.traceparent === undefined) return undefined;
+  return c.tracestate === undefined ? { traceparent: c.traceparent } : { traceparent: c.traceparent, tracestate: c.tracestate };
+}
+
+/** CloudEvents and messaging attributes of a command's span (ids, source and type: no payload, no personal data). */
+function commandAttributes(id: string, source: string, type: string): Record<string, string> {
+  return {
+    'messaging.system': 'kafka',
+    'messaging.operation.type': 'process',
+    'messaging.message.id': id,
+    'cloudevents.event_id': id,
+    'cloudevents.event_source': source,
+    'cloudevents.event_type': type,
+  };
+}
+
+/** The spans of one transaction (with tracing off: stand-ins that only hand the commands' context on). */
+interface InputSpans {
+  enabled: boolean;
+  batch: TraceSpan;
+  inputs: (TraceSpan | undefined)[];
+}
+
+/** Each span gets its input's outcome (and a rejection's reason), then ends. */
+function endSpans(spans: InputSpans, results: readonly ProcessedInput[]): void {
+  if (!spans.enabled) return;
+  results.forEach(({ outcome }, i) => {
+    const span = spans.inputs[i];
+    if (!span) return;
+    span.setAttributes({ 'proctoring.outcome': outcome.kind, ...(outcome.kind === 'rejected' ? { 'proctoring.rejection_reason': outcome.reason } : {}) });
+    span.end();
+  });
+  spans.batch.end();
+}
+
 function idOf(input: CommandInput): CommandRef | null {
   if (input.kind === 'command') return { channel: input.channel ?? COMMANDS_CHANNEL, source: input.command.source, id: input.command.id };
   if (input.kind === 'invalid') return { channel: input.channel ?? COMMANDS_CHANNEL, source: input.source, id: input.id };
@@ -323,6 +436,7 @@ function asRefused(input: CommandInput): CommandInput {
         reason: 'INVALID_MESSAGE',
         message,
         key: null,
+        trace: traceOf(input.command),
       };
     case 'invalid':
       return { ...input, reason: 'INVALID_MESSAGE', message, key: null, dlq: input.dlq && refusedDeadLetter(input.dlq) };

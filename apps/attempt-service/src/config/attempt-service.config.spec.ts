@@ -138,6 +138,21 @@ describe('loadAttemptServiceConfig: reviews (SPEC §8.1, §8.4)', () => {
   });
 });
 
+describe('loadAttemptServiceConfig: tracing (OpenTelemetry)', () => {
+  it('is off unless OTEL_EXPORTER_OTLP_ENDPOINT is set; a bad endpoint is named, never echoed', () => {
+    expect(loadAttemptServiceConfig(base).tracing).toEqual({ otlpTracesUrl: null });
+    expect(loadAttemptServiceConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector.example:4318' }).tracing).toEqual({
+      otlpTracesUrl: 'https://collector.example:4318/v1/traces',
+    });
+    expect(() => loadAttemptServiceConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector-secret:4318' })).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/OTEL_EXPORTER_OTLP_ENDPOINT must be a/) as string }) as Error,
+    );
+    expect(() => loadAttemptServiceConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector-secret:4318' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('collector-secret') as string }) as Error,
+    );
+  });
+});
+
 describe('loadAttemptServiceConfig: read API authentication (READ_API_*)', () => {
   const providers = { PROVIDERS_FILE: 'config/providers.json' };
   let dir: string;

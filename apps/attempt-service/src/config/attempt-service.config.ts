@@ -4,6 +4,7 @@ import { CONSUMER_GROUPS, providerReviewTopics, TOPICS } from '../../../../libs/
 import { EnvReader } from '../../../../libs/platform/src/config/env-reader';
 import { readKafkaSettings, type KafkaSettings } from '../../../../libs/platform/src/config/kafka.config';
 import { readDatabaseSettings, type DatabaseSettings } from '../../../../libs/platform/src/config/database.config';
+import { readTracingSettings, type TracingSettings } from '../../../../libs/platform/src/config/tracing.config';
 import { readReadApiSettings, type ReadApiAuthSettings } from './read-api.config';
 
 export interface TopicNames {
@@ -77,6 +78,8 @@ export interface AttemptServiceConfig {
    * with at rest (SPEC §8.1). Unset: reviews are stored without their videoUrl (never in clear).
    */
   reviewVideoUrlKey: Buffer | null;
+  /** OpenTelemetry: OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set, else off (no SDK). */
+  tracing: TracingSettings;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -138,6 +141,7 @@ export function loadAttemptServiceConfig(
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     legacyReviewStatusUpdates: r.bool('LEGACY_REVIEW_STATUS_UPDATES', true),
     reviewVideoUrlKey: videoUrlKey(r),
+    tracing: readTracingSettings(r),
   };
   if (config.consumerLagIntervalMs > 0 && config.consumerLagIntervalMs < 1000) {
     r.problem('CONSUMER_LAG_INTERVAL_MS must be 0 (off) or at least 1000');

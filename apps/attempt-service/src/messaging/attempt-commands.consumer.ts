@@ -15,6 +15,7 @@ import type { InboundBatch, InboundMessage } from '../../../../libs/platform/src
 import type { Logger } from '../../../../libs/platform/src/logging/logger';
 import {
   ProcessCommandsUseCase,
+  traceOf,
   type CommandInput,
   type DeadLetter,
   type ProcessedInput,
@@ -205,6 +206,7 @@ function overBound(
         message: reason,
         key: commandKey(c) ?? key,
         dlq,
+        trace: traceOf(c),
       };
     }
     case 'rejected':
@@ -223,6 +225,7 @@ function rejectedInput(p: Extract<ParsedCommand, { kind: 'rejected' }>): Omit<Ex
     correlationId: p.correlationId,
     reason: p.reason,
     message: p.message,
+    trace: p.trace,
   };
 }
 

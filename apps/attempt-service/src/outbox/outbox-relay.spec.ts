@@ -1,5 +1,7 @@
 import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, type Producer } from 'kafkajs';
 import type { Pool } from 'pg';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import { SpanKind, startTracing, type Tracing } from '../../../../libs/platform/src/tracing/tracing';
 import { createLogger } from '../../../../libs/platform/src/logging/logger';
 import { AttemptServiceMetrics } from '../attempt-service.metrics';
 import { chunkByBytes, OutboxRelay, recordBytes } from './outbox-relay';
@@ -238,5 +240,59 @@ describe('OutboxRelay: a row the broker refuses as too large is parked, never a 
     await relay.drainOnce();
     expect(inner.sent.map(typeOf)).toEqual(['AttemptStatusChanged']);
     expect(outbox.rows[0]).toMatchObject({ published: true, parked_reason: null });
+  });
+});
+
+describe('OutboxRelay: publish spans (CloudEvents distributed tracing)', () => {
+  const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const creation = `00-${TRACE_ID}-b7ad6b7169203331-01`;
+
+  async function publish(tracing: Tracing | undefined) {
+    const outbox = new FakeOutbox();
+    Object.assign(outbox.add('events', 'u1', 10).headers, { traceparent: creation, tracestate: 'congo=1' });
+    outbox.add('events', 'u2', 10);
+    const headers: Record<string, string>[] = [];
+    const producer = {
+      sendBatch: ({ topicMessages }: { topicMessages: { messages: { headers: Record<string, string> }[] }[] }) => {
+        headers.push(...topicMessages.flatMap((t) => t.messages.map((m) => m.headers)));
+        return Promise.resolve([]);
+      },
+      disconnect: () => Promise.resolve(),
+    };
+    const relay = new OutboxRelay({
+      pool: outbox.pool as unknown as Pool,
+      connectProducer: () => Promise.resolve(producer as unknown as Producer),
+      logger: createLogger('test', 'silent'),
+      batchSize: 100,
+      maxRequestBytes: 1_000_000,
+      idlePollMs: 10,
+      retentionDays: 7,
+      housekeepingIntervalMs: 60_000,
+      tracing,
+    });
+    await relay.drainOnce();
+    return { headers, value: outbox.rows[0].value };
+  }
+
+  it('tracing off: sends the stored headers as they are', async () => {
+    const { headers } = await publish(undefined);
+    expect(headers[0]).toMatchObject({ traceparent: creation, tracestate: 'congo=1' });
+    expect(headers[1]).not.toHaveProperty('traceparent');
+  });
+
+  it("tracing on: a send span per traced row, child of the event's creation context; the header becomes the send span's", async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = await startTracing({ otlpTracesUrl: null }, { serviceName: 'test', exporter });
+    const { headers, value } = await publish(tracing);
+    await tracing.forceFlush();
+    const spans = exporter.getFinishedSpans();
+    await tracing.shutdown();
+    expect(spans.map((s) => [s.name, s.kind])).toEqual([['send events', SpanKind.PRODUCER]]);
+    expect(spans[0].spanContext().traceId).toBe(TRACE_ID);
+    expect(spans[0].parentSpanContext?.spanId).toBe('b7ad6b7169203331');
+    expect(headers[0]).toMatchObject({ traceparent: `00-${TRACE_ID}-${spans[0].spanContext().spanId}-01`, tracestate: 'congo=1', 'ce-type': 'AttemptStatusChanged' });
+    expect(headers[1]).not.toHaveProperty('traceparent');
+    // the stored value (and the event's creation context in it) is untouched
+    expect(value.toString()).not.toContain(spans[0].spanContext().spanId);
   });
 });

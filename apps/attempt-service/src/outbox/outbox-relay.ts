@@ -3,6 +3,7 @@ import type { Message, Producer } from 'kafkajs';
 import type { Logger } from '../../../../libs/platform/src/logging/logger';
 import { ClientRunner, type SqlRunner } from '../../../../libs/platform/src/database/sql-runner';
 import { backoffDelay, sleep } from '../../../../libs/platform/src/kafka/backoff';
+import { NO_TRACING, SpanKind, type TraceSpan, type Tracing } from '../../../../libs/platform/src/tracing/tracing';
 import type { AttemptServiceMetrics } from '../attempt-service.metrics';
 import type { OutboxHandoff, OutboxRecord } from './outbox-handoff';
 import { BLOCK_REASONS, classifyPublishError, describeBlock, droppedMarker, type BlockReason } from './outbox-parking';
@@ -29,6 +30,8 @@ export interface OutboxRelayOptions {
   eventSource?: string;
   /** The clock of the markers' `time` (tests pass their own). */
   now?: () => Date;
+  /** A publish span per row that carries a trace context (default: off). */
+  tracing?: Tracing;
 }
 
 /** Why the relay cannot publish right now, while a topic is missing or it is not authorised. */
@@ -223,9 +226,10 @@ export class OutboxRelay {
   /** One produce request (acks=all) with a connected producer; a producer whose send failed is replaced. */
   private async send(rows: OutboxRecord[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
+    const spans: TraceSpan[] = [];
     for (const r of rows) {
       const list = byTopic.get(r.topic) ?? [];
-      list.push({ key: r.key, value: r.value, headers: r.headers });
+      list.push({ key: r.key, value: r.value, headers: this.traced(r, spans) });
       byTopic.set(r.topic, list);
     }
     try {
@@ -235,11 +239,43 @@ export class OutboxRelay {
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       });
     } catch (e) {
+      for (const span of spans) span.fail(e);
       // After a failed send an idempotent producer's sequence numbers may be out of step with the
       // broker; start over with a new producer id. The rows are re-sent with the same event ids.
       await this.dropProducer();
       throw e;
+    } finally {
+      for (const span of spans) span.end();
     }
+  }
+
+  /**
+   * The headers a row is sent with. With tracing on, a row that carries a trace context (its
+   * `traceparent` header: the event's creation context, stored with the row) gets a publish span,
+   * `send <topic>` (kind producer), a child of that context; the message's `traceparent` header
+   * becomes the publish span's (the transport context, W3C), while the event's `traceparent`
+   * attribute in the value stays the creation context. Every send attempt has its own span. With
+   * tracing off the stored headers are sent as they are.
+   */
+  private traced(r: OutboxRecord, spans: TraceSpan[]): Record<string, string> {
+    const tracing = this.o.tracing ?? NO_TRACING;
+    const traceparent = r.headers.traceparent;
+    if (!tracing.enabled || traceparent === undefined) return r.headers;
+    const span = tracing.startSpan(`send ${r.topic}`, {
+      kind: SpanKind.PRODUCER,
+      remote: { traceparent, tracestate: r.headers.tracestate },
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': r.topic,
+        ...(r.headers['ce-type'] !== undefined ? { 'cloudevents.event_type': r.headers['ce-type'] } : {}),
+      },
+    });
+    spans.push(span);
+    const context = span.carrier;
+    if (context?.traceparent === undefined) return r.headers;
+    const { tracestate: _stored, ...headers } = r.headers;
+    return { ...headers, traceparent: context.traceparent, ...(context.tracestate !== undefined ? { tracestate: context.tracestate } : {}) };
   }
 
   /**

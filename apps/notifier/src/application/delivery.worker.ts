@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { checkRecipient } from '../../../../libs/domain/src';
 import type { Logger } from '../../../../libs/platform/src/logging/logger';
+import { NO_TRACING, SpanKind, type Tracing } from '../../../../libs/platform/src/tracing/tracing';
 import type { EmailSender, SendOutcome } from '../email/email-sender.port';
 import type { ClaimedDelivery, DeliveryCompletion, DeliveryLedgerRepository } from '../persistence/delivery-ledger.repository';
 import type { FailedEmailPublisher } from './failed-email.port';
@@ -25,6 +26,8 @@ export interface DeliveryWorkerOptions {
   dlqBatchSize?: number;
   /** Identifies this worker in `lease_owner`. */
   owner?: string;
+  /** A span per send, a child of the span that recorded the row (default: off). */
+  tracing?: Tracing;
 }
 
 /**
@@ -262,8 +265,36 @@ export class DeliveryWorker {
     this.finished.push(decision.completion);
   }
 
-  /** One send through the driver, timed. */
+  /**
+   * One send through the driver, timed, in a span `<driver> send` (kind client) whose parent is the
+   * trace context stored with the row (the notifier's consume span of the event); a row without one
+   * starts no span. Attributes: the event id, the outcome and the provider's status code; never an
+   * address or content.
+   */
   private async deliver(claim: ClaimedDelivery): Promise<SendOutcome> {
+    const tracing = this.options.tracing ?? NO_TRACING;
+    const span =
+      tracing.enabled && claim.traceparent
+        ? tracing.startSpan(`${this.sender.name} send`, {
+            kind: SpanKind.CLIENT,
+            remote: { traceparent: claim.traceparent, tracestate: claim.tracestate ?? undefined },
+            attributes: { 'email.sender': this.sender.name, 'cloudevents.event_id': claim.eventId, 'proctoring.send_attempt': claim.attempts },
+          })
+        : undefined;
+    try {
+      const outcome = await this.timedSend(claim);
+      span?.setAttributes({
+        'proctoring.send_outcome': outcome.kind,
+        ...(outcome.kind !== 'sent' && typeof outcome.statusCode === 'number' ? { 'http.response.status_code': outcome.statusCode } : {}),
+      });
+      if (outcome.kind !== 'sent') span?.fail(outcome.kind === 'retry' ? 'not sent yet (retry)' : 'failed permanently');
+      return outcome;
+    } finally {
+      span?.end();
+    }
+  }
+
+  private async timedSend(claim: ClaimedDelivery): Promise<SendOutcome> {
     const started = process.hrtime.bigint();
     let outcome: SendOutcome;
     try {

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { isEventOfType, type DomainEvent } from '../../../../libs/contracts/src';
+import { isEventOfType, readTraceContext, type DomainEvent, type TraceContext } from '../../../../libs/contracts/src';
 import {
   buildStatusEmail,
   isRetiredAddress,
@@ -9,6 +9,7 @@ import {
   type ProvidersConfig,
 } from '../../../../libs/domain/src';
 import { isInputDbError } from '../../../../libs/platform/src/database/sql-runner';
+import { NO_TRACING, SpanKind, type TraceSpan, type Tracing } from '../../../../libs/platform/src/tracing/tracing';
 import type { EmailSender } from '../email/email-sender.port';
 import type { DeliveryLedgerRepository, NewDelivery } from '../persistence/delivery-ledger.repository';
 import type { NotifierMetrics } from './notifier.metrics';
@@ -27,9 +28,18 @@ export interface RecordStatusEmailsOptions {
   /** The email driver, to forget (delete the `.eml` files of) a retired learner's emails. */
   sender?: Pick<EmailSender, 'forget'>;
   now?: () => number;
+  /** A consume span per traced event (default: off, the events' trace context passed on to the ledger). */
+  tracing?: Tracing;
 }
 
 const DEFAULT_TRUSTED_SOURCES = ['urn:proctoring:attempt-service'];
+
+/** A consumed event's span, with what became of the event (set on the span when it ends). */
+interface ConsumeSpan {
+  span: TraceSpan;
+  eventId: string;
+  result: 'not_emailed' | 'foreign_source' | 'retired' | 'expired' | 'emailed';
+}
 /** How many distinct foreign sources one summary names (each cut to 100 characters), for the log. */
 const MAX_FOREIGN_SOURCES_NAMED = 5;
 
@@ -71,7 +81,68 @@ export class RecordStatusEmailsUseCase {
     this.trustedSources = new Set(options.trustedSources ?? DEFAULT_TRUSTED_SOURCES);
   }
 
-  async execute(events: ReadonlyArray<DomainEvent | null>): Promise<RecordSummary> {
+  /**
+   * `transports`: per event, the trace context of its Kafka message's `traceparent` header (the
+   * attempt-service's publish span), already validated; absent when there was none.
+   */
+  async execute(events: ReadonlyArray<DomainEvent | null>, transports: ReadonlyArray<TraceContext | undefined> = []): Promise<RecordSummary> {
+    const spans: ConsumeSpan[] = [];
+    try {
+      const summary = await this.recordAll(events, transports, spans);
+      const recorded = new Set(summary.recordedIds);
+      for (const s of spans) {
+        s.span.setAttributes({ 'proctoring.notifier.result': s.result === 'emailed' ? (recorded.has(s.eventId) ? 'recorded' : 'not_recorded') : s.result });
+        s.span.end();
+      }
+      return summary;
+    } catch (e) {
+      for (const s of spans) {
+        s.span.fail(e);
+        s.span.end();
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * The consume span of one event (`process <type>`, kind consumer), for every event that carries
+   * a trace context and every AttemptStatusChanged: its parent is the message's transport context
+   * (the publish span) when there is one, else the event's `traceparent` attribute (its creation),
+   * else none (a new trace); with both, it links to the creation context. Its context is stored in
+   * the ledger row, so the send span is its child.
+   */
+  private startSpan(event: DomainEvent, transport: TraceContext | undefined, spans: ConsumeSpan[]): ConsumeSpan | undefined {
+    const creation = readTraceContext(event);
+    if (!transport && !creation && event.type !== 'AttemptStatusChanged') return undefined;
+    const tracing = this.options.tracing ?? NO_TRACING;
+    if (!tracing.enabled) {
+      // off: no span; the context the event came with is kept with the email (the send continues it)
+      const consume: ConsumeSpan = { span: tracing.startSpan('', { remote: transport ?? creation }), eventId: event.id, result: 'not_emailed' };
+      return consume;
+    }
+    const span = tracing.startSpan(`process ${event.type}`, {
+      kind: SpanKind.CONSUMER,
+      remote: transport ?? creation,
+      remoteLinks: transport && creation ? [creation] : [],
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.message.id': event.id,
+        'cloudevents.event_id': event.id,
+        'cloudevents.event_source': String(event.source).slice(0, 255),
+        'cloudevents.event_type': event.type,
+      },
+    });
+    const consume: ConsumeSpan = { span, eventId: event.id, result: 'not_emailed' };
+    spans.push(consume);
+    return consume;
+  }
+
+  private async recordAll(
+    events: ReadonlyArray<DomainEvent | null>,
+    transports: ReadonlyArray<TraceContext | undefined>,
+    spans: ConsumeSpan[],
+  ): Promise<RecordSummary> {
     const rows: NewDelivery[] = [];
     let notEmailed = 0;
     let expired = 0;
@@ -79,18 +150,21 @@ export class RecordStatusEmailsUseCase {
     let foreignSource = 0;
     const foreignSources = new Set<string>();
     const retirements: string[] = [];
-    for (const event of events) {
+    for (const [i, event] of events.entries()) {
       if (event === null) {
         unreadable++;
         continue;
       }
+      const consume = this.startSpan(event, transports[i], spans);
       // Only the attempt-service writes the events topic (its ACLs); anything else is a misconfiguration or a forgery.
       if (!this.trustedSources.has(event.source)) {
+        if (consume) consume.result = 'foreign_source';
         foreignSource++;
         if (foreignSources.size < MAX_FOREIGN_SOURCES_NAMED) foreignSources.add(String(event.source).slice(0, 100));
         continue;
       }
       if (isEventOfType(event, 'LearnerRetired')) {
+        if (consume) consume.result = 'retired';
         retirements.push(event.data.userId);
         continue;
       }
@@ -109,9 +183,12 @@ export class RecordStatusEmailsUseCase {
         continue;
       }
       if (this.isTooOld(event.time)) {
+        if (consume) consume.result = 'expired';
         expired++;
         continue;
       }
+      if (consume) consume.result = 'emailed';
+      const trace = consume?.span.carrier;
       const email = buildStatusEmail({
         toEmail: d.user.email,
         examName: d.examName,
@@ -130,6 +207,8 @@ export class RecordStatusEmailsUseCase {
         subject: email.subject,
         html: email.html,
         text: email.text,
+        traceparent: trace?.traceparent ?? null,
+        tracestate: trace?.tracestate ?? null,
       });
     }
 

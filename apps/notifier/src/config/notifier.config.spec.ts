@@ -85,4 +85,15 @@ describe('loadNotifierConfig', () => {
     expect(custom).toMatchObject({ trustedSources: ['urn:a', 'https://b.example/attempts'], httpHost: '0.0.0.0' });
     expect(() => loadNotifierConfig({ PROVIDERS_FILE: providersFile, NOTIFIER_TRUSTED_SOURCES: 'urn:a,urn:b c' })).toThrow(/NOTIFIER_TRUSTED_SOURCES must be/);
   });
+
+  it('traces only when OTEL_EXPORTER_OTLP_ENDPOINT is set (a bad one is named, never echoed)', () => {
+    expect(loadNotifierConfig({ PROVIDERS_FILE: providersFile }).tracing).toEqual({ otlpTracesUrl: null });
+    expect(loadNotifierConfig({ PROVIDERS_FILE: providersFile, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }).tracing).toEqual({
+      otlpTracesUrl: 'http://127.0.0.1:4318/v1/traces',
+    });
+    expect(() => loadNotifierConfig({ PROVIDERS_FILE: providersFile, OTEL_EXPORTER_OTLP_ENDPOINT: 'udp://collector-secret' })).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT must be a http: or https: URL/,
+    );
+    expect(() => loadNotifierConfig({ PROVIDERS_FILE: providersFile, OTEL_EXPORTER_OTLP_ENDPOINT: 'udp://collector-secret' })).not.toThrow(/collector-secret/);
+  });
 });

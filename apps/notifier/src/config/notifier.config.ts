@@ -4,6 +4,7 @@ import { readProvidersFile } from '../../../../libs/platform/src/config/provider
 import { readDatabaseSettings, type DatabaseSettings } from '../../../../libs/platform/src/config/database.config';
 import { EnvReader } from '../../../../libs/platform/src/config/env-reader';
 import { readKafkaSettings, type KafkaSettings } from '../../../../libs/platform/src/config/kafka.config';
+import { readTracingSettings, type TracingSettings } from '../../../../libs/platform/src/config/tracing.config';
 import { NOTIFIER_SCHEMA, SCHEMA_NAME } from '../persistence/email-delivery.row';
 
 export interface NotifierConfig {
@@ -44,6 +45,8 @@ export interface NotifierConfig {
   httpHost: string;
   httpPort: number;
   logLevel: string;
+  /** OpenTelemetry: OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set, else off (no SDK). */
+  tracing: TracingSettings;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -125,6 +128,7 @@ export function loadNotifierConfig(env: NodeJS.ProcessEnv): NotifierConfig {
     httpHost: r.string('HTTP_HOST', '127.0.0.1'),
     httpPort: r.int('HTTP_PORT', 3001, 0, 65_535),
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    tracing: readTracingSettings(r),
   };
   r.done('notifier');
   return config;

@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { parseEvent, TOPICS } from '../../../../libs/contracts/src';
+import { parseEvent, readTraceContext, TOPICS } from '../../../../libs/contracts/src';
 import type { InboundBatch } from '../../../../libs/platform/src/kafka/kafka-batch.transport';
 import type { Logger } from '../../../../libs/platform/src/logging/logger';
 import { DeliveryWorker } from '../application/delivery.worker';
@@ -25,7 +25,11 @@ export class AttemptEventsConsumer {
 
   @EventPattern(ATTEMPT_EVENTS_PATTERN)
   async onAttemptEvents(@Payload() batch: InboundBatch): Promise<void> {
-    const summary = await this.recordStatusEmails.execute(batch.messages.map((m) => parseEvent(m.value)));
+    const summary = await this.recordStatusEmails.execute(
+      batch.messages.map((m) => parseEvent(m.value)),
+      // the transport trace context (the attempt-service's publish span), validated like any input
+      batch.messages.map((m) => readTraceContext(m.headers)),
+    );
     if (summary.recorded > 0) this.worker.wake();
     const { recordedIds: _ids, foreignSources, ...counts } = summary;
     const fields = {

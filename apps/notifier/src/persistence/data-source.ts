@@ -4,6 +4,7 @@ import { EmailDeliveryRow, ledgerSchemaOf, NOTIFIER_SCHEMA, SCHEMA_NAME } from '
 import { CreateEmailDelivery1764100000000 } from './migrations/1764100000000-create-email-delivery.migration';
 import { AddCorrelationAndRequeues1764300000000 } from './migrations/1764300000000-add-correlation-and-requeues.migration';
 import { LearnerRetirement1764700000000 } from './migrations/1764700000000-learner-retirement.migration';
+import { TraceContext1765000000000 } from './migrations/1765000000000-trace-context.migration';
 
 export interface NotifierDatabaseExtras {
   ssl?: false | { rejectUnauthorized: boolean; ca?: string };
@@ -14,7 +15,12 @@ export interface NotifierDatabaseExtras {
 }
 
 /** Migrations in order, listed by class so they load the same compiled and under ts-jest. */
-export const NOTIFIER_MIGRATIONS = [CreateEmailDelivery1764100000000, AddCorrelationAndRequeues1764300000000, LearnerRetirement1764700000000];
+export const NOTIFIER_MIGRATIONS = [
+  CreateEmailDelivery1764100000000,
+  AddCorrelationAndRequeues1764300000000,
+  LearnerRetirement1764700000000,
+  TraceContext1765000000000,
+];
 
 /**
  * The one DataSource definition, shared by the app, the tests and the TypeORM CLI. The notifier owns

@@ -16,6 +16,9 @@ export interface NewDelivery {
   subject: string;
   html: string;
   text: string;
+  /** The trace context to send under (the consume span that recorded the row), if any. */
+  traceparent?: string | null;
+  tracestate?: string | null;
 }
 
 /**
@@ -98,9 +101,9 @@ export class DeliveryLedgerRepository {
     // recorded before a retirement (which then cancels and scrubs it) or refused after it.
     await manager.query(`SELECT pg_advisory_xact_lock_shared($1)`, [RETIREMENT_LOCK_KEY]);
     const result: Array<{ event_id: string }> = await manager.query(
-      `INSERT INTO ${this.table} (event_id, attempt_id, user_id, from_address, to_address, subject, html_body, text_body, correlation_id)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-                  AS x(event_id, attempt_id, user_id, from_address, to_address, subject, html_body, text_body, correlation_id)
+      `INSERT INTO ${this.table} (event_id, attempt_id, user_id, from_address, to_address, subject, html_body, text_body, correlation_id, traceparent, tracestate)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $11::text[], $12::text[])
+                  AS x(event_id, attempt_id, user_id, from_address, to_address, subject, html_body, text_body, correlation_id, traceparent, tracestate)
         WHERE x.to_address <> $10 AND NOT EXISTS (SELECT 1 FROM ${this.retired} r WHERE r.user_id = x.user_id)
        ON CONFLICT (event_id) DO NOTHING
        RETURNING event_id`,
@@ -115,6 +118,8 @@ export class DeliveryLedgerRepository {
         unique.map((r) => r.text),
         unique.map((r) => r.correlationId),
         RETIRED_EMAIL,
+        unique.map((r) => r.traceparent ?? null),
+        unique.map((r) => r.tracestate ?? null),
       ],
     );
     return result.map((r) => r.event_id);
@@ -182,7 +187,7 @@ export class DeliveryLedgerRepository {
          FROM due
         WHERE d.event_id = due.event_id
        RETURNING d.event_id, d.attempt_id, d.user_id, d.from_address, d.to_address, d.subject, d.html_body,
-                 d.text_body, d.attempts, d.throttled, d.requeues`,
+                 d.text_body, d.attempts, d.throttled, d.requeues, d.traceparent, d.tracestate`,
       [limit, owner, leaseMs],
     );
     return rows.map((r) => ({
@@ -197,6 +202,8 @@ export class DeliveryLedgerRepository {
       attempts: Number(r.attempts),
       throttled: Number(r.throttled),
       requeues: Number(r.requeues),
+      traceparent: (r.traceparent as string | null) ?? null,
+      tracestate: (r.tracestate as string | null) ?? null,
     }));
   }
 

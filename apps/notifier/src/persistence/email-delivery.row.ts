@@ -40,6 +40,13 @@ export class EmailDeliveryRow {
   @Column({ name: 'correlation_id', type: 'text', nullable: true })
   correlationId!: string | null;
 
+  /** W3C trace context of the span that recorded the row: the send span's parent (null: none). */
+  @Column({ name: 'traceparent', type: 'text', nullable: true })
+  traceparent!: string | null;
+
+  @Column({ name: 'tracestate', type: 'text', nullable: true })
+  tracestate!: string | null;
+
   @Column({ name: 'status', type: 'text', default: 'pending' })
   status!: DeliveryStatus;
 
