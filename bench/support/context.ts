@@ -12,7 +12,7 @@ import { ServiceProcess } from './service-process';
 
 /** Service settings the bench reports (from the environment, else the service's default). */
 export const TUNABLES: Record<string, string> = {
-  COMMAND_BATCH_SIZE: '500',
+  COMMAND_BATCH_SIZE: '250',
   PARTITIONS_CONSUMED_CONCURRENTLY: '3',
   OUTBOX_RELAY_BATCH_SIZE: '1000',
   OUTBOX_RELAY_IDLE_POLL_MS: '1000',
