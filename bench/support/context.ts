@@ -57,8 +57,12 @@ export class BenchContext {
   private readonly topics: string[] = [];
   private readonly groups: string[] = [];
   private monitor: Client | null = null;
-  /** The broker's JVM when it runs on this machine (its CPU is charged to the pipeline). */
-  readonly brokerPid: number | undefined;
+  /** The brokers' JVMs that run on this machine (their CPU is charged to the pipeline). */
+  readonly brokerPids: number[];
+  /** Replication factor of the run's topics: 3 on a cluster of 3 or more brokers, else 1 (see open()). */
+  replicationFactor = 1;
+  /** Brokers in the cluster's metadata (see open()). */
+  clusterBrokers = 1;
 
   constructor(
     readonly root: string,
@@ -72,16 +76,24 @@ export class BenchContext {
     this.logsDir = join(root, 'bench/results/logs', runId);
     this.profilesDir = join(root, 'bench/results/profiles', runId);
     mkdirSync(this.logsDir, { recursive: true });
-    const first = new URL(`kafka://${brokers.split(',')[0]}`);
-    this.brokerPid = ['127.0.0.1', 'localhost'].includes(first.hostname)
-      ? listeningPid(Number(first.port || 9092))
-      : undefined;
+    this.brokerPids = brokers
+      .split(',')
+      .map((b) => new URL(`kafka://${b.trim()}`))
+      .filter((u) => ['127.0.0.1', 'localhost'].includes(u.hostname))
+      .map((u) => listeningPid(Number(u.port || 9092)))
+      .filter((pid): pid is number => pid !== undefined);
   }
 
-  /** One connection kept open to look up the bench database's backends. */
+  /**
+   * One connection kept open to look up the bench database's backends; the cluster's size, which sets
+   * the replication factor of the run's topics (a 3-node cluster: 3, as production; min ISR is the
+   * cluster's own setting).
+   */
   async open(): Promise<void> {
     this.monitor = new Client({ connectionString: this.databaseUrl, application_name: 'bench-monitor' });
     await this.monitor.connect();
+    this.clusterBrokers = (await this.admin.describeCluster()).brokers.length;
+    this.replicationFactor = Math.min(3, this.clusterBrokers);
   }
 
   async close(): Promise<void> {
@@ -128,16 +140,34 @@ export class BenchContext {
    * broker. The broker may be shared with other users of the machine; its figure is then an upper bound.
    */
   meterSources(processes: Record<string, number>): Record<string, PidSource | undefined> {
-    return { ...processes, bench: process.pid, postgres: this.postgresBackends, broker: this.brokerPid };
+    const brokers = this.brokerPids;
+    return {
+      ...processes,
+      bench: process.pid,
+      postgres: this.postgresBackends,
+      broker: brokers.length === 0 ? undefined : async () => Promise.resolve(brokers),
+    };
+  }
+
+  /** `.bench-<run id>`, or `.bench-<run id>-<scope>` for a phase that needs names of its own. */
+  suffix(scope?: string): string {
+    return `.bench-${this.runId}${scope ? `-${scope}` : ''}`;
   }
 
   /**
-   * A topic name unique to this run, created with the bench's partition count (and, for a topic the
-   * attempt-service consumes, the inbound topic configuration production uses).
+   * A topic name unique to this run (and scope), created with the bench's partition count and the
+   * cluster's replication factor (and, for a topic the attempt-service consumes, the inbound topic
+   * configuration production uses).
    */
-  async topic(base: string, o: { inbound?: boolean } = {}): Promise<string> {
-    const name = `${base}.bench-${this.runId}`;
-    await createTopics(this.admin, [name], this.cfg.partitions, o.inbound ? inboundTopicConfigEntries() : []);
+  async topic(base: string, o: { inbound?: boolean; scope?: string } = {}): Promise<string> {
+    const name = `${base}${this.suffix(o.scope)}`;
+    await createTopics(
+      this.admin,
+      [name],
+      this.cfg.partitions,
+      o.inbound ? inboundTopicConfigEntries() : [],
+      this.replicationFactor,
+    );
     this.topics.push(name);
     return name;
   }
@@ -152,8 +182,8 @@ export class BenchContext {
     await applyAclPlan(this.admin, [...(rights.read ?? []).map(topic('READ')), ...(rights.write ?? []).map(topic('WRITE'))]);
   }
 
-  groupId(base: string): string {
-    const id = `${base}.bench-${this.runId}`;
+  groupId(base: string, scope?: string): string {
+    const id = `${base}${this.suffix(scope)}`;
     this.groups.push(id);
     return id;
   }
