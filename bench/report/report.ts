@@ -163,8 +163,10 @@ function instanceWorkNote(work: InstanceWork[]): string {
 
 const cores = (v: number | undefined) => (v === undefined ? '—' : `${fmtNum(v, 2)} cores`);
 
-const perCommit = (p: { messagesPerCommit: number } | null) =>
-  p ? `${fmtNum(p.messagesPerCommit, 1)} commands per database commit` : 'commits not measured';
+const perCommit = (p: { messagesPerCommit: number; walBytes?: number } | null) =>
+  p
+    ? `${fmtNum(p.messagesPerCommit, 1)} commands per database commit${p.walBytes === undefined ? '' : `, ${fmtInt(p.walBytes)} B of WAL per command (server-wide)`}`
+    : 'commits not measured';
 
 /** "CPU/msg: service 0.31 + postgres 0.20 + … = 0.70 ms → ≤ 2,857/s CPU-bound" */
 function budget(b: CpuBudget | null | undefined, order: string[]): string {
@@ -275,7 +277,7 @@ export function renderTable(r: BenchResults): string {
 
   const sec = r.infrastructure.security;
   const lines = [
-    `Benchmark ${r.mode} run ${r.runId}, ${r.startedAt} (${fmtNum(r.durationS, 0)} s); Node ${r.machine.node}, ${r.infrastructure.postgres?.version ?? 'PostgreSQL ?'} (synchronous_commit ${r.infrastructure.postgres?.synchronousCommit ?? '?'}, autovacuum ${r.infrastructure.postgres?.autovacuum ?? '?'}; the bench runs VACUUM ANALYZE before each end-to-end window), Kafka on ${r.infrastructure.kafkaBrokers}${r.infrastructure.kafkaStartedByBench ? ' (started by the bench)' : ' (shared broker)'}, ${r.infrastructure.kafkaClusterBrokers} broker(s), topics with ${typeof r.counts.partitions === 'number' ? String(r.counts.partitions) : '?'} partitions and replication ${r.infrastructure.replicationFactor}`,
+    `Benchmark ${r.mode} run ${r.runId}, ${r.startedAt} (${fmtNum(r.durationS, 0)} s); Node ${r.machine.node}, ${r.infrastructure.postgres?.version ?? 'PostgreSQL ?'} (synchronous_commit ${r.infrastructure.postgres?.synchronousCommit ?? '?'}, autovacuum ${r.infrastructure.postgres?.autovacuum ?? '?'}; the bench runs VACUUM ANALYZE before each end-to-end window), Kafka on ${r.infrastructure.kafkaBrokers}${r.infrastructure.kafkaStartedByBench ? ' (started by the bench)' : ' (already running)'}, ${r.infrastructure.kafkaClusterBrokers} broker(s), topics with ${typeof r.counts.partitions === 'number' ? String(r.counts.partitions) : '?'} partitions and replication ${r.infrastructure.replicationFactor}`,
     '',
     `Security in force: Kafka ${sec.kafkaSasl}${sec.kafkaTls ? ' over TLS' : ' (plaintext on loopback)'}, ACL authorizer ${sec.kafkaAcls === null ? 'unknown' : sec.kafkaAcls ? 'on (each service as its own principal, LITERAL grants on the run\'s topics)' : 'off'}; PostgreSQL TLS ${sec.databaseTls}; tracing ${sec.tracing}.`,
     '',

@@ -31,6 +31,11 @@ export interface PostgresCounters {
   rowsInserted: number;
   rowsUpdated: number;
   rowsReturned: number;
+  /**
+   * WAL position in bytes (pg_current_wal_lsn): server-wide, so on a shared server the per-message
+   * figure includes other databases' writes in the window (an upper bound).
+   */
+  walBytes: number;
 }
 
 /** Per message, between two readings of the counters (commits include the relay's and the monitor's own). */
@@ -46,6 +51,7 @@ export function postgresPerMessage(
     rowsInserted: per(b.rowsInserted - a.rowsInserted),
     rowsUpdated: per(b.rowsUpdated - a.rowsUpdated),
     rowsReturned: per(b.rowsReturned - a.rowsReturned),
+    walBytes: Math.round((b.walBytes - a.walBytes) / messages),
     messagesPerCommit: commits > 0 ? Math.round((messages / commits) * 10) / 10 : Number.NaN,
   };
 }
@@ -121,10 +127,12 @@ export class BenchContext {
 
   /** Cumulative counters of the bench database (pg_stat_database; PostgreSQL flushes them about once a second). */
   async postgresCounters(): Promise<PostgresCounters> {
-    if (!this.monitor) return { commits: 0, rowsInserted: 0, rowsUpdated: 0, rowsReturned: 0 };
+    if (!this.monitor) return { commits: 0, rowsInserted: 0, rowsUpdated: 0, rowsReturned: 0, walBytes: 0 };
     await this.monitor.query('SELECT pg_stat_clear_snapshot()');
-    const { rows } = await this.monitor.query<{ c: string; i: string; u: string; r: string }>(
-      `SELECT xact_commit AS c, tup_inserted AS i, tup_updated AS u, tup_returned AS r FROM pg_stat_database WHERE datname = current_database()`,
+    const { rows } = await this.monitor.query<{ c: string; i: string; u: string; r: string; w: string }>(
+      `SELECT xact_commit AS c, tup_inserted AS i, tup_updated AS u, tup_returned AS r,
+              pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS w
+         FROM pg_stat_database WHERE datname = current_database()`,
     );
     const r = rows[0];
     return {
@@ -132,6 +140,7 @@ export class BenchContext {
       rowsInserted: Number(r.i),
       rowsUpdated: Number(r.u),
       rowsReturned: Number(r.r),
+      walBytes: Number(r.w),
     };
   }
 
