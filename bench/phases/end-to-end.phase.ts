@@ -134,7 +134,7 @@ export interface InstanceWork {
   /** Commands of the "batch applied" lines in its log; null when the log has none (LOG_LEVEL=warn). */
   commands: number | null;
   partitions: number[];
-  /** It logged "outbox relay is the leader". */
+  /** It logged "outbox relay is the leader" before the measured window ended. */
   relayLeader: boolean;
   cpuSeconds: number;
 }
@@ -155,13 +155,14 @@ function instanceWork(svc: ServiceProcess, cpuSeconds: number, untilEpochMs: num
     // no log: nothing known
   }
   for (const line of text.split('\n')) {
-    if (line.includes('"outbox relay is the leader"')) {
-      const at = Date.parse((JSON.parse(line) as { time?: string }).time ?? '');
-      if (!(at > untilEpochMs)) relayLeader = true;
-    }
-    if (!line.includes('"batch applied"')) continue;
+    const leaderLine = line.includes('"outbox relay is the leader"');
+    if (!leaderLine && !line.includes('"batch applied"')) continue;
     try {
-      const entry = JSON.parse(line) as { commands?: number; partition?: number };
+      const entry = JSON.parse(line) as { time?: string; commands?: number; partition?: number };
+      if (leaderLine) {
+        if (!(Date.parse(entry.time ?? '') > untilEpochMs)) relayLeader = true;
+        continue;
+      }
       commands += entry.commands ?? 0;
       batches++;
       if (entry.partition !== undefined) partitions.add(entry.partition);
