@@ -1,8 +1,18 @@
 /** What one bench run does: the mode's counts, overridable from the command line. */
 
 export type Mode = 'full' | 'smoke';
-export type PhaseName = 'a' | 'b' | 'c' | 'd';
-export const ALL_PHASES: readonly PhaseName[] = ['a', 'b', 'c', 'd'];
+export type PhaseName = 'a' | 'b' | 'c' | 'd' | 'e';
+export const ALL_PHASES: readonly PhaseName[] = ['a', 'b', 'c', 'd', 'e'];
+
+/** The counts of one end-to-end workload: (c) few learners with many commands, (e) many learners. */
+export interface EndToEndCounts {
+  learners: number;
+  exams: number;
+  saturationCommands: number;
+  rates: number[];
+  rateSeconds: number;
+  drainTimeoutMs: number;
+}
 
 export interface BenchConfig {
   mode: Mode;
@@ -16,14 +26,18 @@ export interface BenchConfig {
   out: string;
   rawKafka: { messages: number };
   rawPostgres: { transactions: number; connections: number };
-  endToEnd: {
-    learners: number;
-    exams: number;
-    saturationCommands: number;
-    rates: number[];
-    rateSeconds: number;
-    drainTimeoutMs: number;
-  };
+  /** (c): 2,000 learners, 30 commands each; a database commit holds ~100 commands of few learners. */
+  endToEnd: EndToEndCounts;
+  /**
+   * (e): the same path at realistic key cardinality — 60,000 learners, commands round-robin over them,
+   * so any `learners` consecutive commands (a wave, a database commit) are each a different learner.
+   */
+  highCardinality: EndToEndCounts;
+  /**
+   * Scaling runs after each end-to-end phase's latency windows: for each count, that many
+   * attempt-service instances in one consumer group drain a backlog; [] = none (`--instances=1,2,3`).
+   */
+  instances: number[];
   notifier: { emails: number };
   /** Longest wait for a saturation run to finish. */
   phaseTimeoutMs: number;
@@ -42,6 +56,15 @@ const FULL: Omit<BenchConfig, 'phases' | 'build' | 'cpuProfile' | 'keepTopics' |
     rateSeconds: 30,
     drainTimeoutMs: 60_000,
   },
+  highCardinality: {
+    learners: 60_000,
+    exams: 20,
+    saturationCommands: 60_000,
+    rates: [1_000, 2_000],
+    rateSeconds: 30,
+    drainTimeoutMs: 60_000,
+  },
+  instances: [],
   notifier: { emails: 20_000 },
   phaseTimeoutMs: 300_000,
 };
@@ -59,17 +82,32 @@ const SMOKE: typeof FULL = {
     rateSeconds: 2,
     drainTimeoutMs: 20_000,
   },
+  highCardinality: {
+    learners: 3_000,
+    exams: 4,
+    saturationCommands: 3_000,
+    rates: [1_000],
+    rateSeconds: 2,
+    drainTimeoutMs: 20_000,
+  },
+  instances: [],
   notifier: { emails: 500 },
   phaseTimeoutMs: 60_000,
 };
 
 export const USAGE = `usage: npm run bench [-- options]        (npm run bench:smoke = --smoke)
   --smoke                 tiny counts (< 60 s), for CI; figures printed, not asserted
-  --phases=a,b,c,d        run only these phases (a raw Kafka, b raw PostgreSQL, c end to end, d notifier)
+  --phases=a,b,c,d,e      run only these phases (a raw Kafka, b raw PostgreSQL, c end to end with 2,000
+                          learners, d notifier, e end to end with 60,000 learners, one command each per wave)
   --cpu-prof              profile the attempt-service (saturation and each rate) into bench/results/profiles/
   --build=auto|always|never   rebuild dist/ when sources are newer (auto), always, or never
   --keep-topics           leave the run's topics and consumer groups on the broker
-  --learners=N --exams=N --commands=N --rates=500,1000 --rate-seconds=N
+  --learners=N --exams=N --commands=N --rates=500,1000     counts of (c)
+  --hc-learners=N --hc-exams=N --hc-commands=N --hc-rates=1000,2000   counts of (e)
+  --rate-seconds=N        length of each latency window, (c) and (e)
+  --instances=1,2,3       after each end-to-end phase run, drain a backlog of --commands (--hc-commands)
+                          with 1, then 2, then 3 attempt-service instances in one group: rate and CPU
+                          per command summed over the instances
   --raw-messages=N --pg-transactions=N --pg-connections=N --emails=N --out=path.json
 Service settings come from the environment (COMMAND_BATCH_SIZE, PARTITIONS_CONSUMED_CONCURRENTLY,
 OUTBOX_RELAY_BATCH_SIZE, DATABASE_POOL_SIZE, LOG_LEVEL, NOTIFIER_CONCURRENCY, …); the bench only sets
@@ -105,6 +143,11 @@ export function parseArgs(argv: string[]): BenchConfig {
     'commands',
     'rates',
     'rate-seconds',
+    'hc-learners',
+    'hc-exams',
+    'hc-commands',
+    'hc-rates',
+    'instances',
     'raw-messages',
     'pg-transactions',
     'pg-connections',
@@ -117,10 +160,18 @@ export function parseArgs(argv: string[]): BenchConfig {
   const phases = phasesArg === undefined ? [...ALL_PHASES] : phasesArg.split(',').map((p) => p.trim());
   for (const p of phases)
     if (!(ALL_PHASES as readonly string[]).includes(p)) throw new Error(`unknown phase ${p}`);
-  const ratesArg = take('rates');
-  const rates = ratesArg === undefined ? base.endToEnd.rates : ratesArg.split(',').map(Number);
-  if (rates.some((r) => !Number.isInteger(r) || r <= 0))
-    throw new Error('--rates must list positive integers');
+  const list = (name: string, fallback: number[]) => {
+    const v = take(name);
+    if (v === undefined) return fallback;
+    const values = v.split(',').map(Number);
+    if (values.some((r) => !Number.isInteger(r) || r <= 0))
+      throw new Error(`--${name} must list positive integers`);
+    return values;
+  };
+  const rates = list('rates', base.endToEnd.rates);
+  const hcRates = list('hc-rates', base.highCardinality.rates);
+  const instances = list('instances', base.instances);
+  const rateSeconds = int('rate-seconds', base.endToEnd.rateSeconds);
   const build = take('build') ?? 'auto';
   if (build !== 'auto' && build !== 'always' && build !== 'never')
     throw new Error('--build must be auto, always or never');
@@ -141,8 +192,17 @@ export function parseArgs(argv: string[]): BenchConfig {
       exams: int('exams', base.endToEnd.exams),
       saturationCommands: int('commands', base.endToEnd.saturationCommands),
       rates,
-      rateSeconds: int('rate-seconds', base.endToEnd.rateSeconds),
+      rateSeconds,
     },
+    highCardinality: {
+      ...base.highCardinality,
+      learners: int('hc-learners', base.highCardinality.learners),
+      exams: int('hc-exams', base.highCardinality.exams),
+      saturationCommands: int('hc-commands', base.highCardinality.saturationCommands),
+      rates: hcRates,
+      rateSeconds,
+    },
+    instances,
     notifier: { emails: int('emails', base.notifier.emails) },
     out: '',
   };

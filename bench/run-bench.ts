@@ -2,7 +2,9 @@
  * `npm run bench` / `npm run bench:smoke`: the project's benchmark (SPEC §7). In one run on the same
  * broker and database it measures (a) raw Kafka consume → produce, (b) raw PostgreSQL one transaction
  * per message, (c) the attempt-service end to end (saturation and latency at fixed rates) and (d) the
- * notifier's emails/s, with peak RSS of each service. Prints a table with PASS/MISS per target (not
+ * notifier's emails/s, with peak RSS of each service, and (e) the attempt-service end to end at
+ * realistic key cardinality (60,000 learners, one command each per wave); optionally (--instances)
+ * 1, 2, 3 instances in one group with their CPU per command. Prints a table with PASS/MISS per target (not
  * asserted) and writes the JSON results (bench/results/latest.json for a full run).
  * See docs/performance.md. `--help` lists the options.
  */
@@ -15,7 +17,15 @@ import { runNotifier } from './phases/notifier.phase';
 import { runRawKafka } from './phases/raw-kafka.phase';
 import { runRawPostgres } from './phases/raw-postgres.phase';
 import { formatProfileSummary, summarizeProfile, type CpuProfile } from './profile-summary';
-import { derive, ok, renderTable, type BenchResults, type PhaseOutcome } from './report/report';
+import {
+  derive,
+  ok,
+  renderTable,
+  type BenchResults,
+  type PhaseOutcome,
+  type SecuritySettings,
+} from './report/report';
+import { localSaslEnabled } from '../scripts/kafka-credentials';
 import { BenchContext, effectiveTunables } from './support/context';
 import {
   buildIfStale,
@@ -26,6 +36,8 @@ import {
   type PostgresInfo,
 } from './support/infra';
 import { benchKafka, deleteGroups, deleteTopics } from './support/kafka-tools';
+import type { Admin } from 'kafkajs';
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } from 'kafkajs';
 import { load1, machineInfo } from './support/machine';
 import { say } from './support/progress';
 import { killAllChildren, stopAllChildren } from './support/service-process';
@@ -40,6 +52,34 @@ function pruneOldRuns(): void {
     const runs = readdirSync(dir).sort().reverse();
     for (const old of runs.slice(KEEP_RUNS)) rmSync(join(dir, old), { recursive: true, force: true });
   }
+}
+
+/**
+ * The security settings on the measured path, stated beside the figures: the bench's clients and the
+ * services use SASL/SCRAM from the local credentials file when it is enabled; the ACL authorizer is
+ * on when the broker answers describeAcls (a broker without one refuses it).
+ */
+async function securitySettings(admin: Admin): Promise<SecuritySettings> {
+  let kafkaAcls: boolean | null = null;
+  try {
+    await admin.describeAcls({
+      resourceType: AclResourceTypes.TOPIC,
+      resourcePatternType: ResourcePatternTypes.ANY,
+      operation: AclOperationTypes.ANY,
+      permissionType: AclPermissionTypes.ANY,
+    });
+    kafkaAcls = true;
+  } catch (e) {
+    kafkaAcls = /security|authoriz/i.test(e instanceof Error ? e.message : String(e)) ? false : null;
+  }
+  const tracingVars = Object.keys(process.env).filter((k) => /^(OTEL_|TRACING)/.test(k));
+  return {
+    kafkaSasl: localSaslEnabled() ? 'SASL/SCRAM-SHA-512' : 'without SASL',
+    kafkaTls: process.env.KAFKA_SSL === 'true' || Boolean(process.env.KAFKA_SSL_CA_FILE ?? process.env.KAFKA_SSL_CERT_FILE),
+    kafkaAcls,
+    databaseTls: process.env.DATABASE_SSL ?? 'off',
+    tracing: tracingVars.length === 0 ? 'off' : `settings in the environment: ${tracingVars.sort().join(', ')}`,
+  };
 }
 
 async function main(): Promise<number> {
@@ -77,6 +117,7 @@ async function main(): Promise<number> {
   const phases: BenchResults['phases'] = {};
   const errors: string[] = [];
   let pg: PostgresInfo | null = null;
+  const security = await securitySettings(admin);
   let ctx: BenchContext | null = null;
   try {
     say(`resetting database ${new URL(databaseUrl).pathname.slice(1)} and running the migrations`);
@@ -99,8 +140,11 @@ async function main(): Promise<number> {
     if (cfg.phases.includes('a')) phases.rawKafka = await attempt('(a) raw Kafka', () => runRawKafka(c));
     if (cfg.phases.includes('b'))
       phases.rawPostgres = await attempt('(b) raw PostgreSQL', () => runRawPostgres(c));
-    if (cfg.phases.includes('c')) phases.endToEnd = await attempt('(c) end to end', () => runEndToEnd(c));
+    if (cfg.phases.includes('c'))
+      phases.endToEnd = await attempt('(c) end to end', () => runEndToEnd(c, 'c'));
     if (cfg.phases.includes('d')) phases.notifier = await attempt('(d) notifier', () => runNotifier(c));
+    if (cfg.phases.includes('e'))
+      phases.highCardinality = await attempt('(e) end to end, high cardinality', () => runEndToEnd(c, 'e'));
   } finally {
     await stopAllChildren();
     await ctx?.close();
@@ -125,6 +169,9 @@ async function main(): Promise<number> {
     infrastructure: {
       kafkaBrokers: brokers,
       kafkaStartedByBench: kafkaStarted,
+      kafkaClusterBrokers: ctx?.clusterBrokers ?? 1,
+      replicationFactor: ctx?.replicationFactor ?? 1,
+      security,
       postgres: pg,
       database: new URL(databaseUrl).pathname.slice(1),
     },
@@ -135,6 +182,8 @@ async function main(): Promise<number> {
       rawKafka: cfg.rawKafka,
       rawPostgres: cfg.rawPostgres,
       endToEnd: cfg.endToEnd,
+      highCardinality: cfg.highCardinality,
+      instances: cfg.instances,
       notifier: cfg.notifier,
       cpuProfile: cfg.cpuProfile,
     },
@@ -148,13 +197,13 @@ async function main(): Promise<number> {
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 
   process.stdout.write(`\n${renderTable(results)}\n\n`);
-  const e2e = ok(phases.endToEnd);
-  if (e2e) {
+  for (const e2e of [ok(phases.endToEnd), ok(phases.highCardinality)]) {
+    if (!e2e) continue;
     for (const [label, file] of Object.entries(e2e.profiles)) {
       if (!existsSync(file)) continue;
       const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
       process.stdout.write(
-        `${formatProfileSummary(`attempt-service CPU profile, ${label} (${relative(ROOT, file)})`, summarizeProfile(profile, 20))}\n\n`,
+        `${formatProfileSummary(`attempt-service CPU profile, (${e2e.phase}) ${label} (${relative(ROOT, file)})`, summarizeProfile(profile, 20))}\n\n`,
       );
     }
   }

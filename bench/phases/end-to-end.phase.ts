@@ -4,7 +4,14 @@ import type { Producer } from 'kafkajs';
 import { providerReviewTopics } from '../../libs/contracts/src/topics';
 import { postgresPerMessage, type BenchContext } from '../support/context';
 import { TopicObserver, type ObservedEvent } from '../support/event-observer';
-import { connectProducer, kafkaIdentity, produceAll, waitForGroupMember } from '../support/kafka-tools';
+import type { EndToEndCounts } from '../bench.config';
+import {
+  connectProducer,
+  kafkaIdentity,
+  produceAll,
+  waitForGroupMember,
+  waitForGroupMembers,
+} from '../support/kafka-tools';
 import {
   cpuBudget,
   CpuMeter,
@@ -70,7 +77,41 @@ export interface LatencyResult {
 
 export type PostgresPerMessage = ReturnType<typeof postgresPerMessage>;
 
+/**
+ * One scaling run: `instances` attempt-service processes in one consumer group drain a backlog of
+ * `commands`, produced once the group is stable with every instance (so no rebalance during the run).
+ */
+export interface ScalingResult {
+  instances: number;
+  commands: number;
+  /** Steady-state AttemptStatusChanged per second (5th → 95th percentile of arrivals). */
+  perSecond: number | null;
+  windowMs: number | null;
+  /** Starting the processes → the group is stable with every instance. */
+  startToStableMs: number;
+  /** From the group being stable to the last event observed; `instance-<i>` per process. */
+  cpu: CpuUsage;
+  /** Per participant (each instance, postgres, broker, bench); the pipeline sum and CPU-bound ceiling. */
+  cpuBudget: CpuBudget | null;
+  /** The instances' CPU per command, summed: the figure to project capacity from. */
+  serviceMsPerCommand: number | null;
+  /** Cores each instance used over the window (the outbox relay runs on one of them: SPEC §4, one leader). */
+  instanceCores: number[];
+  /** What each instance did, from its own log ("batch applied" lines; null at LOG_LEVEL above info). */
+  instanceWork: InstanceWork[];
+  /**
+   * The split of the service's CPU, when one instance led the relay and another did not: consuming
+   * (parse, rules, transaction) per command from the non-leaders' CPU ÷ their commands, and the
+   * relay's share per command = (leader's CPU − its own commands × that) ÷ all commands.
+   */
+  split: { consumeMsPerCommand: number; relayMsPerCommand: number } | null;
+  postgres: PostgresPerMessage | null;
+  peakRssMb: (number | null)[];
+}
+
 export interface EndToEndResult {
+  /** `c`: 2,000 learners, 30 commands each; `e`: 60,000 learners, one command each per wave. */
+  phase: EndToEndPhase;
   learners: number;
   exams: number;
   statusCycle: string[];
@@ -83,6 +124,69 @@ export interface EndToEndResult {
   servicePeakRssMb: number | null;
   setupServicePeakRssMb: number | null;
   profiles: Record<string, string>;
+  /** `--instances`: one entry per instance count, in the order given. */
+  scaling: ScalingResult[];
+}
+
+export type EndToEndPhase = 'c' | 'e';
+
+export interface InstanceWork {
+  /** Commands of the "batch applied" lines in its log; null when the log has none (LOG_LEVEL=warn). */
+  commands: number | null;
+  partitions: number[];
+  /** It logged "outbox relay is the leader" before the measured window ended. */
+  relayLeader: boolean;
+  cpuSeconds: number;
+}
+
+/**
+ * Reads a service's pino log for the commands it applied, its partitions and whether it led the relay
+ * before `untilEpochMs` (an instance still shutting down may take the lock another one released).
+ */
+function instanceWork(svc: ServiceProcess, cpuSeconds: number, untilEpochMs: number): InstanceWork {
+  let commands = 0;
+  let batches = 0;
+  let relayLeader = false;
+  const partitions = new Set<number>();
+  let text = '';
+  try {
+    text = readFileSync(svc.logFile, 'utf8');
+  } catch {
+    // no log: nothing known
+  }
+  for (const line of text.split('\n')) {
+    const leaderLine = line.includes('"outbox relay is the leader"');
+    if (!leaderLine && !line.includes('"batch applied"')) continue;
+    try {
+      const entry = JSON.parse(line) as { time?: string; commands?: number; partition?: number };
+      if (leaderLine) {
+        if (!(Date.parse(entry.time ?? '') > untilEpochMs)) relayLeader = true;
+        continue;
+      }
+      commands += entry.commands ?? 0;
+      batches++;
+      if (entry.partition !== undefined) partitions.add(entry.partition);
+    } catch {
+      // not a JSON line
+    }
+  }
+  return {
+    commands: batches > 0 ? commands : null,
+    partitions: [...partitions].sort((a, b) => a - b),
+    relayLeader,
+    cpuSeconds,
+  };
+}
+
+/** Consuming and relaying CPU per command, from a leader and at least one non-leader that did work. */
+function splitCpu(work: InstanceWork[], total: number): ScalingResult['split'] {
+  const leader = work.find((w) => w.relayLeader);
+  const others = work.filter((w) => !w.relayLeader && w.commands !== null && w.commands > 0);
+  if (!leader || leader.commands === null || others.length === 0 || total <= 0) return null;
+  const consume =
+    (others.reduce((a, w) => a + w.cpuSeconds, 0) * 1000) / others.reduce((a, w) => a + (w.commands ?? 0), 0);
+  const relay = (leader.cpuSeconds * 1000 - consume * leader.commands) / total;
+  return { consumeMsPerCommand: round(consume, 3), relayMsPerCommand: round(relay, 3) };
 }
 
 /**
@@ -100,24 +204,35 @@ const BENCH_PROVIDERS = Object.keys(
   (JSON.parse(readFileSync(join(__dirname, '../../config/providers.json'), 'utf8')) as { providers?: Record<string, unknown> }).providers ?? {},
 );
 
-export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
+export async function runEndToEnd(ctx: BenchContext, phase: EndToEndPhase = 'c'): Promise<EndToEndResult> {
   assertCycleIsApplied();
-  const cfg = ctx.cfg.endToEnd;
-  const learners: LearnerSet = { count: cfg.learners, exams: cfg.exams, runId: ctx.runId };
+  const cfg: EndToEndCounts = phase === 'c' ? ctx.cfg.endToEnd : ctx.cfg.highCardinality;
+  // (c) keeps the names it always had; (e) runs on topics, groups, exams and learners of its own
+  const scope = phase === 'c' ? undefined : phase;
+  const tag = `(${phase})`;
+  const processName = (role: string) => ['attempt-service', scope, role].filter(Boolean).join('-');
+  const learners: LearnerSet = {
+    count: cfg.learners,
+    exams: cfg.exams,
+    runId: scope ? `${ctx.runId}-${scope}` : ctx.runId,
+  };
   const topics = {
-    commands: await ctx.topic('proctoring.attempt.commands.v1', { inbound: true }),
-    attemptEvents: await ctx.topic('proctoring.attempt.events.v1'),
-    credentialEvents: await ctx.topic('proctoring.credential.events.v1'),
-    commandsDlq: await ctx.topic('proctoring.attempt.commands.v1.dlq'),
+    commands: await ctx.topic('proctoring.attempt.commands.v1', { inbound: true, scope }),
+    attemptEvents: await ctx.topic('proctoring.attempt.events.v1', { scope }),
+    credentialEvents: await ctx.topic('proctoring.credential.events.v1', { scope }),
+    commandsDlq: await ctx.topic('proctoring.attempt.commands.v1.dlq', { scope }),
   };
   // the service consumes each provider's review topic too and refuses to start without it (SPEC §8.4)
-  const reviewsSuffix = `.bench-${ctx.runId}`;
+  const reviewsSuffix = ctx.suffix(scope);
   const reviewTopics: string[] = [];
   for (const p of BENCH_PROVIDERS) {
     const t = providerReviewTopics(p);
-    reviewTopics.push(await ctx.topic(t.reviews, { inbound: true }), await ctx.topic(t.outcomes));
+    reviewTopics.push(
+      await ctx.topic(t.reviews, { inbound: true, scope }),
+      await ctx.topic(t.outcomes, { scope }),
+    );
   }
-  const group = ctx.groupId('attempt-service');
+  const group = ctx.groupId('attempt-service', scope);
   await ctx.grant('attempt-service', {
     read: [topics.commands, ...reviewTopics.filter((_, i) => i % 2 === 0)],
     write: [topics.attemptEvents, topics.credentialEvents, topics.commandsDlq, ...reviewTopics.filter((_, i) => i % 2 === 1)],
@@ -130,13 +245,13 @@ export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
     TOPIC_COMMANDS_DLQ: topics.commandsDlq,
     TOPIC_REVIEWS_SUFFIX: reviewsSuffix,
     ATTEMPT_SERVICE_GROUP_ID: group,
-    REDRIVE_GROUP_ID: ctx.groupId('ops.redrive'),
+    REDRIVE_GROUP_ID: ctx.groupId('ops.redrive', scope),
   });
 
   const observer = new TopicObserver(
     ctx.kafka,
     topics.attemptEvents,
-    ctx.groupId('bench-events-observer'),
+    ctx.groupId('bench-events-observer', scope),
     true,
   );
   await observer.start();
@@ -159,7 +274,11 @@ export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
   const profiles: Record<string, string> = {};
   try {
     // 1. set-up through commands
-    service = ctx.startService('attempt-service-setup', SERVICE_SCRIPT, env);
+    // The set-up process is not measured: a short fetch wait lets it stop in well under the 5 s default.
+    service = ctx.startService(processName('setup'), SERVICE_SCRIPT, {
+      ...env,
+      CONSUMER_FETCH_MAX_WAIT_MS: '500',
+    });
     const setupStart = performance.now();
     const exams = registerExamCommands(learners);
     const attempts = createAttemptCommands(learners);
@@ -172,6 +291,7 @@ export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
       exams,
       'RegisterExam',
       noteRejection,
+      tag,
     );
     await sendAndAwaitOutcomes(
       ctx,
@@ -182,13 +302,14 @@ export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
       attempts,
       'CreateAttempt',
       noteRejection,
+      tag,
     );
     const setupMs = performance.now() - setupStart;
     say(
-      `(c) set-up: ${exams.length} exams and ${fmtInt(attempts.length)} attempts through commands in ${(setupMs / 1000).toFixed(1)} s`,
+      `${tag} set-up: ${exams.length} exams and ${fmtInt(attempts.length)} attempts through commands in ${(setupMs / 1000).toFixed(1)} s`,
     );
     if (rejectionCount > 0) throw new Error(`set-up commands were rejected: ${rejections.join('; ')}`);
-    const setupMemory = await stopService(service);
+    const setupMemory = await stopService(service, tag);
     service = null;
 
     // 2. saturation
@@ -197,7 +318,7 @@ export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
     const preload = Array.from({ length: n }, () => load.nextCommand());
     const expected = new Set(preload.map((c) => c.id));
     say(
-      `(c) saturation: pre-loading ${fmtInt(n)} UpdateAttemptStatus commands (${fmtInt(cfg.learners)} learners, created→${STATUS_CYCLE.join('→')}→…)`,
+      `${tag} saturation: pre-loading ${fmtInt(n)} UpdateAttemptStatus commands (${fmtInt(cfg.learners)} learners, created→${STATUS_CYCLE.join('→')}→…)`,
     );
     await produceAll(
       producer,
@@ -212,7 +333,7 @@ export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
         arrivals.add(1, at);
       else if (e.type === 'CommandRejected') noteRejection(e);
     });
-    const svc = ctx.startService('attempt-service', SERVICE_SCRIPT, env, ctx.cfg.cpuProfile);
+    const svc = ctx.startService(processName(''), SERVICE_SCRIPT, env, ctx.cfg.cpuProfile);
     service = svc;
     const startToReadyMs = await waitForGroupMember(ctx.admin, group, 60_000, svc);
     const readyRssMb = svc.memory()?.rssMb ?? null;
@@ -220,7 +341,7 @@ export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
     const meter = await CpuMeter.start(ctx.meterSources({ service: svc.pid }));
     const pg0 = await ctx.postgresCounters();
     say(
-      `(c) attempt-service joined its group ${(startToReadyMs / 1000).toFixed(1)} s after start; draining the backlog`,
+      `${tag} attempt-service joined its group ${(startToReadyMs / 1000).toFixed(1)} s after start; draining the backlog`,
     );
     await waitUntil('every AttemptStatusChanged of the backlog', () => arrivals.total >= n, {
       timeoutMs: ctx.cfg.phaseTimeoutMs,
@@ -228,12 +349,14 @@ export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
         svc.assertAlive();
         if (rejectionCount > 0) throw new Error(`commands were rejected: ${rejections.join('; ')}`);
       },
-      line: () => `(c) saturation: ${fmtInt(arrivals.total)}/${fmtInt(n)} AttemptStatusChanged observed`,
+      line: () => `${tag} saturation: ${fmtInt(arrivals.total)}/${fmtInt(n)} AttemptStatusChanged observed`,
     });
     const satCpu = await meter.stop();
     await sleep(1100); // PostgreSQL publishes its counters about once a second
     const pg1 = await ctx.postgresCounters();
-    if (ctx.cfg.cpuProfile) profiles.saturation = await collectProfile(ctx, svc, 'saturation');
+    const profileLabel = (label: string) => (scope ? `${scope}-${label}` : label);
+    if (ctx.cfg.cpuProfile)
+      profiles.saturation = await collectProfile(ctx, svc, profileLabel('saturation'));
     const rate = arrivals.steadyRate(n);
     const saturation: SaturationResult = {
       commands: n,
@@ -247,7 +370,7 @@ export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
       postgres: postgresPerMessage(pg0, pg1, n),
       servicePeakRssMb: svc.memory()?.peakRssMb ?? null,
     };
-    say(`(c) saturation: ${fmtInt(saturation.perSecond)} commands/s`);
+    say(`${tag} saturation: ${fmtInt(saturation.perSecond)} commands/s`);
 
     // 3. latency at fixed offered rates
     const latency: LatencyResult[] = [];
@@ -256,15 +379,29 @@ export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
       await sleep(1000);
       if (ctx.cfg.cpuProfile) svc.signal('SIGUSR2');
       latency.push(
-        await runAtRate(ctx, producer, topics.commands, observer, svc, load, offered, noteRejection),
+        await runAtRate(ctx, cfg, tag, producer, topics.commands, observer, svc, load, offered, noteRejection),
       );
       if (ctx.cfg.cpuProfile)
-        profiles[`latency-${offered}`] = await collectProfile(ctx, svc, `latency-${offered}`);
+        profiles[`latency-${offered}`] = await collectProfile(ctx, svc, profileLabel(`latency-${offered}`));
       if (rejectionCount > 0) throw new Error(`commands were rejected: ${rejections.join('; ')}`);
     }
-    const memory = await stopService(svc);
+    const memory = await stopService(svc, tag);
     service = null;
+
+    // 4. scaling: 1, 2, 3 … instances in the same group, each on a fresh backlog
+    const scaling: ScalingResult[] = [];
+    for (const k of ctx.cfg.instances) {
+      await ctx.vacuum();
+      scaling.push(
+        await runInstances(ctx, cfg, tag, processName(`x${k}`), env, group, producer, topics.commands, observer, load, k, {
+          note: noteRejection,
+          count: () => rejectionCount,
+          samples: rejections,
+        }),
+      );
+    }
     return {
+      phase,
       learners: cfg.learners,
       exams: cfg.exams,
       statusCycle: [...STATUS_CYCLE],
@@ -276,6 +413,7 @@ export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
       servicePeakRssMb: memory?.peakRssMb ?? null,
       setupServicePeakRssMb: setupMemory?.peakRssMb ?? null,
       profiles,
+      scaling,
     };
   } finally {
     observer.setListener(null);
@@ -285,7 +423,7 @@ export async function runEndToEnd(ctx: BenchContext): Promise<EndToEndResult> {
   }
 }
 
-async function stopService(svc: ServiceProcess): Promise<ProcessMemory | null> {
+async function stopService(svc: ServiceProcess, tag: string): Promise<ProcessMemory | null> {
   const memory = svc.memory();
   const t0 = performance.now();
   const exit = await svc.stop();
@@ -293,7 +431,7 @@ async function stopService(svc: ServiceProcess): Promise<ProcessMemory | null> {
     exit.code === 0 || exit.signal === 'SIGTERM'
       ? 'stopped'
       : `exited with code ${String(exit.code)} signal ${String(exit.signal)}`;
-  say(`(c) ${svc.name} ${how} ${((performance.now() - t0) / 1000).toFixed(1)} s after SIGTERM`);
+  say(`${tag} ${svc.name} ${how} ${((performance.now() - t0) / 1000).toFixed(1)} s after SIGTERM`);
   return memory;
 }
 
@@ -307,6 +445,7 @@ async function sendAndAwaitOutcomes(
   commands: OutgoingCommand[],
   what: string,
   onRejected: (e: ObservedEvent) => void,
+  tag: string,
 ): Promise<void> {
   const waiting = new Set(commands.map((c) => c.id));
   observer.setListener((e) => {
@@ -327,7 +466,7 @@ async function sendAndAwaitOutcomes(
     timeoutMs: ctx.cfg.phaseTimeoutMs,
     check: () => service.assertAlive(),
     line: () =>
-      `(c) set-up: ${fmtInt(commands.length - waiting.size)}/${fmtInt(commands.length)} ${what} outcomes`,
+      `${tag} set-up: ${fmtInt(commands.length - waiting.size)}/${fmtInt(commands.length)} ${what} outcomes`,
   });
   observer.setListener(null);
 }
@@ -335,6 +474,8 @@ async function sendAndAwaitOutcomes(
 /** Produces at `offered` commands/s for the configured time, then waits for every AttemptStatusChanged. */
 async function runAtRate(
   ctx: BenchContext,
+  cfg: EndToEndCounts,
+  tag: string,
   producer: Producer,
   topic: string,
   observer: TopicObserver,
@@ -343,7 +484,7 @@ async function runAtRate(
   offered: number,
   onRejected: (e: ObservedEvent) => void,
 ): Promise<LatencyResult> {
-  const seconds = ctx.cfg.endToEnd.rateSeconds;
+  const seconds = cfg.rateSeconds;
   const total = offered * seconds;
   const sentAt = new Map<string, { perf: number; epoch: number }>();
   const latencies: number[] = [];
@@ -364,7 +505,7 @@ async function runAtRate(
       }
     } else if (e.type === 'CommandRejected') onRejected(e);
   });
-  say(`(c) latency: offering ${fmtInt(offered)} commands/s for ${seconds} s`);
+  say(`${tag} latency: offering ${fmtInt(offered)} commands/s for ${seconds} s`);
   const meter = await CpuMeter.start(ctx.meterSources({ service: svc.pid }));
   const pg0 = await ctx.postgresCounters();
   const t0 = performance.now();
@@ -389,13 +530,13 @@ async function runAtRate(
       const recent = latencies.slice(-offered);
       const s = summarizeLatencies(recent);
       say(
-        `(c) @${fmtInt(offered)}/s: ${fmtInt(sent)}/${fmtInt(total)} sent, ${fmtInt(latencies.length)} observed, last second p50 ${s.p50Ms} ms p99 ${s.p99Ms} ms`,
+        `${tag} @${fmtInt(offered)}/s: ${fmtInt(sent)}/${fmtInt(total)} sent, ${fmtInt(latencies.length)} observed, last second p50 ${s.p50Ms} ms p99 ${s.p99Ms} ms`,
       );
     }
     await sleep(2);
   }
   const producedPerSecond = sent / Math.max(0.001, (lastSend - t0) / 1000);
-  const drainEnd = performance.now() + ctx.cfg.endToEnd.drainTimeoutMs;
+  const drainEnd = performance.now() + cfg.drainTimeoutMs;
   while (sentAt.size > 0 && performance.now() < drainEnd && svc.alive) await sleep(20);
   const cpu = await meter.stop();
   observer.setListener(null);
@@ -419,10 +560,111 @@ async function runAtRate(
     postgres: postgresPerMessage(pg0, pg1, total),
   };
   say(
-    `(c) @${fmtInt(offered)}/s: p50 ${summary.p50Ms} ms, p95 ${summary.p95Ms} ms, p99 ${summary.p99Ms} ms${result.missing ? `, ${result.missing} missing` : ''}` +
+    `${tag} @${fmtInt(offered)}/s: p50 ${summary.p50Ms} ms, p95 ${summary.p95Ms} ms, p99 ${summary.p99Ms} ms${result.missing ? `, ${result.missing} missing` : ''}` +
       ` (produce → batch start p50 ${result.breakdown.produceToBatchStartMs.p50Ms} ms, batch start → observed p50 ${result.breakdown.batchStartToObservedMs.p50Ms} ms)`,
   );
   return result;
+}
+
+/**
+ * `k` attempt-service instances in one consumer group (each its own process, the same settings):
+ * started on the caught-up commands topic, then, once the group is stable with all `k`, a backlog of
+ * the phase's saturation size is produced and drained. The CPU of every instance over the window is
+ * summed per command: on a machine with fewer cores than processes this measures contention, not
+ * scaling, so the sum (not the rate) is what docs/capacity.md projects from.
+ */
+async function runInstances(
+  ctx: BenchContext,
+  cfg: EndToEndCounts,
+  tag: string,
+  name: string,
+  env: NodeJS.ProcessEnv,
+  group: string,
+  producer: Producer,
+  topic: string,
+  observer: TopicObserver,
+  load: StatusLoad,
+  k: number,
+  rejected: { note: (e: ObservedEvent) => void; count: () => number; samples: string[] },
+): Promise<ScalingResult> {
+  const n = cfg.saturationCommands;
+  if (k > ctx.cfg.partitions)
+    say(`${tag} ${k} instances on ${ctx.cfg.partitions} partitions: ${k - ctx.cfg.partitions} will sit idle`);
+  const instances: ServiceProcess[] = [];
+  try {
+    const t0 = performance.now();
+    for (let i = 1; i <= k; i++) instances.push(ctx.startService(`${name}-${i}`, SERVICE_SCRIPT, env));
+    const startToStableMs = await waitForGroupMembers(ctx.admin, group, k, 120_000, instances);
+    say(`${tag} ${k} instance(s) stable in their group ${((performance.now() - t0) / 1000).toFixed(1)} s after start; producing ${fmtInt(n)} commands`);
+    const commands = Array.from({ length: n }, () => load.nextCommand());
+    const expected = new Set(commands.map((c) => c.id));
+    const arrivals = new ArrivalLog();
+    observer.setListener((e, at) => {
+      if (e.type === 'AttemptStatusChanged' && e.causationId !== undefined && expected.delete(e.causationId))
+        arrivals.add(1, at);
+      else if (e.type === 'CommandRejected') rejected.note(e);
+    });
+    const sources: Record<string, number> = {};
+    instances.forEach((p, i) => (sources[`instance-${i + 1}`] = p.pid));
+    const meter = await CpuMeter.start(ctx.meterSources(sources));
+    const pg0 = await ctx.postgresCounters();
+    await produceAll(
+      producer,
+      topic,
+      commands.map((c) => c.message),
+      { chunk: 2000 },
+    );
+    await waitUntil(`every AttemptStatusChanged of the backlog with ${k} instance(s)`, () => arrivals.total >= n, {
+      timeoutMs: ctx.cfg.phaseTimeoutMs,
+      check: () => {
+        for (const p of instances) p.assertAlive();
+        if (rejected.count() > 0) throw new Error(`commands were rejected: ${rejected.samples.join('; ')}`);
+      },
+      line: () => `${tag} ${k} instance(s): ${fmtInt(arrivals.total)}/${fmtInt(n)} AttemptStatusChanged observed`,
+    });
+    const cpu = await meter.stop();
+    const windowEnd = Date.now();
+    observer.setListener(null);
+    await sleep(1100);
+    const pg1 = await ctx.postgresCounters();
+    const rate = arrivals.steadyRate(n);
+    const budget = cpuBudget(cpu, n, machineInfo().cores);
+    const serviceMs = budget
+      ? round(
+          Object.entries(budget.msPerMessage)
+            .filter(([p]) => p.startsWith('instance-'))
+            .reduce((a, [, ms]) => a + ms, 0),
+          3,
+        )
+      : null;
+    const result: ScalingResult = {
+      instances: k,
+      commands: n,
+      perSecond: rate ? round(rate.perSecond) : null,
+      windowMs: rate ? round(rate.windowMs) : null,
+      startToStableMs: round(startToStableMs),
+      cpu,
+      cpuBudget: budget,
+      serviceMsPerCommand: serviceMs,
+      instanceCores: instances.map((_, i) => cpu.processCores[`instance-${i + 1}`] ?? 0),
+      instanceWork: [],
+      split: null,
+      postgres: postgresPerMessage(pg0, pg1, n),
+      peakRssMb: instances.map((p) => p.memory()?.peakRssMb ?? null),
+    };
+    await Promise.all(instances.map((p) => p.stop()));
+    result.instanceWork = instances.map((p, i) =>
+      instanceWork(p, cpu.cpuSeconds[`instance-${i + 1}`] ?? 0, windowEnd),
+    );
+    result.split = splitCpu(result.instanceWork, n);
+    say(
+      `${tag} ${k} instance(s): ${fmtInt(result.perSecond)} commands/s, service CPU ${String(serviceMs)} ms per command (instances at ${result.instanceCores.join(' / ')} cores)`,
+    );
+    return result;
+  } finally {
+    observer.setListener(null);
+    await Promise.all(instances.map((p) => p.stop()));
+  }
 }
 
 /** Stops the profiler in the service (SIGUSR2) and renames the profile it writes to `<label>.cpuprofile`. */

@@ -12,7 +12,7 @@ import { ServiceProcess } from './service-process';
 
 /** Service settings the bench reports (from the environment, else the service's default). */
 export const TUNABLES: Record<string, string> = {
-  COMMAND_BATCH_SIZE: '500',
+  COMMAND_BATCH_SIZE: '250',
   PARTITIONS_CONSUMED_CONCURRENTLY: '3',
   OUTBOX_RELAY_BATCH_SIZE: '1000',
   OUTBOX_RELAY_IDLE_POLL_MS: '1000',
@@ -31,6 +31,11 @@ export interface PostgresCounters {
   rowsInserted: number;
   rowsUpdated: number;
   rowsReturned: number;
+  /**
+   * WAL position in bytes (pg_current_wal_lsn): server-wide, so on a shared server the per-message
+   * figure includes other databases' writes in the window (an upper bound).
+   */
+  walBytes: number;
 }
 
 /** Per message, between two readings of the counters (commits include the relay's and the monitor's own). */
@@ -46,6 +51,7 @@ export function postgresPerMessage(
     rowsInserted: per(b.rowsInserted - a.rowsInserted),
     rowsUpdated: per(b.rowsUpdated - a.rowsUpdated),
     rowsReturned: per(b.rowsReturned - a.rowsReturned),
+    walBytes: Math.round((b.walBytes - a.walBytes) / messages),
     messagesPerCommit: commits > 0 ? Math.round((messages / commits) * 10) / 10 : Number.NaN,
   };
 }
@@ -57,8 +63,12 @@ export class BenchContext {
   private readonly topics: string[] = [];
   private readonly groups: string[] = [];
   private monitor: Client | null = null;
-  /** The broker's JVM when it runs on this machine (its CPU is charged to the pipeline). */
-  readonly brokerPid: number | undefined;
+  /** The brokers' JVMs that run on this machine (their CPU is charged to the pipeline). */
+  readonly brokerPids: number[];
+  /** Replication factor of the run's topics: 3 on a cluster of 3 or more brokers, else 1 (see open()). */
+  replicationFactor = 1;
+  /** Brokers in the cluster's metadata (see open()). */
+  clusterBrokers = 1;
 
   constructor(
     readonly root: string,
@@ -72,16 +82,24 @@ export class BenchContext {
     this.logsDir = join(root, 'bench/results/logs', runId);
     this.profilesDir = join(root, 'bench/results/profiles', runId);
     mkdirSync(this.logsDir, { recursive: true });
-    const first = new URL(`kafka://${brokers.split(',')[0]}`);
-    this.brokerPid = ['127.0.0.1', 'localhost'].includes(first.hostname)
-      ? listeningPid(Number(first.port || 9092))
-      : undefined;
+    this.brokerPids = brokers
+      .split(',')
+      .map((b) => new URL(`kafka://${b.trim()}`))
+      .filter((u) => ['127.0.0.1', 'localhost'].includes(u.hostname))
+      .map((u) => listeningPid(Number(u.port || 9092)))
+      .filter((pid): pid is number => pid !== undefined);
   }
 
-  /** One connection kept open to look up the bench database's backends. */
+  /**
+   * One connection kept open to look up the bench database's backends; the cluster's size, which sets
+   * the replication factor of the run's topics (a 3-node cluster: 3, as production; min ISR is the
+   * cluster's own setting).
+   */
   async open(): Promise<void> {
     this.monitor = new Client({ connectionString: this.databaseUrl, application_name: 'bench-monitor' });
     await this.monitor.connect();
+    this.clusterBrokers = (await this.admin.describeCluster()).brokers.length;
+    this.replicationFactor = Math.min(3, this.clusterBrokers);
   }
 
   async close(): Promise<void> {
@@ -109,10 +127,12 @@ export class BenchContext {
 
   /** Cumulative counters of the bench database (pg_stat_database; PostgreSQL flushes them about once a second). */
   async postgresCounters(): Promise<PostgresCounters> {
-    if (!this.monitor) return { commits: 0, rowsInserted: 0, rowsUpdated: 0, rowsReturned: 0 };
+    if (!this.monitor) return { commits: 0, rowsInserted: 0, rowsUpdated: 0, rowsReturned: 0, walBytes: 0 };
     await this.monitor.query('SELECT pg_stat_clear_snapshot()');
-    const { rows } = await this.monitor.query<{ c: string; i: string; u: string; r: string }>(
-      `SELECT xact_commit AS c, tup_inserted AS i, tup_updated AS u, tup_returned AS r FROM pg_stat_database WHERE datname = current_database()`,
+    const { rows } = await this.monitor.query<{ c: string; i: string; u: string; r: string; w: string }>(
+      `SELECT xact_commit AS c, tup_inserted AS i, tup_updated AS u, tup_returned AS r,
+              pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS w
+         FROM pg_stat_database WHERE datname = current_database()`,
     );
     const r = rows[0];
     return {
@@ -120,6 +140,7 @@ export class BenchContext {
       rowsInserted: Number(r.i),
       rowsUpdated: Number(r.u),
       rowsReturned: Number(r.r),
+      walBytes: Number(r.w),
     };
   }
 
@@ -128,16 +149,34 @@ export class BenchContext {
    * broker. The broker may be shared with other users of the machine; its figure is then an upper bound.
    */
   meterSources(processes: Record<string, number>): Record<string, PidSource | undefined> {
-    return { ...processes, bench: process.pid, postgres: this.postgresBackends, broker: this.brokerPid };
+    const brokers = this.brokerPids;
+    return {
+      ...processes,
+      bench: process.pid,
+      postgres: this.postgresBackends,
+      broker: brokers.length === 0 ? undefined : async () => Promise.resolve(brokers),
+    };
+  }
+
+  /** `.bench-<run id>`, or `.bench-<run id>-<scope>` for a phase that needs names of its own. */
+  suffix(scope?: string): string {
+    return `.bench-${this.runId}${scope ? `-${scope}` : ''}`;
   }
 
   /**
-   * A topic name unique to this run, created with the bench's partition count (and, for a topic the
-   * attempt-service consumes, the inbound topic configuration production uses).
+   * A topic name unique to this run (and scope), created with the bench's partition count and the
+   * cluster's replication factor (and, for a topic the attempt-service consumes, the inbound topic
+   * configuration production uses).
    */
-  async topic(base: string, o: { inbound?: boolean } = {}): Promise<string> {
-    const name = `${base}.bench-${this.runId}`;
-    await createTopics(this.admin, [name], this.cfg.partitions, o.inbound ? inboundTopicConfigEntries() : []);
+  async topic(base: string, o: { inbound?: boolean; scope?: string } = {}): Promise<string> {
+    const name = `${base}${this.suffix(o.scope)}`;
+    await createTopics(
+      this.admin,
+      [name],
+      this.cfg.partitions,
+      o.inbound ? inboundTopicConfigEntries() : [],
+      this.replicationFactor,
+    );
     this.topics.push(name);
     return name;
   }
@@ -152,8 +191,8 @@ export class BenchContext {
     await applyAclPlan(this.admin, [...(rights.read ?? []).map(topic('READ')), ...(rights.write ?? []).map(topic('WRITE'))]);
   }
 
-  groupId(base: string): string {
-    const id = `${base}.bench-${this.runId}`;
+  groupId(base: string, scope?: string): string {
+    const id = `${base}${this.suffix(scope)}`;
     this.groups.push(id);
     return id;
   }

@@ -46,14 +46,34 @@ export async function createTopics(
   topics: string[],
   partitions: number,
   configEntries: { name: string; value: string }[] = [],
+  replicationFactor = 1,
 ): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((t) => !existing.has(t));
   if (missing.length === 0) return;
+  // kafkajs' own waitForLeaders asks one broker, which on a cluster may not know the topic yet
+  // (UNKNOWN_TOPIC_OR_PARTITION, not retried there): wait here until every partition has a leader.
   await admin.createTopics({
-    waitForLeaders: true,
-    topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1, configEntries })),
+    waitForLeaders: false,
+    topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor, configEntries })),
   });
+  const end = performance.now() + 30_000;
+  for (;;) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: missing });
+      if (
+        topics.length === missing.length &&
+        topics.every(
+          (t) => t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0 && p.partitionErrorCode === 0),
+        )
+      )
+        return;
+    } catch (e) {
+      if (performance.now() > end) throw e;
+    }
+    if (performance.now() > end) throw new Error(`topics ${missing.join(', ')} have no leader after 30 s`);
+    await sleep(100);
+  }
 }
 
 export async function deleteTopics(admin: Admin, topics: string[]): Promise<void> {
@@ -78,14 +98,25 @@ export async function waitForGroupMember(
   timeoutMs: number,
   proc?: ServiceProcess,
 ): Promise<number> {
+  return waitForGroupMembers(admin, groupId, 1, timeoutMs, proc ? [proc] : []);
+}
+
+/** Waits until `groupId` is Stable with at least `members` members (several instances of a service). */
+export async function waitForGroupMembers(
+  admin: Admin,
+  groupId: string,
+  members: number,
+  timeoutMs: number,
+  procs: ServiceProcess[] = [],
+): Promise<number> {
   const t0 = performance.now();
   for (;;) {
-    proc?.assertAlive();
+    for (const p of procs) p.assertAlive();
     const { groups } = await admin.describeGroups([groupId]);
     const g = groups[0];
-    if (g && g.state === 'Stable' && g.members.length > 0) return performance.now() - t0;
+    if (g && g.state === 'Stable' && g.members.length >= members) return performance.now() - t0;
     if (performance.now() - t0 > timeoutMs)
-      throw new Error(`consumer group ${groupId} did not become stable within ${timeoutMs} ms`);
+      throw new Error(`consumer group ${groupId} did not become stable with ${members} member(s) within ${timeoutMs} ms`);
     await sleep(100);
   }
 }
