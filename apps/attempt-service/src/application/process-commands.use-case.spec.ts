@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Pool } from 'pg';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { startTracing, type Tracing } from '../../../../libs/platform/src/tracing/tracing';
@@ -13,7 +14,8 @@ import { ProcessCommandsUseCase, type CommandInput } from './process-commands.us
  */
 function fakePool(rows: { attempts: ReturnType<typeof attemptRecord>[]; exams: unknown[] }) {
   const statements: string[] = [];
-  const client = {
+  // an EventEmitter like a pg client: inTransaction listens for its 'error' event while it holds it
+  const client = Object.assign(new EventEmitter(), {
     query: (q: string | { text: string; values: unknown[] }) => {
       const text = typeof q === 'string' ? q : q.text;
       const values = typeof q === 'string' ? [] : q.values;
@@ -36,7 +38,7 @@ function fakePool(rows: { attempts: ReturnType<typeof attemptRecord>[]; exams: u
       return { rows: [] };
     },
     release: () => undefined,
-  };
+  });
   return { pool: { connect: () => Promise.resolve(client) } as unknown as Pool, statements };
 }
 
