@@ -44,6 +44,8 @@ export const SKIP_REASONS = [
   'attempt_unknown',
   /** The message is not a v1 event of our contract. */
   'unreadable_event',
+  /** The event's `source` is not a trusted one (OPENEDX_BRIDGE_TRUSTED_SOURCES; the topic's ACLs are the control). */
+  'foreign_source',
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
