@@ -45,7 +45,8 @@ describe('Open edX event bus bridge: crash mid-stream', () => {
   it('re-sends after a kill -9 with the same ce_id, and loses nothing', async () => {
     const t = await createOpenEdxTopic(3);
     collector = await OpenEdxCollector.start(t.topic);
-    const env = bridgeEnv(h.topics, t.prefix);
+    // The restarted instance joins the same group: the killed member's partitions are free after this.
+    const env = bridgeEnv(h.topics, t.prefix, { OPENEDX_BRIDGE_SESSION_TIMEOUT_MS: '6000' });
     const run = uniq('c').slice(2);
     const course = `course-v1:CrashX+C${run}+2026`;
     const exam = uniq('exam');
@@ -53,9 +54,11 @@ describe('Open edX event bus bridge: crash mid-stream', () => {
     const base = 200_000 + Math.floor(Math.random() * 700_000);
     const learners = Array.from({ length: LEARNERS }, (_, i) => String(base + i));
     const attemptIds = new Map<string, string>();
-    for (const userId of learners) {
-      const created = (await h.run(createAttempt({ examId: exam, userId }))).events.find((e) => e.type === 'AttemptCreated');
-      attemptIds.set(userId, String(created?.data.attemptId));
+    const creations = learners.map((userId) => createAttempt({ examId: exam, userId }));
+    await h.send(creations);
+    for (const [i, c] of creations.entries()) {
+      const created = (await h.settle(c.id)).events.find((e) => e.type === 'AttemptCreated');
+      attemptIds.set(learners[i], String(created?.data.attemptId));
     }
     const chunk = (users: string[]): TestCommand[] =>
       users.flatMap((u) => ['started', 'submitted', 'verified'].map((toStatus) => updateStatus({ attemptId: attemptIds.get(u), userId: u, toStatus })));

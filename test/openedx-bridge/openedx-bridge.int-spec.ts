@@ -35,6 +35,7 @@ describe('Open edX event bus bridge', () => {
   let bridge: INestApplication;
   let collector: OpenEdxCollector;
   let topic: string;
+  let schema: string;
   const run = uniq('oe').slice(3);
   const course = `course-v1:TestX+Bridge${run}+2026`;
   const block = (name: string) => `block-v1:TestX+Bridge${run}+2026+type@sequential+block@${name}`;
@@ -48,6 +49,7 @@ describe('Open edX event bus bridge', () => {
     const t = await createOpenEdxTopic(3);
     topic = t.topic;
     collector = await OpenEdxCollector.start(topic);
+    schema = `openedx_bridge_${t.prefix}`;
     ({ app: bridge } = await startBridge(
       bridgeEnv(h.topics, t.prefix, {
         OPENEDX_RESET_REQUESTING_USER_ID: String(staff.id),
@@ -177,6 +179,27 @@ describe('Open edX event bus bridge', () => {
       expect(await skipped('course_id_not_opaque_key')).toBe(before.course + 1);
     });
     expect(collector.messages.filter((x) => x.headers.ce_type === OPENEDX_EXAM_EVENT_TYPES.submitted && x.key.includes(`demo-course-${run}`))).toEqual([]);
+  });
+
+  it('keeps what a reset needs in its own snapshot, scrubbed when the learner is retired', async () => {
+    const exam = uniq('exam');
+    await h.run(registerExam({ examId: exam, courseId: course, contentId: block('retire') }));
+    const userR = String(Number(userA) + 3);
+    const created = (await h.run(createAttempt({ examId: exam, userId: userR }))).events.find((e) => e.type === 'AttemptCreated');
+    const attemptId = String(created?.data.attemptId);
+    const snapshot = async (): Promise<Record<string, unknown> | undefined> =>
+      (await h.db.query<Record<string, unknown>>(`SELECT username, email, version FROM ${schema}.attempt_snapshot WHERE attempt_id = $1`, [attemptId])).rows[0];
+    await expectEventually(async () => expect(await snapshot()).toEqual({ username: `name-${userR}`, email: `${userR}@learners.example.com`, version: 1 }));
+    expect((await h.run(command('RetireLearner', { userId: userR }))).outcome.type).toBe('CommandProcessed');
+    await expectEventually(async () => expect(await snapshot()).toMatchObject({ username: 'retired_user', email: 'retired@invalid' }));
+    const reset = (await h.run(command('RemoveAttempt', { attemptId }))).events.find((e) => e.type === 'AttemptRemoved');
+    const m = await messageWith(ceIdFor(String(reset?.id), 'reset'));
+    expect(await freshRegistry().decode(m.value)).toEqual({
+      exam_attempt: {
+        ...examData(userR, 'retire', 'proctored', staff),
+        student_user: { id: Number(userR), is_active: true, pii: { username: 'retired_user', email: 'retired@invalid', name: '' } },
+      },
+    });
   });
 
   function examData(userId: string, blockName: string, examType: string, requester: UserData | null): ExamAttemptData {

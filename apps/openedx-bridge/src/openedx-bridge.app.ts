@@ -80,6 +80,7 @@ export async function createOpenEdxBridgeApp(
   const transport = new KafkaBatchTransport({
     kafka,
     groupId: config.groupId,
+    sessionTimeoutMs: config.sessionTimeoutMs,
     subscriptions: [{ topic: config.attemptEventsTopic, pattern: ATTEMPT_EVENTS_PATTERN }],
     logger: logger.child({ component: 'consumer' }),
     onRetry: () => metrics.batchRetries.inc(),

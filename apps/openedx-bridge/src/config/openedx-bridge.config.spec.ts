@@ -26,8 +26,15 @@ describe('loadOpenEdxBridgeConfig', () => {
       OPENEDX_RESET_REQUESTING_USER_EMAIL: 'proctoring@example.com',
     });
     expect(c.openEdxTopic).toBe('prod-learning-exam-attempt-lifecycle');
-    expect(c.registry).toEqual({ url: 'https://registry.example.com', auth: { username: 'key', password: 'secret' } });
-    expect(c.resetRequestingUser).toEqual({ id: 42, is_active: true, pii: { username: 'proctoring_service', email: 'proctoring@example.com', name: '' } });
+    expect(c.registry).toEqual({
+      url: 'https://registry.example.com',
+      auth: { username: 'key', password: 'secret' },
+    });
+    expect(c.resetRequestingUser).toEqual({
+      id: 42,
+      is_active: true,
+      pii: { username: 'proctoring_service', email: 'proctoring@example.com', name: '' },
+    });
   });
 
   it('names every bad variable, never its value', () => {
@@ -45,7 +52,9 @@ describe('loadOpenEdxBridgeConfig', () => {
       message = (e as Error).message;
     }
     expect(message).toContain('OPENEDX_SCHEMA_REGISTRY_URL is required');
-    expect(message).toContain('OPENEDX_SCHEMA_REGISTRY_API_KEY and OPENEDX_SCHEMA_REGISTRY_API_SECRET go together');
+    expect(message).toContain(
+      'OPENEDX_SCHEMA_REGISTRY_API_KEY and OPENEDX_SCHEMA_REGISTRY_API_SECRET go together',
+    );
     expect(message).toContain('OPENEDX_RESET_REQUESTING_USER_ID must be an LMS user id');
     expect(message).toContain('OPENEDX_BRIDGE_SCHEMA must be');
     expect(message).not.toContain('sekrit');

@@ -23,6 +23,11 @@ export interface OpenEdxBridgeConfig {
   schema: string;
   kafka: KafkaSettings;
   groupId: string;
+  /**
+   * Kafka consumer session timeout: how long a crashed instance keeps its partitions before the group
+   * hands them to another (the broker bounds it: group.min/max.session.timeout.ms).
+   */
+  sessionTimeoutMs: number;
   /** Our events topic, read from the start when the group is new. */
   attemptEventsTopic: string;
   /** The Open edX topic, with event-bus-kafka's prefix applied (`<prefix>-<topic>`). */
@@ -80,6 +85,7 @@ export function loadOpenEdxBridgeConfig(env: NodeJS.ProcessEnv): OpenEdxBridgeCo
     schema,
     kafka,
     groupId: r.string('OPENEDX_BRIDGE_GROUP_ID', OPENEDX_BRIDGE_GROUP),
+    sessionTimeoutMs: r.int('OPENEDX_BRIDGE_SESSION_TIMEOUT_MS', 30_000, 6_000, 300_000),
     attemptEventsTopic: r.string('TOPIC_ATTEMPT_EVENTS', TOPICS.attemptEvents),
     openEdxTopic,
     registry: {
