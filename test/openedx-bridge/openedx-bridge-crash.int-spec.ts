@@ -50,7 +50,13 @@ describe('Open edX event bus bridge: crash mid-stream', () => {
     const run = uniq('c').slice(2);
     const course = `course-v1:CrashX+C${run}+2026`;
     const exam = uniq('exam');
-    await h.run(registerExam({ examId: exam, courseId: course, contentId: `block-v1:CrashX+C${run}+2026+type@sequential+block@final` }));
+    await h.run(
+      registerExam({
+        examId: exam,
+        courseId: course,
+        contentId: `block-v1:CrashX+C${run}+2026+type@sequential+block@final`,
+      }),
+    );
     const base = 200_000 + Math.floor(Math.random() * 700_000);
     const learners = Array.from({ length: LEARNERS }, (_, i) => String(base + i));
     const attemptIds = new Map<string, string>();
@@ -61,7 +67,11 @@ describe('Open edX event bus bridge: crash mid-stream', () => {
       attemptIds.set(learners[i], String(created?.data.attemptId));
     }
     const chunk = (users: string[]): TestCommand[] =>
-      users.flatMap((u) => ['started', 'submitted', 'verified'].map((toStatus) => updateStatus({ attemptId: attemptIds.get(u), userId: u, toStatus })));
+      users.flatMap((u) =>
+        ['started', 'submitted', 'verified'].map((toStatus) =>
+          updateStatus({ attemptId: attemptIds.get(u), userId: u, toStatus }),
+        ),
+      );
 
     child = await bridgeCli.spawn([], env, logFd ?? undefined);
     await h.send(chunk(learners.slice(0, 20)));
@@ -77,11 +87,18 @@ describe('Open edX event bus bridge: crash mid-stream', () => {
     const expected = new Set(
       h
         .events()
-        .filter((e) => e.type === 'AttemptStatusChanged' && ['submitted', 'verified'].includes(String(e.data.toStatus)))
+        .filter(
+          (e) =>
+            e.type === 'AttemptStatusChanged' && ['submitted', 'verified'].includes(String(e.data.toStatus)),
+        )
         .map((e) => ceIdFor(e.id, e.data.toStatus === 'submitted' ? 'submitted' : 'verified')),
     );
     expect(expected.size).toBe(2 * LEARNERS);
-    await expectEventually(() => expect(new Set(collector.messages.map((m) => m.headers.ce_id)).size).toBe(expected.size), 90_000, 100);
+    await expectEventually(
+      () => expect(new Set(collector.messages.map((m) => m.headers.ce_id)).size).toBe(expected.size),
+      90_000,
+      100,
+    );
     await kill(child);
     child = null;
 

@@ -3,14 +3,22 @@ import { crc32 } from 'node:zlib';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { INestApplication } from '@nestjs/common';
 import type { Consumer } from 'kafkajs';
-import { loadOpenEdxBridgeConfig, type OpenEdxBridgeConfig } from '../../apps/openedx-bridge/src/config/openedx-bridge.config';
+import {
+  loadOpenEdxBridgeConfig,
+  type OpenEdxBridgeConfig,
+} from '../../apps/openedx-bridge/src/config/openedx-bridge.config';
 import { createOpenEdxBridgeApp } from '../../apps/openedx-bridge/src/openedx-bridge.app';
 import { fullTopic, DEFAULT_OPENEDX_TOPIC } from '../../apps/openedx-bridge/src/openedx/exam-attempt.schema';
 import { createLogger } from '../../libs/platform/src/logging/logger';
 import { applyAclPlan } from '../../libs/platform/src/kafka/kafka-acl.plan';
 import { localSaslEnabled } from '../../scripts/kafka-credentials';
 import { testKafka, type TestTopics } from '../support/kafka-fixture';
-import { testIdentity, TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TEST_SCHEMA_REGISTRY_URL } from '../support/test-env';
+import {
+  testIdentity,
+  TEST_DATABASE_URL,
+  TEST_KAFKA_BROKERS,
+  TEST_SCHEMA_REGISTRY_URL,
+} from '../support/test-env';
 
 /** A message of the Open edX topic as a consumer receives it. */
 export interface OpenEdxMessage {
@@ -31,9 +39,20 @@ export async function createOpenEdxTopic(partitions = 3): Promise<{ prefix: stri
   const admin = testKafka('test-admin').admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+    });
     if (localSaslEnabled()) {
-      await applyAclPlan(admin, [{ principal: 'openedx-bridge', resource: 'TOPIC', pattern: 'LITERAL', name: topic, operation: 'WRITE' }]);
+      await applyAclPlan(admin, [
+        {
+          principal: 'openedx-bridge',
+          resource: 'TOPIC',
+          pattern: 'LITERAL',
+          name: topic,
+          operation: 'WRITE',
+        },
+      ]);
     }
   } finally {
     await admin.disconnect();
@@ -42,7 +61,11 @@ export async function createOpenEdxTopic(partitions = 3): Promise<{ prefix: stri
 }
 
 /** The bridge's environment on a suite's topics, as its own principal. */
-export function bridgeEnv(topics: TestTopics, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
+export function bridgeEnv(
+  topics: TestTopics,
+  prefix: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     OPENEDX_BRIDGE_ENABLED: 'true',
     DATABASE_URL: TEST_DATABASE_URL,
@@ -60,9 +83,13 @@ export function bridgeEnv(topics: TestTopics, prefix: string, extra: Record<stri
 }
 
 /** The bridge in this process. */
-export async function startBridge(env: Record<string, string>): Promise<{ app: INestApplication; config: OpenEdxBridgeConfig }> {
+export async function startBridge(
+  env: Record<string, string>,
+): Promise<{ app: INestApplication; config: OpenEdxBridgeConfig }> {
   const config = loadOpenEdxBridgeConfig(env);
-  const app = await createOpenEdxBridgeApp(config, createLogger('openedx-bridge', config.logLevel), { shutdownHooks: false });
+  const app = await createOpenEdxBridgeApp(config, createLogger('openedx-bridge', config.logLevel), {
+    shutdownHooks: false,
+  });
   await app.startAllMicroservices();
   await app.listen(0, '127.0.0.1');
   return { app, config };
@@ -74,15 +101,25 @@ export class OpenEdxCollector {
   private constructor(private readonly consumer: Consumer) {}
 
   static async start(topic: string): Promise<OpenEdxCollector> {
-    const consumer = testKafka('test-openedx-collector').consumer({ groupId: `test-collector-${randomUUID()}`, maxWaitTimeInMs: 100 });
+    const consumer = testKafka('test-openedx-collector').consumer({
+      groupId: `test-collector-${randomUUID()}`,
+      maxWaitTimeInMs: 100,
+    });
     const c = new OpenEdxCollector(consumer);
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
         const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
-        c.messages.push({ partition, offset: message.offset, key: message.key ?? Buffer.alloc(0), value: message.value ?? Buffer.alloc(0), headers });
+        for (const [k, v] of Object.entries(message.headers ?? {}))
+          if (v !== undefined) headers[k] = String(v);
+        c.messages.push({
+          partition,
+          offset: message.offset,
+          key: message.key ?? Buffer.alloc(0),
+          value: message.value ?? Buffer.alloc(0),
+          headers,
+        });
       },
     });
     return c;

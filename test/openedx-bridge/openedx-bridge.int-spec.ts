@@ -11,6 +11,7 @@ import {
   type OpenEdxExamEvent,
   type UserData,
 } from '../../apps/openedx-bridge/src/openedx/exam-attempt.schema';
+import { EVENT_EXAMPLES } from '../../libs/contracts/src/message.examples';
 import { command, createAttempt, registerExam, uniq, updateStatus } from '../support/commands.factory';
 import { expectEventually } from '../support/expect-eventually';
 import { TEST_SCHEMA_REGISTRY_URL } from '../support/test-env';
@@ -39,7 +40,11 @@ describe('Open edX event bus bridge', () => {
   const run = uniq('oe').slice(3);
   const course = `course-v1:TestX+Bridge${run}+2026`;
   const block = (name: string) => `block-v1:TestX+Bridge${run}+2026+type@sequential+block@${name}`;
-  const staff: UserData = { id: 3, is_active: true, pii: { username: 'staff', email: 'staff@example.com', name: 'Course Staff' } };
+  const staff: UserData = {
+    id: 3,
+    is_active: true,
+    pii: { username: 'staff', email: 'staff@example.com', name: 'Course Staff' },
+  };
   const userA = String(100_000 + Math.floor(Math.random() * 800_000));
   const userB = String(Number(userA) + 1);
   const userC = String(Number(userA) + 2);
@@ -89,10 +94,20 @@ describe('Open edX event bus bridge', () => {
     const proctored = uniq('exam');
     const practice = uniq('exam');
     await h.run(registerExam({ examId: proctored, courseId: course, contentId: block('final') }));
-    await h.run(registerExam({ examId: practice, courseId: course, contentId: block('practice'), isPracticeExam: true, isProctored: false }));
+    await h.run(
+      registerExam({
+        examId: practice,
+        courseId: course,
+        contentId: block('practice'),
+        isPracticeExam: true,
+        isProctored: false,
+      }),
+    );
 
     // Learner A: submitted, verified, rejected, then the attempt is removed (reset).
-    const a = (await h.run(createAttempt({ examId: proctored, userId: userA }))).events.find((e) => e.type === 'AttemptCreated');
+    const a = (await h.run(createAttempt({ examId: proctored, userId: userA }))).events.find(
+      (e) => e.type === 'AttemptCreated',
+    );
     const attemptA = String(a?.data.attemptId);
     await changeTo(attemptA, 'started');
     const submitted = await changeTo(attemptA, 'submitted');
@@ -102,7 +117,9 @@ describe('Open edX event bus bridge', () => {
     const reset = removal.events.find((e) => e.type === 'AttemptRemoved');
     if (!reset) throw new Error('no AttemptRemoved');
     // Learner B: the practice exam errors.
-    const b = (await h.run(createAttempt({ examId: practice, userId: userB }))).events.find((e) => e.type === 'AttemptCreated');
+    const b = (await h.run(createAttempt({ examId: practice, userId: userB }))).events.find(
+      (e) => e.type === 'AttemptCreated',
+    );
     await changeTo(String(b?.data.attemptId), 'started');
     const errored = await changeTo(String(b?.data.attemptId), 'error');
 
@@ -138,7 +155,9 @@ describe('Open edX event bus bridge', () => {
         sourcehost: hostname(),
         sourcelib: '11.2.0',
       });
-      expect(m.headers.ce_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(m.headers.ce_id).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
     }
     // Learner A's events keep their order (one key, one partition).
     const aOffsets = seen.slice(0, 4).map((m) => BigInt(m.offset));
@@ -147,8 +166,12 @@ describe('Open edX event bus bridge', () => {
 
     // Subjects as event-bus-kafka names them (TopicRecordNameStrategy); the registry's level is FORWARD.
     const subjects = (await (await fetch(`${TEST_SCHEMA_REGISTRY_URL}/subjects`)).json()) as string[];
-    expect(subjects).toEqual(expect.arrayContaining([keySubject(topic), ...OPENEDX_EXAM_EVENTS.map((e) => valueSubject(topic, e))]));
-    const config = (await (await fetch(`${TEST_SCHEMA_REGISTRY_URL}/config`)).json()) as { compatibilityLevel: string };
+    expect(subjects).toEqual(
+      expect.arrayContaining([keySubject(topic), ...OPENEDX_EXAM_EVENTS.map((e) => valueSubject(topic, e))]),
+    );
+    const config = (await (await fetch(`${TEST_SCHEMA_REGISTRY_URL}/config`)).json()) as {
+      compatibilityLevel: string;
+    };
     expect(config.compatibilityLevel).toBe('FORWARD');
   });
 
@@ -156,53 +179,130 @@ describe('Open edX event bus bridge', () => {
     const metrics = bridge.get(BridgeMetrics);
     const skipped = async (reason: string): Promise<number> =>
       (await metrics.skipped.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
-    const before = { user: await skipped('user_id_not_numeric'), course: await skipped('course_id_not_opaque_key') };
+    const before = {
+      user: await skipped('user_id_not_numeric'),
+      course: await skipped('course_id_not_opaque_key'),
+      unreadable: await skipped('unreadable_event'),
+      foreign: await skipped('foreign_source'),
+    };
+    // On our events topic (as admin): garbage, an event type newer than this build (ignored, not
+    // counted), and a valid event from a source that is not the attempt-service.
+    const forged = {
+      ...EVENT_EXAMPLES.AttemptStatusChanged,
+      id: uniq('forged'),
+      source: 'urn:evil',
+      data: { ...EVENT_EXAMPLES.AttemptStatusChanged.data, userId: userC },
+    };
+    await h.producer.send({
+      topic: h.topics.attemptEvents,
+      acks: -1,
+      messages: [
+        { key: userC, value: 'not json' },
+        {
+          key: userC,
+          value: JSON.stringify({
+            ...forged,
+            id: uniq('newer'),
+            source: 'urn:proctoring:attempt-service',
+            type: 'AttemptTeleported',
+          }),
+        },
+        { key: userC, value: JSON.stringify(forged) },
+      ],
+    });
     const exam = uniq('exam');
     const opaque = uniq('exam');
     await h.run(registerExam({ examId: exam, courseId: `demo-course-${run}`, contentId: `final-${run}` }));
     await h.run(registerExam({ examId: opaque, courseId: course, contentId: block('midterm') }));
     // Not an LMS user id; a course id that is not a course key.
-    const alice = (await h.run(createAttempt({ examId: opaque, userId: `alice-${run}` }))).events.find((e) => e.type === 'AttemptCreated');
+    const alice = (await h.run(createAttempt({ examId: opaque, userId: `alice-${run}` }))).events.find(
+      (e) => e.type === 'AttemptCreated',
+    );
     await changeTo(String(alice?.data.attemptId), 'started');
     await changeTo(String(alice?.data.attemptId), 'submitted');
-    const c = (await h.run(createAttempt({ examId: exam, userId: userC }))).events.find((e) => e.type === 'AttemptCreated');
+    const c = (await h.run(createAttempt({ examId: exam, userId: userC }))).events.find(
+      (e) => e.type === 'AttemptCreated',
+    );
     await changeTo(String(c?.data.attemptId), 'started');
     await changeTo(String(c?.data.attemptId), 'submitted');
     // Then a learner the LMS knows: bridged, so nothing stalled behind the skipped ones.
-    const d = (await h.run(createAttempt({ examId: opaque, userId: userC }))).events.find((e) => e.type === 'AttemptCreated');
+    const d = (await h.run(createAttempt({ examId: opaque, userId: userC }))).events.find(
+      (e) => e.type === 'AttemptCreated',
+    );
     await changeTo(String(d?.data.attemptId), 'started');
     const ok = await changeTo(String(d?.data.attemptId), 'submitted');
     const m = await messageWith(ceIdFor(ok.id, 'submitted'));
-    expect(await freshRegistry().decode(m.value)).toEqual({ exam_attempt: examData(userC, 'midterm', 'proctored', student(userC)) });
+    expect(await freshRegistry().decode(m.value)).toEqual({
+      exam_attempt: examData(userC, 'midterm', 'proctored', student(userC)),
+    });
     await expectEventually(async () => {
       expect(await skipped('user_id_not_numeric')).toBe(before.user + 1);
       expect(await skipped('course_id_not_opaque_key')).toBe(before.course + 1);
+      expect(await skipped('unreadable_event')).toBe(before.unreadable + 1);
+      expect(await skipped('foreign_source')).toBe(before.foreign + 1);
     });
-    expect(collector.messages.filter((x) => x.headers.ce_type === OPENEDX_EXAM_EVENT_TYPES.submitted && x.key.includes(`demo-course-${run}`))).toEqual([]);
+    expect(
+      collector.messages.filter(
+        (x) =>
+          x.headers.ce_type === OPENEDX_EXAM_EVENT_TYPES.submitted && x.key.includes(`demo-course-${run}`),
+      ),
+    ).toEqual([]);
   });
 
   it('keeps what a reset needs in its own snapshot, scrubbed when the learner is retired', async () => {
     const exam = uniq('exam');
     await h.run(registerExam({ examId: exam, courseId: course, contentId: block('retire') }));
     const userR = String(Number(userA) + 3);
-    const created = (await h.run(createAttempt({ examId: exam, userId: userR }))).events.find((e) => e.type === 'AttemptCreated');
+    const created = (await h.run(createAttempt({ examId: exam, userId: userR }))).events.find(
+      (e) => e.type === 'AttemptCreated',
+    );
     const attemptId = String(created?.data.attemptId);
     const snapshot = async (): Promise<Record<string, unknown> | undefined> =>
-      (await h.db.query<Record<string, unknown>>(`SELECT username, email, version FROM ${schema}.attempt_snapshot WHERE attempt_id = $1`, [attemptId])).rows[0];
-    await expectEventually(async () => expect(await snapshot()).toEqual({ username: `name-${userR}`, email: `${userR}@learners.example.com`, version: 1 }));
+      (
+        await h.db.query<Record<string, unknown>>(
+          `SELECT username, email, version FROM ${schema}.attempt_snapshot WHERE attempt_id = $1`,
+          [attemptId],
+        )
+      ).rows[0];
+    await expectEventually(async () =>
+      expect(await snapshot()).toEqual({
+        username: `name-${userR}`,
+        email: `${userR}@learners.example.com`,
+        version: 1,
+      }),
+    );
     expect((await h.run(command('RetireLearner', { userId: userR }))).outcome.type).toBe('CommandProcessed');
-    await expectEventually(async () => expect(await snapshot()).toMatchObject({ username: 'retired_user', email: 'retired@invalid' }));
-    const reset = (await h.run(command('RemoveAttempt', { attemptId }))).events.find((e) => e.type === 'AttemptRemoved');
+    await expectEventually(async () =>
+      expect(await snapshot()).toMatchObject({ username: 'retired_user', email: 'retired@invalid' }),
+    );
+    const reset = (await h.run(command('RemoveAttempt', { attemptId }))).events.find(
+      (e) => e.type === 'AttemptRemoved',
+    );
     const m = await messageWith(ceIdFor(String(reset?.id), 'reset'));
     expect(await freshRegistry().decode(m.value)).toEqual({
       exam_attempt: {
         ...examData(userR, 'retire', 'proctored', staff),
-        student_user: { id: Number(userR), is_active: true, pii: { username: 'retired_user', email: 'retired@invalid', name: '' } },
+        student_user: {
+          id: Number(userR),
+          is_active: true,
+          pii: { username: 'retired_user', email: 'retired@invalid', name: '' },
+        },
       },
     });
   });
 
-  function examData(userId: string, blockName: string, examType: string, requester: UserData | null): ExamAttemptData {
-    return { student_user: student(userId), course_key: course, usage_key: block(blockName), exam_type: examType, requesting_user: requester };
+  function examData(
+    userId: string,
+    blockName: string,
+    examType: string,
+    requester: UserData | null,
+  ): ExamAttemptData {
+    return {
+      student_user: student(userId),
+      course_key: course,
+      usage_key: block(blockName),
+      exam_type: examType,
+      requesting_user: requester,
+    };
   }
 });

@@ -1,4 +1,4 @@
-import type { DomainEvent } from '../../../../libs/contracts/src';
+import { isEventType, type DomainEvent } from '../../../../libs/contracts/src/event.schemas';
 import { parseEvent } from '../../../../libs/contracts/src/event-parser';
 import type { Logger } from '../../../../libs/platform/src/logging/logger';
 import {
@@ -58,8 +58,10 @@ export class BridgeEventsUseCase {
   ) {}
 
   async execute(messages: readonly BridgeMessage[]): Promise<BridgeSummary> {
-    const events = messages.map((m) => parseEvent(m.value));
-    const removedIds = events.flatMap((e) => (e?.type === 'AttemptRemoved' ? [e.data.attemptId] : []));
+    const events = messages.map((m) => readEvent(m.value));
+    const removedIds = events.flatMap((e) =>
+      e !== null && e !== 'newer' && e.type === 'AttemptRemoved' ? [e.data.attemptId] : [],
+    );
     const known = await this.snapshots.find(removedIds);
     const dirty = new Map<string, AttemptSnapshot>();
     const removed: string[] = [];
@@ -77,6 +79,7 @@ export class BridgeEventsUseCase {
     };
 
     events.forEach((event, i) => {
+      if (event === 'newer') return;
       if (event === null) return skip('unreadable_event', i, null);
       if (!this.options.trustedSources.includes(event.source)) return skip('foreign_source', i, event.id);
       this.remember(event, known, dirty, retired);
@@ -125,5 +128,21 @@ export class BridgeEventsUseCase {
     this.lastPurge = Date.now();
     const purged = await this.snapshots.purgeRemoved(this.options.retentionDays);
     if (purged > 0) this.logger.info({ purged }, 'snapshots of removed attempts purged');
+  }
+}
+
+/**
+ * A v1 event; `newer` for an event type this build does not know (types may be added within v1 and
+ * consumers ignore them, SPEC §8); null for anything else (not JSON, not an event, a known type that
+ * does not validate).
+ */
+function readEvent(value: Buffer | null): DomainEvent | 'newer' | null {
+  const event = parseEvent(value);
+  if (event !== null || value === null) return event;
+  try {
+    const type = (JSON.parse(value.toString('utf8')) as { type?: unknown }).type;
+    return typeof type === 'string' && type.length > 0 && !isEventType(type) ? 'newer' : null;
+  } catch {
+    return null;
   }
 }
