@@ -14,7 +14,8 @@ import {
 import { EVENT_EXAMPLES } from '../../libs/contracts/src/message.examples';
 import { command, createAttempt, registerExam, uniq, updateStatus } from '../support/commands.factory';
 import { expectEventually } from '../support/expect-eventually';
-import { TEST_SCHEMA_REGISTRY_URL } from '../support/test-env';
+import { FaultProxy } from '../support/fault-proxy';
+import { TEST_SCHEMA_REGISTRY_PORT, TEST_SCHEMA_REGISTRY_URL } from '../support/test-env';
 import { Harness, type SeenEvent } from '../attempt-service/attempt-service.harness';
 import {
   bridgeEnv,
@@ -289,6 +290,48 @@ describe('Open edX event bus bridge', () => {
         },
       },
     });
+  });
+
+  it('retries a slice while the schema registry is unreachable, then bridges it once, nothing lost', async () => {
+    const proxy = await FaultProxy.start({ host: '127.0.0.1', port: Number(TEST_SCHEMA_REGISTRY_PORT) });
+    proxy.set({ resetRate: 1, resetWithinMs: 1 });
+    const t = await createOpenEdxTopic(3);
+    const second = await OpenEdxCollector.start(t.topic);
+    const { app } = await startBridge(
+      bridgeEnv(h.topics, t.prefix, {
+        OPENEDX_SCHEMA_REGISTRY_URL: `http://127.0.0.1:${proxy.port}/apis/ccompat/v7`,
+      }),
+    );
+    try {
+      const exam = uniq('exam');
+      await h.run(registerExam({ examId: exam, courseId: course, contentId: block('outage') }));
+      const userF = String(Number(userA) + 4);
+      const f = (await h.run(createAttempt({ examId: exam, userId: userF }))).events.find(
+        (e) => e.type === 'AttemptCreated',
+      );
+      await changeTo(String(f?.data.attemptId), 'started');
+      const submitted = await changeTo(String(f?.data.attemptId), 'submitted');
+      const retries = async (): Promise<number> =>
+        (await app.get(BridgeMetrics).batchRetries.get()).values[0]?.value ?? 0;
+      await expectEventually(async () => expect(await retries()).toBeGreaterThanOrEqual(2), 60_000, 100);
+      expect(second.messages).toEqual([]);
+      proxy.heal();
+      const ceId = ceIdFor(submitted.id, 'submitted');
+      await expectEventually(
+        () => expect(second.messages.some((m) => m.headers.ce_id === ceId)).toBe(true),
+        60_000,
+        100,
+      );
+      const m = second.messages.find((x) => x.headers.ce_id === ceId);
+      expect(await freshRegistry().decode(m?.value ?? Buffer.alloc(0))).toEqual({
+        exam_attempt: examData(userF, 'outage', 'proctored', student(userF)),
+      });
+      expect(second.messages.filter((x) => x.headers.ce_id === ceId)).toHaveLength(1);
+    } finally {
+      await app.close();
+      await second.stop();
+      await proxy.close();
+    }
   });
 
   function examData(

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { ensureDatabase } from '../../../libs/platform/src/database/ensure-database';
 import { librdkafkaCompatiblePartitioner } from '../../../libs/platform/src/kafka/crc32.partitioner';
@@ -46,26 +47,31 @@ export async function createOpenEdxBridgeApp(
 
   const kafka = createKafka(config.kafka, logger);
   // One request in flight and acks=all: order per partition holds and nothing is acknowledged twice.
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    createPartitioner: librdkafkaCompatiblePartitioner,
-  });
-  try {
+  const connectProducer = async (): Promise<Producer> => {
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: librdkafkaCompatiblePartitioner,
+    });
     await producer.connect();
-  } catch (e) {
-    await dataSource.destroy();
-    throw e;
-  }
+    return producer;
+  };
   const metrics = new BridgeMetrics();
   const publisher = new EventBusKafkaPublisher({
-    producer,
+    connectProducer,
     registry: new SchemaRegistryClient({ url: config.registry.url, auth: config.registry.auth }),
     topic: config.openEdxTopic,
     source: openEdxSource(config.serviceName),
     sourcehost: hostname(),
   });
+  // Fail fast at boot (STYLE habit 9): the broker must answer before anything is consumed.
+  try {
+    await publisher.connect();
+  } catch (e) {
+    await dataSource.destroy();
+    throw e;
+  }
   const useCase = new BridgeEventsUseCase(
     new AttemptSnapshotRepository(dataSource, config.schema),
     publisher,
@@ -98,7 +104,7 @@ export async function createOpenEdxBridgeApp(
         consumer: transport.consumerState,
       }),
       closers: [
-        { name: 'kafka producer', close: () => producer.disconnect() },
+        { name: 'kafka producer', close: () => publisher.close() },
         { name: 'database', close: () => dataSource.destroy() },
       ],
     }),

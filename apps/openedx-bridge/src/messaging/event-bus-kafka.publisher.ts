@@ -15,7 +15,8 @@ import { avroType, confluentFrame } from '../registry/confluent-avro';
 import type { SchemaRegistryClient } from '../registry/schema-registry.client';
 
 export interface EventBusKafkaPublisherOptions {
-  producer: Producer;
+  /** Makes a connected idempotent producer; a fresh one replaces a producer whose send failed. */
+  connectProducer: () => Promise<Producer>;
   registry: SchemaRegistryClient;
   /** The full topic (prefix applied). */
   topic: string;
@@ -34,6 +35,7 @@ export interface EventBusKafkaPublisherOptions {
 export class EventBusKafkaPublisher implements OpenEdxPublisher {
   private readonly keyType = avroType(KEY_SCHEMA);
   private readonly valueTypes = new Map<OpenEdxExamEvent, Type>();
+  private producer: Producer | null = null;
 
   constructor(private readonly o: EventBusKafkaPublisherOptions) {}
 
@@ -64,6 +66,25 @@ export class EventBusKafkaPublisher implements OpenEdxPublisher {
         }),
       });
     }
-    await this.o.producer.send({ topic: this.o.topic, acks: -1, messages });
+    try {
+      this.producer ??= await this.o.connectProducer();
+      await this.producer.send({ topic: this.o.topic, acks: -1, messages });
+    } catch (e) {
+      // After a failed send an idempotent producer's sequence numbers may be out of step with the
+      // broker: start over with a new producer id. The slice is retried with the same messages.
+      await this.close();
+      throw e;
+    }
+  }
+
+  /** Connects now (boot fails fast when the broker does not answer); later sends reconnect as needed. */
+  async connect(): Promise<void> {
+    this.producer ??= await this.o.connectProducer();
+  }
+
+  async close(): Promise<void> {
+    const p = this.producer;
+    this.producer = null;
+    await p?.disconnect().catch(() => undefined);
   }
 }
