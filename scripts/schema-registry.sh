@@ -49,7 +49,7 @@ fetch() {
   local t0=$SECONDS tmp="$DIR.tmp.$$" repo
   log "fetching Apicurio Registry $VERSION from Maven Central into $DIR"
   repo="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}"
-  mvn -q -B -Dstyle.color=never -Dmaven.repo.local="$repo" dependency:get \
+  mvn -q -B -Dstyle.color=never -Dmaven.repo.local="$repo" org.apache.maven.plugins:maven-dependency-plugin:3.6.1:get \
     -Dartifact="io.apicurio:apicurio-registry-app:${VERSION}:tar.gz:all" -Dtransitive=false
   rm -rf "$tmp"; mkdir -p "$tmp"
   tar xzf "$repo/io/apicurio/apicurio-registry-app/${VERSION}/apicurio-registry-app-${VERSION}-all.tar.gz" -C "$tmp"
