@@ -8,7 +8,8 @@
  *   users        create the SCRAM-SHA-512 user of every client principal with the jars' kafka-configs
  *                (kafka.admin.ConfigCommand; KAFKA_LIBS_DIR names the jars)
  *   topics       create the project's topics if missing (partitions KAFKA_TOPIC_PARTITIONS, default 3),
- *                including one review topic and one outcomes topic per provider of PROVIDERS_FILE; the
+ *                including one review topic and one outcomes topic per provider of PROVIDERS_FILE and the
+ *                Open edX bridge's topic (OPENEDX_EVENT_BUS_TOPIC, _PREFIX; docs/openedx.md); the
  *                inbound topics (commands, reviews) get INBOUND_TOPIC_CONFIG, also when they exist already;
  *                every topic is created with retention.ms = KAFKA_TOPIC_RETENTION_MS (default 7 days)
  *   acls         create the ACLs of SPEC §8.4 on those topics (libs/platform/src/kafka/kafka-acl.plan.ts)
@@ -29,6 +30,7 @@ import {
   type AclTopics,
 } from '../libs/platform/src/kafka/kafka-acl.plan';
 import { EnvReader } from '../libs/platform/src/config/env-reader';
+import { DEFAULT_OPENEDX_TOPIC, fullTopic } from '../apps/openedx-bridge/src/openedx/exam-attempt.schema';
 import { readKafkaSettings } from '../libs/platform/src/config/kafka.config';
 import { credentialsFile, ensureCredentials, localSasl, localSaslEnabled, passwordOf, REPO_ROOT } from './kafka-credentials';
 
@@ -64,7 +66,13 @@ export function deploymentTopics(env: NodeJS.ProcessEnv = process.env, providers
     commandsDlq: env.TOPIC_COMMANDS_DLQ ?? TOPICS.commandsDlq,
     notifierDlq: env.TOPIC_NOTIFIER_DLQ ?? TOPICS.notifierDlq,
     reviews: Object.fromEntries(providers.map((p) => [p, providerReviewTopics(p)])),
+    openEdxExamEvents: openEdxTopic(env),
   };
+}
+
+/** The Open edX bridge's topic, named as event-bus-kafka names it (OPENEDX_EVENT_BUS_TOPIC, _PREFIX). */
+export function openEdxTopic(env: NodeJS.ProcessEnv = process.env): string {
+  return fullTopic(env.OPENEDX_EVENT_BUS_TOPIC || DEFAULT_OPENEDX_TOPIC, env.OPENEDX_EVENT_BUS_TOPIC_PREFIX || undefined);
 }
 
 export function projectTopics(env: NodeJS.ProcessEnv = process.env): string[] {
@@ -76,6 +84,7 @@ export function projectTopics(env: NodeJS.ProcessEnv = process.env): string[] {
     t.commandsDlq,
     t.notifierDlq,
     ...Object.values(t.reviews).flatMap((r) => [r.reviews, r.outcomes]),
+    openEdxTopic(env),
   ];
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole stack on this machine with local defaults: installs, builds, starts Kafka (unless
 # KAFKA_BROKERS answers), migrates the database, starts attempt-service and notifier, publishes a
-# small demo (DEMO=0 to skip) and keeps running until Ctrl-C, then stops what it started.
+# small demo (DEMO=0 to skip) and keeps running until Ctrl-C, then stops what it started. With
+# OPENEDX_BRIDGE_ENABLED=true it also runs the Open edX bridge (docs/openedx.md), and a local schema
+# registry (scripts/schema-registry.sh) unless OPENEDX_SCHEMA_REGISTRY_URL names one.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 set -a; [ -f .env ] && . ./.env; set +a
@@ -15,6 +17,16 @@ if ! bash scripts/kafka.sh status; then
   started_kafka=1
 fi
 node dist/scripts/migrate.js
+
+bridge=0 started_registry=0
+if [ "${OPENEDX_BRIDGE_ENABLED:-false}" = "true" ]; then
+  bridge=1
+  if [ -z "${OPENEDX_SCHEMA_REGISTRY_URL:-}" ]; then
+    if ! bash scripts/schema-registry.sh status; then bash scripts/schema-registry.sh start; started_registry=1; fi
+    OPENEDX_SCHEMA_REGISTRY_URL="$(bash scripts/schema-registry.sh url)"
+    export OPENEDX_SCHEMA_REGISTRY_URL
+  fi
+fi
 
 # Each process gets its own Kafka principal (SPEC §8.4) from the local credentials file that
 # scripts/kafka.sh generated (.kafka/credentials.env, or KAFKA_CREDENTIALS_FILE), unless .env or the
@@ -56,6 +68,7 @@ cleanup() {
   echo "[run] stopping services" >&2
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ "$started_registry" = 1 ]; then bash scripts/schema-registry.sh stop; fi
   if [ "$started_kafka" = 1 ]; then bash scripts/kafka.sh stop; fi
 }
 trap cleanup INT TERM EXIT
@@ -67,7 +80,15 @@ notifier_port="${NOTIFIER_HTTP_PORT:-3001}"
 pids+=($!)
 (as_principal notifier; HTTP_PORT="$notifier_port" exec node dist/apps/notifier/src/main.js) > var/log/notifier.log 2>&1 &
 pids+=($!)
-for port in "$attempt_port" "$notifier_port"; do
+ports=("$attempt_port" "$notifier_port")
+if [ "$bridge" = 1 ]; then
+  bridge_port="${OPENEDX_BRIDGE_HTTP_PORT:-3002}"
+  (as_principal openedx-bridge; HTTP_PORT="$bridge_port" exec node dist/apps/openedx-bridge/src/main.js) > var/log/openedx-bridge.log 2>&1 &
+  pids+=($!)
+  ports+=("$bridge_port")
+  echo "[run] openedx-bridge http://127.0.0.1:$bridge_port -> ${OPENEDX_EVENT_BUS_TOPIC_PREFIX:+$OPENEDX_EVENT_BUS_TOPIC_PREFIX-}${OPENEDX_EVENT_BUS_TOPIC:-learning-exam-attempt-lifecycle}, registry $OPENEDX_SCHEMA_REGISTRY_URL" >&2
+fi
+for port in "${ports[@]}"; do
   for _ in $(seq 1 120); do
     curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break
     sleep 0.5

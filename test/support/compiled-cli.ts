@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +45,19 @@ export class CompiledCli {
           resolve({ code, stdout, stderr });
         },
       );
+    });
+  }
+
+  /**
+   * Starts it as a long-running process (a service), with exactly `env` (plus PATH, HOME and
+   * NODE_PATH); its output goes to `logFile`'s descriptor when given, else is discarded.
+   */
+  async spawn(args: string[], env: Record<string, string>, logFd?: number): Promise<ChildProcess> {
+    const entry = process.env[this.distFlag] === '1' ? join(ROOT, `dist/${this.entry}.js`) : await this.compile();
+    return spawn(process.execPath, [entry, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_PATH: join(ROOT, 'node_modules'), ...env },
+      stdio: ['ignore', logFd ?? 'ignore', logFd ?? 'ignore'],
     });
   }
 

@@ -7,13 +7,16 @@ import {
   migrateNotifierSchema,
   notifierDataSourceOptions,
 } from '../../apps/notifier/src/persistence/data-source';
-import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from './test-env';
+import { readCredentials } from '../../scripts/kafka-credentials';
+import { allPrincipals } from '../../scripts/kafka-admin';
+import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TEST_SCHEMA_REGISTRY_PORT } from './test-env';
 
 /**
  * Integration set-up, once per jest run: a Kafka broker with SASL/SCRAM and ACLs (started from Maven
  * Central jars unless one already answers on KAFKA_BROKERS to the local `admin`), a fresh test database (dropped and created again, so nothing an
  * earlier run left behind — say an outbox row for a topic that run deleted — can leak into this one),
- * and both services' migrations.
+ * a schema registry for the Open edX bridge (scripts/schema-registry.sh, unless one answers), and both
+ * services' migrations (the bridge migrates its own schema when it starts).
  */
 export default async function globalSetup(): Promise<void> {
   const root = join(__dirname, '..', '..');
@@ -22,6 +25,10 @@ export default async function globalSetup(): Promise<void> {
   if (!answered) {
     execFileSync('bash', ['scripts/kafka.sh', 'start'], { cwd: root, env, stdio: 'inherit' });
     process.env.PROCTORING_TEST_STARTED_KAFKA = '1';
+  } else if (missingPrincipals()) {
+    // A broker started from an older checkout lacks the users of principals added since (the bridge's):
+    // their passwords, users, topics and ACLs.
+    execFileSync('bash', ['scripts/kafka.sh', 'provision'], { cwd: root, env, stdio: 'inherit' });
   } else {
     // A broker started earlier (by scripts/kafka.sh, with the same credentials file) has its users; the
     // topics and ACLs of a providers file changed since are added.
@@ -31,6 +38,11 @@ export default async function globalSetup(): Promise<void> {
         env,
         stdio: 'inherit',
       });
+  }
+  const registryEnv = { ...process.env, SCHEMA_REGISTRY_PORT: TEST_SCHEMA_REGISTRY_PORT };
+  if (!spawnOk(root, ['scripts/schema-registry.sh', 'status'], registryEnv)) {
+    execFileSync('bash', ['scripts/schema-registry.sh', 'start'], { cwd: root, env: registryEnv, stdio: 'inherit' });
+    process.env.PROCTORING_TEST_STARTED_REGISTRY = '1';
   }
   if (!/test/.test(new URL(TEST_DATABASE_URL).pathname))
     throw new Error(`refusing to drop ${TEST_DATABASE_URL}: the test database's name must contain "test"`);
@@ -44,6 +56,13 @@ export default async function globalSetup(): Promise<void> {
   await notifier.initialize();
   await migrateNotifierSchema(notifier);
   await notifier.destroy();
+}
+
+/** True when the local credentials file has no password for some principal of this checkout. */
+function missingPrincipals(): boolean {
+  if ((process.env.KAFKA_SASL_MECHANISM ?? '').toLowerCase() === 'none') return false;
+  const known = readCredentials();
+  return allPrincipals().some((p) => !known.has(p));
 }
 
 function spawnOk(cwd: string, args: string[], env: NodeJS.ProcessEnv): boolean {

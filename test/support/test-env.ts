@@ -4,6 +4,12 @@ import { identityEnv, localSasl } from '../../scripts/kafka-credentials';
 /** Where integration tests find their infrastructure. */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/proctoring_test';
 export const TEST_KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+/**
+ * The Confluent-compatible schema registry of the Open edX bridge's suite (scripts/schema-registry.sh:
+ * Apicurio Registry, started by the set-up like Kafka unless one answers here).
+ */
+export const TEST_SCHEMA_REGISTRY_PORT = process.env.SCHEMA_REGISTRY_PORT ?? '18081';
+export const TEST_SCHEMA_REGISTRY_URL = `http://127.0.0.1:${TEST_SCHEMA_REGISTRY_PORT}/apis/ccompat/v7`;
 
 /**
  * Kafka identities in tests (docs/security.md): the harness itself (creating topics and ACLs, publishing

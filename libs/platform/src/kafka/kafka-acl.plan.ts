@@ -30,6 +30,8 @@ export const SERVICE_PRINCIPALS = {
   ops: 'ops',
   /** An example downstream consumer of the event topics. */
   creditConsumer: 'credit-consumer',
+  /** The Open edX event bus bridge (apps/openedx-bridge): reads the events topic, writes the Open edX topic. */
+  openEdxBridge: 'openedx-bridge',
 } as const;
 
 export const SUPER_USERS = [SERVICE_PRINCIPALS.broker, SERVICE_PRINCIPALS.admin] as const;
@@ -51,6 +53,8 @@ export interface AclTopics {
   notifierDlq: string;
   /** provider name → its review topic and its outcomes topic. */
   reviews: Record<string, { reviews: string; outcomes: string }>;
+  /** The Open edX exam attempt topic the bridge writes (`learning-exam-attempt-lifecycle`, prefixed), when there is one. */
+  openEdxExamEvents?: string;
 }
 
 export type AclOperation = 'READ' | 'WRITE';
@@ -65,8 +69,8 @@ export interface AclGrant {
 
 /** Every principal that needs a SCRAM user besides the super users, for these providers. */
 export function clientPrincipals(providers: readonly string[]): string[] {
-  const { attemptService, notifier, lms, ops, creditConsumer } = SERVICE_PRINCIPALS;
-  return [attemptService, notifier, lms, ops, creditConsumer, ...providers.map(providerPrincipal)];
+  const { attemptService, notifier, lms, ops, creditConsumer, openEdxBridge } = SERVICE_PRINCIPALS;
+  return [attemptService, notifier, lms, ops, creditConsumer, openEdxBridge, ...providers.map(providerPrincipal)];
 }
 
 /**
@@ -74,7 +78,7 @@ export function clientPrincipals(providers: readonly string[]): string[] {
  * need besides (offsets, metadata). Idempotent producers need only WRITE on a topic (KIP-679).
  */
 export function aclPlan(t: AclTopics): AclGrant[] {
-  const { attemptService, notifier, lms, ops, creditConsumer } = SERVICE_PRINCIPALS;
+  const { attemptService, notifier, lms, ops, creditConsumer, openEdxBridge } = SERVICE_PRINCIPALS;
   const topic = (principal: string, operation: AclOperation, name: string): AclGrant => ({
     principal,
     resource: 'TOPIC',
@@ -107,6 +111,9 @@ export function aclPlan(t: AclTopics): AclGrant[] {
 
     topic(creditConsumer, 'READ', t.attemptEvents),
     topic(creditConsumer, 'READ', t.credentialEvents),
+
+    topic(openEdxBridge, 'READ', t.attemptEvents),
+    ...(t.openEdxExamEvents !== undefined ? [topic(openEdxBridge, 'WRITE', t.openEdxExamEvents)] : []),
 
     ...providers.flatMap(([name, r]) => [
       topic(providerPrincipal(name), 'WRITE', r.reviews),

@@ -1,0 +1,124 @@
+import { hostname } from 'node:os';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { Producer } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { ensureDatabase } from '../../../libs/platform/src/database/ensure-database';
+import { librdkafkaCompatiblePartitioner } from '../../../libs/platform/src/kafka/crc32.partitioner';
+import { createKafka } from '../../../libs/platform/src/kafka/kafka-client';
+import { KafkaBatchTransport } from '../../../libs/platform/src/kafka/kafka-batch.transport';
+import type { Logger } from '../../../libs/platform/src/logging/logger';
+import { PinoNestLogger } from '../../../libs/platform/src/nest/pino-nest.logger';
+import { BridgeEventsUseCase } from './application/bridge-events.use-case';
+import { BridgeMetrics } from './application/bridge.metrics';
+import type { OpenEdxBridgeConfig } from './config/openedx-bridge.config';
+import { ATTEMPT_EVENTS_PATTERN } from './messaging/attempt-events.consumer';
+import { EventBusKafkaPublisher } from './messaging/event-bus-kafka.publisher';
+import { openEdxSource } from './openedx/event-bus-headers';
+import { OpenEdxBridgeModule } from './openedx-bridge.module';
+import { AttemptSnapshotRepository } from './persistence/attempt-snapshot.repository';
+import { migrateOpenEdxBridgeSchema, openEdxBridgeDataSourceOptions } from './persistence/data-source';
+import { SchemaRegistryClient } from './registry/schema-registry.client';
+
+export interface OpenEdxBridgeAppOptions {
+  /** Register SIGTERM/SIGINT handlers that drain and close (main.ts: yes; tests: no). */
+  shutdownHooks?: boolean;
+}
+
+/**
+ * Builds the bridge as main.ts runs it: PostgreSQL (migrated when configured), the idempotent producer,
+ * the registry client, and the Nest app with the consumer of our events topic attached. Nothing is
+ * consumed until `startOpenEdxBridgeApp`.
+ */
+export async function createOpenEdxBridgeApp(
+  config: OpenEdxBridgeConfig,
+  logger: Logger,
+  options: OpenEdxBridgeAppOptions = {},
+): Promise<INestApplication> {
+  const dsOptions = openEdxBridgeDataSourceOptions(config.database.url, {
+    schema: config.schema,
+    ssl: config.database.ssl,
+    poolSize: 4,
+    timeouts: config.database.timeouts,
+  });
+  if (config.migrateOnStart) await ensureDatabase(config.database.url);
+  const dataSource = await new DataSource(dsOptions).initialize();
+  if (config.migrateOnStart) await migrateOpenEdxBridgeSchema(dataSource, config.schema);
+
+  const kafka = createKafka(config.kafka, logger);
+  // One request in flight and acks=all: order per partition holds and nothing is acknowledged twice.
+  const connectProducer = async (): Promise<Producer> => {
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: librdkafkaCompatiblePartitioner,
+    });
+    await producer.connect();
+    return producer;
+  };
+  const metrics = new BridgeMetrics();
+  const publisher = new EventBusKafkaPublisher({
+    connectProducer,
+    registry: new SchemaRegistryClient({ url: config.registry.url, auth: config.registry.auth }),
+    topic: config.openEdxTopic,
+    source: openEdxSource(config.serviceName),
+    sourcehost: hostname(),
+  });
+  // Fail fast at boot (STYLE habit 9): the broker must answer before anything is consumed.
+  try {
+    await publisher.connect();
+  } catch (e) {
+    await dataSource.destroy();
+    throw e;
+  }
+  const useCase = new BridgeEventsUseCase(
+    new AttemptSnapshotRepository(dataSource, config.schema),
+    publisher,
+    metrics,
+    logger.child({ component: 'bridge' }),
+    {
+      settings: { resetRequestingUser: config.resetRequestingUser },
+      trustedSources: config.trustedSources,
+      retentionDays: config.retentionDays,
+    },
+  );
+  const transport = new KafkaBatchTransport({
+    kafka,
+    groupId: config.groupId,
+    sessionTimeoutMs: config.sessionTimeoutMs,
+    subscriptions: [{ topic: config.attemptEventsTopic, pattern: ATTEMPT_EVENTS_PATTERN }],
+    logger: logger.child({ component: 'consumer' }),
+    onRetry: () => metrics.batchRetries.inc(),
+  });
+  const app = await NestFactory.create(
+    OpenEdxBridgeModule.register({
+      logger,
+      metrics,
+      useCase,
+      readiness: async () => ({
+        database: await dataSource.query('SELECT 1').then(
+          () => 'up' as const,
+          () => 'down' as const,
+        ),
+        consumer: transport.consumerState,
+      }),
+      closers: [
+        { name: 'kafka producer', close: () => publisher.close() },
+        { name: 'database', close: () => dataSource.destroy() },
+      ],
+    }),
+    { logger: new PinoNestLogger(logger.child({ component: 'nest' })), abortOnError: false },
+  );
+  if (options.shutdownHooks !== false) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
+  return app;
+}
+
+export async function startOpenEdxBridgeApp(
+  app: INestApplication,
+  config: OpenEdxBridgeConfig,
+): Promise<void> {
+  await app.startAllMicroservices();
+  await app.listen(config.httpPort, config.httpHost);
+}
