@@ -76,7 +76,7 @@ async function main(): Promise<number> {
 
   const phases: BenchResults['phases'] = {};
   const errors: string[] = [];
-  let pg: PostgresInfo | null = null;
+  let pg: PostgresInfo;
   let ctx: BenchContext | null = null;
   try {
     say(`resetting database ${new URL(databaseUrl).pathname.slice(1)} and running the migrations`);
