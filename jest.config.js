@@ -1,10 +1,10 @@
 // Two tiers: unit specs beside the code (fast, no I/O) and integration specs
 // against the real Kafka broker and PostgreSQL (see test/support/global-setup.ts).
 const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json', diagnostics: false }];
-// jose 6 ships ES modules only: Node 20.19+ loads it with require() at run time, but jest's own module
-// system does not (before Node 24.9), so ts-jest compiles it to CommonJS for the tests.
-const esmOnly = ['jose'];
-const transform = { '^.+\\.ts$': tsJest, [`/node_modules/(${esmOnly.join('|')})/.+\\.js$`]: tsJest };
+// Dependencies published as ES modules only, compiled to CommonJS for jest (see jest.esm-packages.js).
+const esmOnly = ['jose', '@nestjs'];
+const esmPackages = ['<rootDir>/jest.esm-packages.js', { tsconfig: '<rootDir>/tsconfig.jest.json', diagnostics: false }];
+const transform = { '^.+\\.ts$': tsJest, [`/node_modules/(${esmOnly.join('|')})/.+\\.js$`]: esmPackages };
 const transformIgnorePatterns = [`/node_modules/(?!(${esmOnly.join('|')})/)`];
 module.exports = {
   testTimeout: 120000,
