@@ -60,7 +60,7 @@ function pruneOldRuns(): void {
  * on when the broker answers describeAcls (a broker without one refuses it).
  */
 async function securitySettings(admin: Admin): Promise<SecuritySettings> {
-  let kafkaAcls: boolean | null = null;
+  let kafkaAcls: boolean | null;
   try {
     await admin.describeAcls({
       resourceType: AclResourceTypes.TOPIC,
@@ -116,7 +116,7 @@ async function main(): Promise<number> {
 
   const phases: BenchResults['phases'] = {};
   const errors: string[] = [];
-  let pg: PostgresInfo | null = null;
+  let pg: PostgresInfo;
   const security = await securitySettings(admin);
   let ctx: BenchContext | null = null;
   try {

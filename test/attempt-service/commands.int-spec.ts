@@ -397,7 +397,7 @@ describe('attempt-service commands and events (SPEC §2, §3)', () => {
         try {
           expectRejected(r, 'ATTEMPT_NOT_FOUND', 'UpdateAttemptStatus');
         } catch (e) {
-          throw new Error(`${JSON.stringify(ref)}: ${(e as Error).message}`);
+          throw new Error(`${JSON.stringify(ref)}: ${(e as Error).message}`, { cause: e });
         }
       }
       for (const a of [a1, a2, b1]) expect(await h.attemptRow(a.attemptId as string)).toMatchObject({ status: 'created', version: 1 });

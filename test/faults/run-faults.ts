@@ -57,7 +57,7 @@ function takeRunLock(): void {
   const lock = join(dir, '.lock');
   if (existsSync(lock)) {
     const pid = Number(readFileSync(lock, 'utf8'));
-    let alive = false;
+    let alive: boolean;
     try {
       process.kill(pid, 0);
       alive = pid > 0;

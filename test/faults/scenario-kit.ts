@@ -480,14 +480,14 @@ export class World {
 /** "N× file: message (error)" for the most frequent warning and error lines of a scenario's service logs. */
 export function summarizeLogs(dir: string, top = 6): string[] {
   const counts = new Map<string, number>();
-  let files: string[] = [];
+  let files: string[];
   try {
     files = readdirSync(dir).filter((f) => /^(attempt-service|notifier)-\d+\.log$/.test(f));
   } catch {
     return [];
   }
   for (const f of files) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(join(dir, f), 'utf8');
     } catch {

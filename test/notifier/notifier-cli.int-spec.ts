@@ -38,21 +38,18 @@ describe('notifier command line (show, list, requeue)', () => {
   async function seed(): Promise<void> {
     const table = `"${db.schema}".email_delivery`;
     await db.dataSource.query(`TRUNCATE ${table}`);
-    await db.dataSource.transaction((m) =>
-      db.ledger.recordMany(
-        m,
-        Object.values(ids).map((eventId, i) => ({
-          eventId,
-          attemptId: attemptOf(eventId),
-          userId: `user-${i + 1}`,
-          correlationId: `corr-${i + 1}`,
-          from: 'no-reply@example.com',
-          to: `learner${i + 1}@example.com`,
-          subject: 'Proctoring Session Results Update for edx demo Final Exam',
-          html: '<p>body</p>',
-          text: 'body',
-        })),
-      ),
+    await db.ledger.record(
+      Object.values(ids).map((eventId, i) => ({
+        eventId,
+        attemptId: attemptOf(eventId),
+        userId: `user-${i + 1}`,
+        correlationId: `corr-${i + 1}`,
+        from: 'no-reply@example.com',
+        to: `learner${i + 1}@example.com`,
+        subject: 'Proctoring Session Results Update for edx demo Final Exam',
+        html: '<p>body</p>',
+        text: 'body',
+      })),
     );
     const set = (eventId: string, sql: string, params: unknown[] = []) =>
       db.dataSource.query(`UPDATE ${table} SET ${sql} WHERE event_id = $1`, [eventId, ...params]);

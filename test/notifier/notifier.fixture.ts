@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +14,8 @@ import { RecordStatusEmailsUseCase } from '../../apps/notifier/src/application/r
 import { RetryPolicy, type RetryPolicyOptions } from '../../apps/notifier/src/application/retry.policy';
 import type { EmailSender } from '../../apps/notifier/src/email/email-sender.port';
 import { SendGridSender } from '../../apps/notifier/src/email/sendgrid.sender';
-import { migrateNotifierSchema, notifierDataSourceOptions } from '../../apps/notifier/src/persistence/data-source';
+import { migrateNotifierSchema, NOTIFIER_APPLICATION_NAME, notifierDataSourceOptions } from '../../apps/notifier/src/persistence/data-source';
+import { openPgPool } from '../../libs/platform/src/database/pg-pool';
 import { DeliveryLedgerRepository, type FailedDelivery } from '../../apps/notifier/src/persistence/delivery-ledger.repository';
 import { TEST_DATABASE_URL } from '../support/test-env';
 
@@ -35,7 +37,9 @@ export function silentLogger(): Logger {
  * time never claim each other's rows. `dispose()` drops the schema.
  */
 export interface TestLedger {
+  /** For the tests' own statements (the ledger runs on `pool`, as the notifier does). */
   dataSource: DataSource;
+  pool: Pool;
   ledger: DeliveryLedgerRepository;
   schema: string;
   dispose(): Promise<void>;
@@ -46,12 +50,15 @@ export async function createTestLedger(): Promise<TestLedger> {
   const schema = `notifier_t_${randomBytes(6).toString('hex')}`;
   const dataSource = await new DataSource(notifierDataSourceOptions(TEST_DATABASE_URL, { schema, poolSize: 8 })).initialize();
   await migrateNotifierSchema(dataSource);
+  const pool = await openPgPool({ url: TEST_DATABASE_URL, poolSize: 8, applicationName: NOTIFIER_APPLICATION_NAME }, () => undefined);
   return {
     dataSource,
-    ledger: new DeliveryLedgerRepository(dataSource),
+    pool,
+    ledger: new DeliveryLedgerRepository(pool, schema),
     schema,
     async dispose() {
       try {
+        await pool.end();
         await dataSource.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       } finally {
         await dataSource.destroy();
@@ -105,7 +112,7 @@ export class TestPipeline {
         baseUrl: options.sendGridBaseUrl ?? 'http://127.0.0.1:9/',
         timeoutMs: options.sendGridTimeoutMs ?? 2000,
       });
-    this.record = new RecordStatusEmailsUseCase(db.dataSource, db.ledger, loadProviders(), this.metrics, {
+    this.record = new RecordStatusEmailsUseCase(db.ledger, loadProviders(), this.metrics, {
       maxEventAgeMs: options.maxEventAgeMs ?? 0,
       sender: this.sender,
     });

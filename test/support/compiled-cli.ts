@@ -74,12 +74,13 @@ export class CompiledCli {
       this.dir = out;
       const args = [
         join(ROOT, 'node_modules/typescript/bin/tsc'),
+        '--ignoreConfig',
         '--noCheck',
         '--outDir', out,
         '--rootDir', ROOT,
         '--target', 'ES2022',
-        '--module', 'commonjs',
-        '--moduleResolution', 'node',
+        '--module', 'node20',
+        '--moduleResolution', 'node16',
         '--esModuleInterop',
         '--experimentalDecorators',
         '--emitDecoratorMetadata',

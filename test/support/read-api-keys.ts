@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type JWK, type CryptoKey } from 'jose';
 
 export const TEST_ISSUER = 'https://idp.test.example/';
 export const TEST_AUDIENCE = 'urn:proctoring:attempts-read-api:test';
@@ -14,14 +14,14 @@ export interface TokenOptions {
   alg?: string;
   kid?: string;
   /** Sign with this key instead of the set's own. */
-  key?: KeyLike;
+  key?: CryptoKey;
 }
 
 /** A signing key pair for tests of the read API, its public JWKS in a temporary file, and a token minter. */
 export interface ReadApiTestKeys {
   kid: string;
   alg: string;
-  privateKey: KeyLike;
+  privateKey: CryptoKey;
   publicJwk: JWK;
   jwks: { keys: JWK[] };
   jwksFile: string;
@@ -53,7 +53,7 @@ export async function createReadApiTestKeys(alg = 'ES256'): Promise<ReadApiTestK
 }
 
 /** A token with the default claims (iss, aud, sub, iat, exp in an hour, the read scope) overridden by `claims`. */
-export async function signToken(key: KeyLike | Uint8Array, header: { alg: string; kid?: string }, claims: Record<string, unknown>): Promise<string> {
+export async function signToken(key: CryptoKey | Uint8Array, header: { alg: string; kid?: string }, claims: Record<string, unknown>): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const payload: Record<string, unknown> = { iss: TEST_ISSUER, aud: TEST_AUDIENCE, sub: 'lms-backend', iat: now, exp: now + 3600, scope: READ_SCOPE, ...claims };
   for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k];

@@ -2,7 +2,7 @@ import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { ensureDatabase } from '../../../libs/platform/src/database/ensure-database';
-import { poolOf } from '../../../libs/platform/src/database/sql-runner';
+import { openPgPool } from '../../../libs/platform/src/database/pg-pool';
 import { createKafka } from '../../../libs/platform/src/kafka/kafka-client';
 import { KafkaBatchTransport } from '../../../libs/platform/src/kafka/kafka-batch.transport';
 import { createLogger, type Logger } from '../../../libs/platform/src/logging/logger';
@@ -19,7 +19,7 @@ import { ATTEMPT_COMMANDS, commandChannels } from './messaging/attempt-commands.
 import { OutboxHandoff } from './outbox/outbox-handoff';
 import type { OutboxRelay } from './outbox/outbox-relay';
 import { AttemptReadRepository } from './persistence/attempt-read.repository';
-import { attemptDataSourceOptions } from './persistence/data-source';
+import { ATTEMPT_SERVICE_APPLICATION_NAME, attemptDataSourceOptions } from './persistence/data-source';
 import { VideoUrlCipher } from './persistence/review.row';
 import { TimeoutSweeper } from './sweeper/timeout.sweeper';
 
@@ -27,7 +27,7 @@ import { TimeoutSweeper } from './sweeper/timeout.sweeper';
 export interface AttemptServiceRuntime {
   config: AttemptServiceConfig;
   logger: Logger;
-  dataSource: DataSource;
+  /** The pool every statement runs on (TypeORM only migrates, at start). */
   pool: Pool;
   kafka: Kafka;
   metrics: AttemptServiceMetrics;
@@ -46,18 +46,25 @@ export interface AttemptServiceRuntime {
   ownsTracing: boolean;
 }
 
-export async function openDataSource(config: AttemptServiceConfig, migrate: boolean): Promise<DataSource> {
+/** Creates the database when missing and, when asked, brings the schema up to date (TypeORM's migrations). */
+export async function migrateAttemptSchema(config: AttemptServiceConfig, migrate: boolean): Promise<void> {
   await ensureDatabase(config.database.url);
-  const dataSource = new DataSource(
-    attemptDataSourceOptions(config.database.url, {
-      ssl: config.database.ssl,
-      poolSize: config.database.poolSize,
-      timeouts: config.database.timeouts,
-    }),
-  );
+  if (!migrate) return;
+  const dataSource = new DataSource(attemptDataSourceOptions(config.database.url, { ssl: config.database.ssl, timeouts: config.database.timeouts }));
   await dataSource.initialize();
-  if (migrate) await dataSource.runMigrations({ transaction: 'each' });
-  return dataSource;
+  try {
+    await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/** The service's pg pool, from the same settings as its DataSource. */
+export function openAttemptServicePool(config: AttemptServiceConfig, logger: Logger, poolSize = config.database.poolSize): Promise<Pool> {
+  return openPgPool(
+    { url: config.database.url, ssl: config.database.ssl, poolSize, timeouts: config.database.timeouts, applicationName: ATTEMPT_SERVICE_APPLICATION_NAME },
+    (e) => logger.warn({ err: e }, 'an idle database connection failed'),
+  );
 }
 
 export async function createAttemptServiceRuntime(
@@ -66,8 +73,8 @@ export async function createAttemptServiceRuntime(
 ): Promise<AttemptServiceRuntime> {
   const logger = opts.logger ?? createLogger('attempt-service', config.logLevel);
   const tracing = opts.tracing ?? (await startTracing(config.tracing, { serviceName: 'attempt-service' }));
-  const dataSource = await openDataSource(config, opts.migrate ?? config.migrateOnStart);
-  const pool = poolOf(dataSource);
+  await migrateAttemptSchema(config, opts.migrate ?? config.migrateOnStart);
+  const pool = await openAttemptServicePool(config, logger);
   const kafka = createKafka(config.kafka, logger);
   const metrics = new AttemptServiceMetrics();
   // Outbox rows committed here go to this process's relay in memory (when it leads) as well as to the table.
@@ -123,7 +130,6 @@ export async function createAttemptServiceRuntime(
   return {
     config,
     logger,
-    dataSource,
     pool,
     kafka,
     metrics,
@@ -160,7 +166,7 @@ export async function closeAttemptServiceRuntime(rt: AttemptServiceRuntime): Pro
   await stopAttemptServiceBackground(rt);
   await rt.relay.stop();
   await rt.kafkaAdmin.close();
-  await rt.dataSource.destroy().catch((e: unknown) => rt.logger.warn({ err: e }, 'database close failed'));
+  await rt.pool.end().catch((e: unknown) => rt.logger.warn({ err: e }, 'database close failed'));
   // last: the spans of the relay's final publish are exported too
   if (rt.ownsTracing) await rt.tracing.shutdown().catch((e: unknown) => rt.logger.warn({ err: e }, 'trace export at shutdown failed'));
 }

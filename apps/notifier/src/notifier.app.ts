@@ -2,7 +2,9 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import type { Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
+import type { Pool } from 'pg';
 import { ensureDatabase } from '../../../libs/platform/src/database/ensure-database';
+import { openPgPool } from '../../../libs/platform/src/database/pg-pool';
 import { KafkaBatchTransport } from '../../../libs/platform/src/kafka/kafka-batch.transport';
 import { KafkaAdminClient } from '../../../libs/platform/src/kafka/kafka-admin.client';
 import { createKafka } from '../../../libs/platform/src/kafka/kafka-client';
@@ -18,7 +20,8 @@ import { ATTEMPT_EVENTS_PATTERN } from './messaging/attempt-events.consumer';
 import { NotifierDlqPublisher } from './messaging/notifier-dlq.publisher';
 import { NotifierMetrics } from './application/notifier.metrics';
 import { NotifierModule } from './notifier.module';
-import { migrateNotifierSchema, notifierDataSourceOptions } from './persistence/data-source';
+import { migrateNotifierSchema, NOTIFIER_APPLICATION_NAME, notifierDataSourceOptions } from './persistence/data-source';
+import { SCHEMA_NAME } from './persistence/email-delivery.row';
 
 export interface NotifierAppOptions {
   /** Replaces the configured email driver (tests). */
@@ -42,7 +45,8 @@ export async function createNotifierApp(
   options: NotifierAppOptions = {},
 ): Promise<INestApplication> {
   const tracing = options.tracing ?? (await startTracing(config.tracing, { serviceName: 'notifier' }));
-  const dataSource = await connectDatabase(config, logger, options.schema ?? config.schema);
+  const schema = options.schema ?? config.schema;
+  const pool = await connectDatabase(config, logger, schema);
   const kafka = createKafka(config.kafka, logger);
   const producer: Producer = kafka.producer({
     idempotent: true,
@@ -53,7 +57,7 @@ export async function createNotifierApp(
   try {
     await producer.connect();
   } catch (e) {
-    await dataSource.destroy();
+    await pool.end();
     throw e;
   }
   const kafkaAdmin = new KafkaAdminClient(kafka, logger.child({ component: 'kafka-admin' }));
@@ -64,14 +68,15 @@ export async function createNotifierApp(
     NotifierModule.register({
       config,
       logger,
-      dataSource,
+      pool,
+      schema,
       sender,
       dlqPublisher: new NotifierDlqPublisher(producer, config.topics.notifierDlq, config.eventSource),
       kafkaAdmin,
       closers: [
         { name: 'kafka producer', close: () => producer.disconnect() },
         { name: 'kafka admin', close: () => kafkaAdmin.close() },
-        { name: 'database', close: () => dataSource.destroy() },
+        { name: 'database', close: () => pool.end() },
         // last: the spans of the final sends are exported too
         ...(options.tracing ? [] : [{ name: 'tracing', close: () => tracing.shutdown() }]),
       ],
@@ -101,20 +106,23 @@ export async function startNotifierApp(app: INestApplication, config: NotifierCo
   await app.listen(config.httpPort, config.httpHost);
 }
 
-async function connectDatabase(config: NotifierConfig, logger: Logger, schema?: string): Promise<DataSource> {
-  const options = notifierDataSourceOptions(config.database.url, {
-    ssl: config.database.ssl,
-    poolSize: config.database.poolSize,
-    schema,
-    timeouts: config.database.timeouts,
-  });
-  if (config.migrateOnStart) await ensureDatabase(config.database.url);
-  const dataSource = await new DataSource(options).initialize();
+/** Migrates the ledger's schema when configured (TypeORM), then opens the pool its statements run on. */
+async function connectDatabase(config: NotifierConfig, logger: Logger, schema: string): Promise<Pool> {
+  const { url, ssl, poolSize, timeouts } = config.database;
+  if (!SCHEMA_NAME.test(schema)) throw new Error('the notifier schema name must be a lower-case SQL identifier');
   if (config.migrateOnStart) {
-    await migrateNotifierSchema(dataSource);
+    await ensureDatabase(url);
+    const dataSource = await new DataSource(notifierDataSourceOptions(url, { ssl, schema, timeouts })).initialize();
+    try {
+      await migrateNotifierSchema(dataSource);
+    } finally {
+      await dataSource.destroy();
+    }
     logger.info('notifier schema migrated');
   }
-  return dataSource;
+  return openPgPool({ url, ssl, poolSize, timeouts, applicationName: NOTIFIER_APPLICATION_NAME }, (e) =>
+    logger.warn({ err: e }, 'an idle database connection failed'),
+  );
 }
 
 function createSender(config: NotifierConfig): EmailSender {

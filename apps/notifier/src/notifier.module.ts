@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
+import type { Pool } from 'pg';
 import { ConsumerLagMonitor } from '../../../libs/platform/src/kafka/consumer-lag.monitor';
 import type { KafkaAdminAccess } from '../../../libs/platform/src/kafka/kafka-admin.client';
 import type { Logger } from '../../../libs/platform/src/logging/logger';
@@ -16,15 +16,17 @@ import { NotifierReadinessProbe } from './http/readiness.probe';
 import { MetricsController } from './http/metrics.controller';
 import { AttemptEventsConsumer } from './messaging/attempt-events.consumer';
 import { NotifierLifecycle, type Closer } from './notifier.lifecycle';
-import { NOTIFIER_CLOSERS, NOTIFIER_CONFIG, NOTIFIER_DATA_SOURCE, NOTIFIER_LOGGER } from './notifier.tokens';
+import { NOTIFIER_CLOSERS, NOTIFIER_CONFIG, NOTIFIER_LOGGER } from './notifier.tokens';
 import { DeliveryLedgerRepository } from './persistence/delivery-ledger.repository';
 
 /** What main.ts (or a test) builds before Nest starts: validated config and connected resources. */
 export interface NotifierModuleDeps {
   config: NotifierConfig;
   logger: Logger;
-  /** Initialised, migrated. */
-  dataSource: DataSource;
+  /** The pg pool every ledger statement runs on (closed by a closer). */
+  pool: Pool;
+  /** The ledger's schema, migrated. */
+  schema: string;
   sender: EmailSender;
   dlqPublisher: FailedEmailPublisher;
   /** For the consumer lag gauge (closed by a closer). */
@@ -45,14 +47,12 @@ export class NotifierModule {
       providers: [
         { provide: NOTIFIER_CONFIG, useValue: config },
         { provide: NOTIFIER_LOGGER, useValue: deps.logger },
-        { provide: NOTIFIER_DATA_SOURCE, useValue: deps.dataSource },
         { provide: NOTIFIER_CLOSERS, useValue: deps.closers ?? [] },
         { provide: EMAIL_SENDER, useValue: deps.sender },
         { provide: FAILED_EMAIL_PUBLISHER, useValue: deps.dlqPublisher },
         {
           provide: DeliveryLedgerRepository,
-          useFactory: (ds: DataSource) => new DeliveryLedgerRepository(ds),
-          inject: [NOTIFIER_DATA_SOURCE],
+          useFactory: () => new DeliveryLedgerRepository(deps.pool, deps.schema),
         },
         {
           provide: NotifierMetrics,
@@ -104,14 +104,14 @@ export class NotifierModule {
         },
         {
           provide: RecordStatusEmailsUseCase,
-          useFactory: (ds: DataSource, ledger: DeliveryLedgerRepository, metrics: NotifierMetrics, sender: EmailSender) =>
-            new RecordStatusEmailsUseCase(ds, ledger, config.providers, metrics, {
+          useFactory: (ledger: DeliveryLedgerRepository, metrics: NotifierMetrics, sender: EmailSender) =>
+            new RecordStatusEmailsUseCase(ledger, config.providers, metrics, {
               maxEventAgeMs: retentionMs(config),
               trustedSources: config.trustedSources,
               sender,
               tracing: deps.tracing,
             }),
-          inject: [NOTIFIER_DATA_SOURCE, DeliveryLedgerRepository, NotifierMetrics, EMAIL_SENDER],
+          inject: [DeliveryLedgerRepository, NotifierMetrics, EMAIL_SENDER],
         },
         NotifierLifecycle,
         NotifierReadinessProbe,

@@ -1,5 +1,4 @@
 /** Nest injection tokens for the notifier's hand-built dependencies (see NotifierModule.register). */
 export const NOTIFIER_CONFIG = Symbol('NOTIFIER_CONFIG');
 export const NOTIFIER_LOGGER = Symbol('NOTIFIER_LOGGER');
-export const NOTIFIER_DATA_SOURCE = Symbol('NOTIFIER_DATA_SOURCE');
 export const NOTIFIER_CLOSERS = Symbol('NOTIFIER_CLOSERS');

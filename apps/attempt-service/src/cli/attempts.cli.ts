@@ -1,11 +1,10 @@
 import type { IHeaders, Kafka, Message } from 'kafkajs';
 import type { Pool } from 'pg';
 import pino from 'pino';
-import { DataSource } from 'typeorm';
 import { buildCommand, DLQ_HEADERS, InvalidCommandError, providerReviewTopics, UUID_PATTERN, type Command } from '../../../../libs/contracts/src';
 import { isStatus } from '../../../../libs/domain/src';
 import { EXIT_FAILED, EXIT_OK, options, required, runAsProcess, runCli, UsageError, type Io, type OptionValues, type Subcommand } from '../../../../libs/platform/src/cli/cli-program';
-import { poolOf } from '../../../../libs/platform/src/database/sql-runner';
+import { openPgPool } from '../../../../libs/platform/src/database/pg-pool';
 import { connectIdempotentProducer, createKafka } from '../../../../libs/platform/src/kafka/kafka-client';
 import { createLogger, scrubEmails, type Logger } from '../../../../libs/platform/src/logging/logger';
 import type { Outcome, ProcessCommandsUseCase } from '../application/process-commands.use-case';
@@ -13,7 +12,7 @@ import { CLI_CHANNEL } from '../application/command-authority';
 import { createProcessCommands } from '../attempt-service.factories';
 import { loadAttemptServiceConfig, type AttemptServiceConfig } from '../config/attempt-service.config';
 import { AttemptReadRepository } from '../persistence/attempt-read.repository';
-import { attemptDataSourceOptions } from '../persistence/data-source';
+import { ATTEMPT_SERVICE_APPLICATION_NAME } from '../persistence/data-source';
 import { VideoUrlCipher } from '../persistence/review.row';
 import { droppedTypeOf } from '../outbox/outbox-parking';
 
@@ -57,7 +56,7 @@ const UUID = new RegExp(UUID_PATTERN);
 
 /** What a subcommand needs, opened only when it is first used. */
 class CliContext {
-  private dataSource: DataSource | null = null;
+  private pgPool: Promise<Pool> | null = null;
   private kafkaClient: Kafka | null = null;
 
   constructor(
@@ -66,12 +65,11 @@ class CliContext {
   ) {}
 
   async pool(): Promise<Pool> {
-    if (!this.dataSource) {
-      const ds = new DataSource(attemptDataSourceOptions(this.config.database.url, { ssl: this.config.database.ssl, poolSize: 2 }));
-      await ds.initialize();
-      this.dataSource = ds;
-    }
-    return poolOf(this.dataSource);
+    this.pgPool ??= openPgPool(
+      { url: this.config.database.url, ssl: this.config.database.ssl, poolSize: 2, applicationName: ATTEMPT_SERVICE_APPLICATION_NAME },
+      (e) => this.logger.warn({ err: e }, 'an idle database connection failed'),
+    );
+    return this.pgPool;
   }
 
   kafka(): Kafka {
@@ -88,8 +86,9 @@ class CliContext {
   }
 
   async close(): Promise<void> {
-    await this.dataSource?.destroy().catch(() => undefined);
-    this.dataSource = null;
+    const pool = this.pgPool;
+    this.pgPool = null;
+    await pool?.then((p) => p.end()).catch(() => undefined);
   }
 }
 

@@ -1,13 +1,13 @@
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { ReadApiTokenVerifier, READ_API_SCOPE, hasReadScope } from './read-api-token.verifier';
 
 const ISSUER = 'https://idp.example.org/';
 const AUDIENCE = 'urn:proctoring:attempts-read-api';
 
 describe('ReadApiTokenVerifier', () => {
-  let es: { privateKey: KeyLike; publicKey: KeyLike };
-  let rsa: { privateKey: KeyLike; publicKey: KeyLike };
-  let stranger: { privateKey: KeyLike; publicKey: KeyLike };
+  let es: { privateKey: CryptoKey; publicKey: CryptoKey };
+  let rsa: { privateKey: CryptoKey; publicKey: CryptoKey };
+  let stranger: { privateKey: CryptoKey; publicKey: CryptoKey };
   let verifier: ReadApiTokenVerifier;
   const now = Math.floor(Date.now() / 1000);
 
@@ -24,7 +24,7 @@ describe('ReadApiTokenVerifier', () => {
     verifier = new ReadApiTokenVerifier(createLocalJWKSet(jwks), { issuer: ISSUER, audience: [AUDIENCE], algorithms: ['ES256', 'EdDSA'] });
   });
 
-  async function token(claims: Record<string, unknown> = {}, o: { key?: KeyLike | Uint8Array; alg?: string; kid?: string } = {}): Promise<string> {
+  async function token(claims: Record<string, unknown> = {}, o: { key?: CryptoKey | Uint8Array; alg?: string; kid?: string } = {}): Promise<string> {
     const payload: Record<string, unknown> = { iss: ISSUER, aud: AUDIENCE, sub: 'lms', iat: now, exp: now + 300, scope: `openid ${READ_API_SCOPE}`, ...claims };
     for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k];
     return new SignJWT(payload).setProtectedHeader({ alg: o.alg ?? 'ES256', kid: o.kid ?? 'es' }).sign(o.key ?? es.privateKey);

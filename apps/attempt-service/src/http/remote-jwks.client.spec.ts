@@ -1,11 +1,11 @@
-import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type JWK, type KeyLike } from 'jose';
+import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type JWK, type CryptoKey } from 'jose';
 import { KeySetUnavailableError, RemoteJwksClient } from './remote-jwks.client';
 
 const URL = 'https://idp.example.org/.well-known/jwks.json';
 
 describe('RemoteJwksClient', () => {
-  let a: { privateKey: KeyLike; jwk: JWK };
-  let b: { privateKey: KeyLike; jwk: JWK };
+  let a: { privateKey: CryptoKey; jwk: JWK };
+  let b: { privateKey: CryptoKey; jwk: JWK };
   let clock: number;
   let served: { status: number; body: string } | Error;
   let fetchSpy: jest.SpyInstance;
@@ -29,7 +29,7 @@ describe('RemoteJwksClient', () => {
   afterEach(() => fetchSpy.mockRestore());
 
   const client = () => new RemoteJwksClient(URL, { now: () => clock });
-  const sign = (key: KeyLike, kid: string) => new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'ES256', kid }).setExpirationTime('5m').sign(key);
+  const sign = (key: CryptoKey, kid: string) => new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'ES256', kid }).setExpirationTime('5m').sign(key);
   const verify = (c: RemoteJwksClient, t: string) => jwtVerify(t, c.getKey, { algorithms: ['ES256'] });
 
   it('fetches once, then serves keys from memory (no redirects followed)', async () => {

@@ -10,6 +10,9 @@ import { Reviews1764800000001 } from './migrations/1764800000001-reviews.migrati
 
 export const ATTEMPTS_SCHEMA = 'attempts';
 
+/** `application_name` of the service's connections (its DataSource's and its pool's). */
+export const ATTEMPT_SERVICE_APPLICATION_NAME = 'attempt-service';
+
 /** One DataSource definition shared by the service and the migration CLI; the schema comes from migrations only. */
 export function attemptDataSourceOptions(
   databaseUrl: string,
@@ -32,7 +35,7 @@ export function attemptDataSourceOptions(
       Reviews1764800000001,
     ],
     entities: [],
-    extra: { max: extra.poolSize ?? 10, application_name: 'attempt-service', ...(extra.timeouts ? pgPoolTimeouts(extra.timeouts) : {}) },
+    extra: { max: extra.poolSize ?? 10, application_name: ATTEMPT_SERVICE_APPLICATION_NAME, ...(extra.timeouts ? pgPoolTimeouts(extra.timeouts) : {}) },
   };
 }
 

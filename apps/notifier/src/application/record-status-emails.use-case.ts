@@ -1,4 +1,3 @@
-import type { DataSource } from 'typeorm';
 import { isEventOfType, readTraceContext, type DomainEvent, type TraceContext } from '../../../../libs/contracts/src';
 import {
   buildStatusEmail,
@@ -71,7 +70,6 @@ export class RecordStatusEmailsUseCase {
   private readonly trustedSources: ReadonlySet<string>;
 
   constructor(
-    private readonly dataSource: DataSource,
     private readonly ledger: DeliveryLedgerRepository,
     private readonly providers: ProvidersConfig,
     private readonly metrics: NotifierMetrics,
@@ -244,7 +242,7 @@ export class RecordStatusEmailsUseCase {
    */
   private async record(rows: NewDelivery[]): Promise<{ recordedIds: string[]; refused: number }> {
     if (rows.length === 0) return { recordedIds: [], refused: 0 };
-    const insert = (batch: NewDelivery[]) => this.dataSource.transaction((m) => this.ledger.recordMany(m, batch));
+    const insert = (batch: NewDelivery[]) => this.ledger.record(batch);
     try {
       return { recordedIds: await insert(rows), refused: 0 };
     } catch (e) {

@@ -1,9 +1,10 @@
-import { DataSource } from 'typeorm';
+import type { Pool } from 'pg';
 import { ID_PATTERN } from '../../../../libs/contracts/src';
 import { EXIT_FAILED, EXIT_OK, options, runAsProcess, runCli, UsageError, type Io, type OptionValues, type Subcommand } from '../../../../libs/platform/src/cli/cli-program';
+import { openPgPool } from '../../../../libs/platform/src/database/pg-pool';
 import { scrubEmails } from '../../../../libs/platform/src/logging/logger';
 import { loadNotifierConfig, type NotifierConfig } from '../config/notifier.config';
-import { notifierDataSourceOptions } from '../persistence/data-source';
+import { NOTIFIER_APPLICATION_NAME } from '../persistence/data-source';
 import {
   DeliveryLedgerRepository,
   type LedgerRowSummary,
@@ -38,23 +39,20 @@ const EVENT_ID = new RegExp(ID_PATTERN, 'u');
 
 /** The ledger, connected on first use (no migrations: this is an operator tool, the service migrates). */
 class CliContext {
-  private dataSource: DataSource | null = null;
+  private pool: Promise<Pool> | null = null;
 
   constructor(readonly config: NotifierConfig) {}
 
   async ledger(): Promise<DeliveryLedgerRepository> {
-    if (!this.dataSource) {
-      const { url, ssl } = this.config.database;
-      const ds = new DataSource(notifierDataSourceOptions(url, { ssl, poolSize: 2, schema: this.config.schema }));
-      await ds.initialize();
-      this.dataSource = ds;
-    }
-    return new DeliveryLedgerRepository(this.dataSource);
+    const { url, ssl } = this.config.database;
+    this.pool ??= openPgPool({ url, ssl, poolSize: 2, applicationName: NOTIFIER_APPLICATION_NAME }, () => undefined);
+    return new DeliveryLedgerRepository(await this.pool, this.config.schema);
   }
 
   async close(): Promise<void> {
-    await this.dataSource?.destroy().catch(() => undefined);
-    this.dataSource = null;
+    const pool = this.pool;
+    this.pool = null;
+    await pool?.then((p) => p.end()).catch(() => undefined);
   }
 }
 

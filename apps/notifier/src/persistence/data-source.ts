@@ -14,6 +14,9 @@ export interface NotifierDatabaseExtras {
   timeouts?: DatabaseTimeouts;
 }
 
+/** `application_name` of the notifier's connections (its DataSource's and its pool's). */
+export const NOTIFIER_APPLICATION_NAME = 'notifier';
+
 /** Migrations in order, listed by class so they load the same compiled and under ts-jest. */
 export const NOTIFIER_MIGRATIONS = [
   CreateEmailDelivery1764100000000,
@@ -39,7 +42,7 @@ export function notifierDataSourceOptions(databaseUrl: string, extras: NotifierD
     migrationsTransactionMode: 'each',
     synchronize: false,
     ssl: extras.ssl ?? false,
-    applicationName: 'notifier',
+    applicationName: NOTIFIER_APPLICATION_NAME,
     extra: { max: extras.poolSize ?? 10, ...(extras.timeouts ? pgPoolTimeouts(extras.timeouts) : {}) },
   };
 }

@@ -1,8 +1,7 @@
 import type { Pool } from 'pg';
-import type { DataSource, EntityManager } from 'typeorm';
 import { RETIRED_EMAIL } from '../../../../libs/domain/src';
-import { inTransaction, poolOf } from '../../../../libs/platform/src/database/sql-runner';
-import { ledgerSchemaOf, type DeliveryStatus } from './email-delivery.row';
+import { inTransaction, type SqlRunner } from '../../../../libs/platform/src/database/sql-runner';
+import type { DeliveryStatus } from './email-delivery.row';
 
 /** A rendered email to record for one event. */
 export interface NewDelivery {
@@ -70,7 +69,7 @@ export interface FailedDelivery {
  * The delivery ledger (`notifier.email_delivery`), with set-based SQL only: every method is one
  * statement (or one per chunk) whatever the number of rows, so the ledger keeps up with thousands of
  * emails per second. Status writes happen here and nowhere else. Statements go straight to the
- * DataSource's pg pool (TypeORM's `query()` reshapes UPDATE … RETURNING results).
+ * notifier's pg pool (TypeORM only migrates).
  */
 export class DeliveryLedgerRepository {
   /** `notifier.email_delivery` (another schema only in tests). */
@@ -79,10 +78,11 @@ export class DeliveryLedgerRepository {
   private readonly retired: string;
   private readonly pool: Pool;
 
-  constructor(dataSource: DataSource) {
-    this.table = `"${ledgerSchemaOf(dataSource)}".email_delivery`;
-    this.retired = `"${ledgerSchemaOf(dataSource)}".retired_learner`;
-    this.pool = poolOf(dataSource);
+  /** `schema`: the ledger's (validated by notifierDataSourceOptions, which migrated it). */
+  constructor(pool: Pool, schema: string) {
+    this.table = `"${schema}".email_delivery`;
+    this.retired = `"${schema}".retired_learner`;
+    this.pool = pool;
   }
 
   private async rows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -90,17 +90,22 @@ export class DeliveryLedgerRepository {
     return result.rows as T[];
   }
 
+  /** recordMany in a transaction of its own. */
+  async record(rows: readonly NewDelivery[]): Promise<string[]> {
+    return inTransaction(this.pool, (tx) => this.recordMany(tx, rows));
+  }
+
   /**
    * Inserts rows not seen before (by event id), inside the caller's transaction. Returns the event
    * ids actually inserted.
    */
-  async recordMany(manager: EntityManager, rows: readonly NewDelivery[]): Promise<string[]> {
+  async recordMany(tx: SqlRunner, rows: readonly NewDelivery[]): Promise<string[]> {
     const unique = [...new Map(rows.map((r) => [r.eventId, r])).values()];
     if (unique.length === 0) return [];
     // Shared with every other recording, exclusive with a retirement (retireLearner): a row is either
     // recorded before a retirement (which then cancels and scrubs it) or refused after it.
-    await manager.query(`SELECT pg_advisory_xact_lock_shared($1)`, [RETIREMENT_LOCK_KEY]);
-    const result: Array<{ event_id: string }> = await manager.query(
+    await tx.query(`SELECT pg_advisory_xact_lock_shared($1)`, [RETIREMENT_LOCK_KEY]);
+    const result = await tx.query<{ event_id: string }>(
       `INSERT INTO ${this.table} (event_id, attempt_id, user_id, from_address, to_address, subject, html_body, text_body, correlation_id, traceparent, tracestate)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $11::text[], $12::text[])
                   AS x(event_id, attempt_id, user_id, from_address, to_address, subject, html_body, text_body, correlation_id, traceparent, tracestate)

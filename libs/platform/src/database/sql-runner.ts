@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
-import type { DataSource } from 'typeorm';
 
 /** The narrow SQL surface the use cases need: parameterised queries returning rows. */
 export interface SqlRunner {
@@ -32,13 +31,6 @@ export function statementName(sql: string): string {
     statementNames.set(sql, name);
   }
   return name;
-}
-
-/** The pg pool behind a TypeORM DataSource (TypeORM runs migrations; the hot path uses set-based SQL). */
-export function poolOf(dataSource: DataSource): Pool {
-  const driver = dataSource.driver as unknown as { master?: Pool };
-  if (!driver.master) throw new Error('the DataSource is not initialised with the postgres driver');
-  return driver.master;
 }
 
 /**

@@ -126,10 +126,12 @@ export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'inf
   const logger = destination ? pino(options, destination) : pino(options);
   // pino applies `formatters.bindings` to the root's bindings only; children (and theirs, which
   // inherit this property) mask their bindings here.
+  // (applied through Reflect: pino's custom-level generics make `child` and this wrapper types that
+  // TypeScript 6 no longer lets `call` or a direct assertion relate)
   const child = logger.child;
-  logger.child = function maskedChild(this: Logger, bindings, childOptions) {
-    return child.call(this, maskEmails(bindings), childOptions);
-  } as Logger['child'];
+  logger.child = function maskedChild(this: Logger, bindings: pino.Bindings, childOptions?: pino.ChildLoggerOptions): Logger {
+    return Reflect.apply(child, this, [maskEmails(bindings), childOptions]);
+  } as unknown as Logger['child'];
   return logger;
 }
 

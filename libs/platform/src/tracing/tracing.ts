@@ -203,12 +203,12 @@ export const TRACER_NAME = 'proctoring-attempts';
  */
 export async function startTracing(settings: TracingSettings, options: StartTracingOptions): Promise<Tracing> {
   if (settings.otlpTracesUrl === null && options.exporter === undefined) return NO_TRACING;
-  const sdk = await import('@opentelemetry/sdk-trace');
-  const { resourceFromAttributes } = await import('@opentelemetry/resources');
+  const sdk = load<typeof import('@opentelemetry/sdk-trace')>('@opentelemetry/sdk-trace');
+  const { resourceFromAttributes } = load<typeof import('@opentelemetry/resources')>('@opentelemetry/resources');
   let processor;
   if (options.exporter) processor = new sdk.SimpleSpanProcessor({ exporter: options.exporter });
   else {
-    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+    const { OTLPTraceExporter } = load<typeof import('@opentelemetry/exporter-trace-otlp-http')>('@opentelemetry/exporter-trace-otlp-http');
     processor = new sdk.BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: settings.otlpTracesUrl ?? undefined }) });
   }
   const provider = new sdk.TracerProvider({
@@ -216,4 +216,14 @@ export async function startTracing(settings: TracingSettings, options: StartTrac
     spanProcessors: [processor],
   });
   return new SdkTracing(provider.getTracer(TRACER_NAME), provider);
+}
+
+/**
+ * Loads a package only when tracing is on. A CommonJS `require`, not `import()`: the build is CommonJS
+ * (these packages publish CommonJS), and under TypeScript's node16+ module setting `import()` stays a
+ * native dynamic import, which jest's CommonJS runtime refuses.
+ */
+function load<T>(name: string): T {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberate lazy load, see above
+  return require(name) as T;
 }
