@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A local single-node Apache Kafka broker (KRaft, combined broker+controller) for hosts without Docker.
 # Jars come from Maven Central through Maven (tools/kafka/pom.xml) and are cached outside the
-# repository, one folder per version. KAFKA_VERSION picks the version: 3.9.2 by default; the 4.x line
-# works too (KAFKA_VERSION=4.4.0).
+# repository, one folder per version. KAFKA_VERSION picks the version: 4.4.0 by default; the 3.9 line
+# (KAFKA_VERSION=3.9.2) is still supported.
 #
 #   scripts/kafka.sh fetch    fetch the jars (cached in $KAFKA_LIBS_DIR)
 #   scripts/kafka.sh start    fetch, format a fresh data dir, start, wait until ready, create topics
@@ -37,7 +37,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-KAFKA_VERSION="${KAFKA_VERSION:-3.9.2}"
+KAFKA_VERSION="${KAFKA_VERSION:-4.4.0}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:${KAFKA_PORT}}"
