@@ -2,7 +2,7 @@
 # A local single-node Apache Kafka broker (KRaft, combined broker+controller) for hosts without Docker.
 # Jars come from Maven Central through Maven (tools/kafka/pom.xml) and are cached outside the
 # repository, one folder per version. KAFKA_VERSION picks the version: 4.4.0 by default; the 3.9 line
-# (KAFKA_VERSION=3.9.2) is still supported.
+# (KAFKA_VERSION=3.9.2) is still supported and tested (scripts/kafka-matrix.sh).
 #
 #   scripts/kafka.sh fetch    fetch the jars (cached in $KAFKA_LIBS_DIR)
 #   scripts/kafka.sh start    fetch, format a fresh data dir, start, wait until ready, create topics
