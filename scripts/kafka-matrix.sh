@@ -19,6 +19,8 @@
 # The integration suites use TEST_DATABASE_URL and the fault suite FAULTS_PG_URL, as in `npm test`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# Each version picks its own jars, state and ports: none of these may leak in from the caller.
+unset KAFKA_LIBS_DIR KAFKA_STATE_DIR KAFKA_CONTROLLER_PORT KAFKA_SSL_PORT KAFKA_SSL_KEYSTORE_PEM
 ROOT="$PWD"
 read -r -a VERSIONS <<<"${KAFKA_MATRIX_VERSIONS:-3.9.2 4.4.0}"
 PORT_BASE="${KAFKA_MATRIX_PORT_BASE:-9592}"
@@ -54,10 +56,13 @@ for v in "${VERSIONS[@]}"; do
   broker_env=("${test_env[@]}" KAFKA_STATE_DIR="$ROOT/.kafka/matrix-$v")
   say "Kafka $v: broker on 127.0.0.1:$port (state .kafka/matrix-$v), outage suite's broker on $outage; logs in $dir"
 
-  tv=$SECONDS int="not run" faults="not run" ok=1
+  tv=$SECONDS int="not run" faults="not run" ok=1 ran=""
   stop_broker() { env "${broker_env[@]}" bash scripts/kafka.sh stop >>"$dir/broker.log" 2>&1 || true; }
   trap stop_broker EXIT
   if env "${broker_env[@]}" bash scripts/kafka.sh start >"$dir/broker.log" 2>&1; then
+    # the jar the broker runs, as kafka.sh logs it ("broker pid N (Kafka x.y.z), …")
+    ran=$(grep -Eo '\(Kafka [0-9][^)]*\)' "$dir/broker.log" | head -n 1 | tr -d '()' || true)
+    [ "$ran" = "Kafka $v" ] || { ok=0; say "Kafka $v: the broker runs ${ran:-an unknown version}"; }
     ti=$SECONDS
     set +e
     env "${test_env[@]}" npx jest --selectProjects integration --runInBand --forceExit \
@@ -88,7 +93,7 @@ for v in "${VERSIONS[@]}"; do
   fi
 
   [ "$ok" = 1 ] || failed=1
-  SUMMARY[$v]="Kafka $v: $([ "$ok" = 1 ] && echo ok || echo FAILED) in $(( (SECONDS - tv + 30) / 60 )) min | integration: $int | faults:ci: $faults"
+  SUMMARY[$v]="Kafka $v: $([ "$ok" = 1 ] && echo ok || echo FAILED) in $(( (SECONDS - tv + 30) / 60 )) min (broker jar: ${ran:-?}) | integration: $int | faults:ci: $faults"
   say "${SUMMARY[$v]}"
   port=$((port + 10))
 done

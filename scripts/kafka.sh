@@ -123,6 +123,9 @@ has_main_classes() { # <libs dir>
     && { has_entry "$1" org/apache/kafka/tools/ConfigCommand.class || has_entry "$1" kafka/admin/ConfigCommand.class; }
 }
 
+# The version of the broker jar actually on the classpath (KAFKA_LIBS_DIR may point anywhere).
+jar_version() { local j; j=$(cd "$KAFKA_LIBS_DIR" && ls kafka_2.13-*.jar 2>/dev/null | head -n 1); j=${j#kafka_2.13-}; echo "Kafka ${j%.jar}"; }
+
 fetch() {
   # A folder fetched with an older tools/kafka/pom.xml may lack the tools jar: fetched again then.
   if [ -f "$KAFKA_LIBS_DIR/.complete" ] && has_main_classes "$KAFKA_LIBS_DIR"; then return 0; fi
@@ -233,7 +236,7 @@ start() {
     -Djava.awt.headless=true "${l4j[@]}" -cp "$cp" kafka.Kafka "$STATE_DIR/config/server.properties" \
     >"$LOG_FILE" 2>&1 </dev/null &
   echo $! >"$PID_FILE"
-  log "broker pid $(cat "$PID_FILE"), waiting for it to answer on $KAFKA_BROKERS"
+  log "broker pid $(cat "$PID_FILE") ($(jar_version)), waiting for it to answer on $KAFKA_BROKERS"
   if ! KAFKA_READY_TIMEOUT_MS=$((START_TIMEOUT_S * 1000)) ts_node scripts/kafka-admin.ts wait; then
     log "broker did not become ready; last log lines:"; tail -n 30 "$LOG_FILE" >&2 || true
     stop; exit 1
@@ -398,7 +401,7 @@ cluster_start() {
     fi
   done
   KAFKA_BROKERS="$(cluster_brokers)" bootstrap_security
-  log "cluster ready on $(cluster_brokers) in $((SECONDS - t0)) s"
+  log "cluster ready on $(cluster_brokers) in $((SECONDS - t0)) s ($(jar_version))"
 }
 
 cluster_stop() {
