@@ -39,8 +39,10 @@ free_pair() { # <first port to try>
 }
 
 say "build"
-# (installing is npm test's job: an install in progress elsewhere is not touched here)
-[ -f node_modules/.package-lock.json ] || bash scripts/ensure-deps.sh
+# Installs only into a checkout that has no node_modules at all: keeping an install current is npm
+# test's job (scripts/ensure-deps.sh), and an install in progress, or a node_modules shared through a
+# symlink, must never be rewritten from here.
+[ -e node_modules ] || bash scripts/ensure-deps.sh
 npm run --silent build
 
 declare -A SUMMARY
