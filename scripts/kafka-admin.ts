@@ -6,7 +6,8 @@
  *   credentials  make sure the credentials file has a password for every principal (SPEC §8.4)
  *   password P   print principal P's password (for scripts/kafka.sh: format --add-scram, JAAS)
  *   users        create the SCRAM-SHA-512 user of every client principal with the jars' kafka-configs
- *                (kafka.admin.ConfigCommand; KAFKA_LIBS_DIR names the jars)
+ *                (ConfigCommand: org.apache.kafka.tools in Kafka 4.x's kafka-tools jar, kafka.admin in
+ *                3.9's core jar; KAFKA_LIBS_DIR names the jars)
  *   topics       create the project's topics if missing (partitions KAFKA_TOPIC_PARTITIONS, default 3),
  *                including one review topic and one outcomes topic per provider of PROVIDERS_FILE and the
  *                Open edX bridge's topic (OPENEDX_EVENT_BUS_TOPIC, _PREFIX; docs/openedx.md); the
@@ -16,7 +17,7 @@
  *   security     users, then acls
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
@@ -191,6 +192,19 @@ function runJava(args: string[]): Promise<{ code: number | null; output: string 
 }
 
 /**
+ * The main class of kafka-configs in these jars: Kafka 4.x moved it from core (`kafka.admin`) to the
+ * tools jar (`org.apache.kafka.tools`). A jar's central directory names its entries uncompressed, so the
+ * class is found by its path in the jar's bytes.
+ */
+export function configCommandClass(libs: string): string {
+  const jars = readdirSync(libs).filter((f) => /^kafka(-tools|_2\.13)-.*\.jar$/.test(f));
+  const has = (entry: string) => jars.some((j) => readFileSync(join(libs, j)).includes(entry));
+  if (has('org/apache/kafka/tools/ConfigCommand.class')) return 'org.apache.kafka.tools.ConfigCommand';
+  if (has('kafka/admin/ConfigCommand.class')) return 'kafka.admin.ConfigCommand';
+  throw new Error(`no ConfigCommand in the Kafka jars of ${libs} (fetched before kafka-tools was added? delete the folder)`);
+}
+
+/**
  * One SCRAM-SHA-512 user per client principal, created by `admin` with the jars' kafka-configs
  * (ConfigCommand; `--add-config-file` would keep the password off the command line, but it mangles the
  * `SCRAM-SHA-512` key, so a local password is visible in `ps` for a second). The super users were made
@@ -204,6 +218,7 @@ async function createUsers(): Promise<void> {
   const libs = process.env.KAFKA_LIBS_DIR;
   if (!libs) throw new Error('KAFKA_LIBS_DIR must name the Kafka jars');
   const principals = clientPrincipals(providerNames());
+  const mainClass = configCommandClass(libs);
   const dir = mkdtempSync(join(tmpdir(), 'kafka-users-'));
   try {
     const clientConfig = join(dir, 'admin.properties');
@@ -219,11 +234,14 @@ async function createUsers(): Promise<void> {
     );
     const log4j = join(dir, 'log4j.properties');
     writeFileSync(log4j, 'log4j.rootLogger=ERROR, stderr\nlog4j.appender.stderr=org.apache.log4j.ConsoleAppender\nlog4j.appender.stderr.Target=System.err\nlog4j.appender.stderr.layout=org.apache.log4j.PatternLayout\n');
-    const jvm = ['-Xmx128m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', `-Dlog4j.configuration=file:${log4j}`, '-cp', `${libs}/*`];
+    // Kafka 4.x's tools also load log4j2 (slf4j itself is bound to reload4j, tools/kafka/pom.xml)
+    const log4j2 = join(dir, 'log4j2.properties');
+    writeFileSync(log4j2, 'status=error\nappender.err.type=Console\nappender.err.name=stderr\nappender.err.target=SYSTEM_ERR\nappender.err.layout.type=PatternLayout\nrootLogger.level=error\nrootLogger.appenderRef.err.ref=stderr\n');
+    const jvm = ['-Xmx128m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', `-Dlog4j.configuration=file:${log4j}`, `-Dlog4j2.configurationFile=${log4j2}`, '-cp', `${libs}/*`];
     const one = async (principal: string): Promise<void> => {
       const { code, output } = await runJava([
         ...jvm,
-        'kafka.admin.ConfigCommand',
+        mainClass,
         '--bootstrap-server',
         brokers.join(','),
         '--command-config',

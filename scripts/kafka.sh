@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# A local single-node Apache Kafka 3.9 broker (KRaft, combined broker+controller) for hosts without
-# Docker. Jars come from Maven Central through Maven and are cached outside the repository.
+# A local single-node Apache Kafka broker (KRaft, combined broker+controller) for hosts without Docker.
+# Jars come from Maven Central through Maven (tools/kafka/pom.xml) and are cached outside the
+# repository, one folder per version. KAFKA_VERSION picks the version: 4.4.0 by default; the 3.9 line
+# (KAFKA_VERSION=3.9.2) is still supported and tested (scripts/kafka-matrix.sh).
 #
 #   scripts/kafka.sh fetch    fetch the jars (cached in $KAFKA_LIBS_DIR)
 #   scripts/kafka.sh start    fetch, format a fresh data dir, start, wait until ready, create topics
@@ -36,7 +38,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-KAFKA_VERSION="${KAFKA_VERSION:-3.9.2}"
+KAFKA_VERSION="${KAFKA_VERSION:-4.4.0}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:${KAFKA_PORT}}"
@@ -122,8 +124,21 @@ scram_args() {
 # After the broker answers: users and ACLs (as admin), on KAFKA_BROKERS.
 bootstrap_security() { secure || return 0; ts_node scripts/kafka-admin.ts security; }
 
+# The main classes this script and kafka-admin.ts run, as entries of the jars (a jar names its entries
+# uncompressed): kafka.Kafka, StorageTool and ConfigCommand (kafka.admin in 3.9's core jar; Kafka 4.x
+# moved it to org.apache.kafka.tools in the kafka-tools jar).
+has_entry() { grep -qaF "$2" "$1"/kafka_2.13-*.jar "$1"/kafka-tools-*.jar 2>/dev/null; }
+has_main_classes() { # <libs dir>
+  has_entry "$1" kafka/Kafka.class && has_entry "$1" kafka/tools/StorageTool.class \
+    && { has_entry "$1" org/apache/kafka/tools/ConfigCommand.class || has_entry "$1" kafka/admin/ConfigCommand.class; }
+}
+
+# The version of the broker jar actually on the classpath (KAFKA_LIBS_DIR may point anywhere).
+jar_version() { local j; j=$(cd "$KAFKA_LIBS_DIR" && ls kafka_2.13-*.jar 2>/dev/null | head -n 1); j=${j#kafka_2.13-}; echo "Kafka ${j%.jar}"; }
+
 fetch() {
-  if [ -f "$KAFKA_LIBS_DIR/.complete" ]; then return 0; fi
+  # A folder fetched with an older tools/kafka/pom.xml may lack the tools jar: fetched again then.
+  if [ -f "$KAFKA_LIBS_DIR/.complete" ] && has_main_classes "$KAFKA_LIBS_DIR"; then return 0; fi
   command -v mvn >/dev/null || { log "Maven (mvn) is required to fetch Kafka"; exit 1; }
   command -v java >/dev/null || { log "Java 17 is required to run Kafka"; exit 1; }
   local t0=$SECONDS tmp="$KAFKA_LIBS_DIR.tmp.$$"
@@ -134,6 +149,7 @@ fetch() {
     -DincludeScope=runtime -DoutputDirectory="$tmp" -Dkafka.version="$KAFKA_VERSION"
   ls "$tmp" | grep -q "^kafka_2.13-$KAFKA_VERSION.jar$" || { log "kafka_2.13 jar missing after fetch"; exit 1; }
   if ls "$tmp" | grep -q '^logback'; then log "logback must not be on the broker classpath"; exit 1; fi
+  has_main_classes "$tmp" || { log "Kafka $KAFKA_VERSION jars lack kafka.Kafka, StorageTool or ConfigCommand"; exit 1; }
   touch "$tmp/.complete"
   rm -rf "$KAFKA_LIBS_DIR"; mkdir -p "$(dirname "$KAFKA_LIBS_DIR")"; mv "$tmp" "$KAFKA_LIBS_DIR"
   log "fetched $(ls "$KAFKA_LIBS_DIR" | wc -l) jars in $((SECONDS - t0)) s"
@@ -166,7 +182,14 @@ num.network.threads=2
 num.io.threads=4
 log.retention.hours=24
 EOF
-  cat >"$STATE_DIR/config/log4j.properties" <<EOF
+  write_log_config "$STATE_DIR/config"
+}
+
+# Logging, console only. Kafka's modules log through slf4j 1.7, bound to reload4j on every version
+# (tools/kafka/pom.xml), so log4j.properties is the configuration; Kafka 4.x also loads log4j2 (its
+# runtime logger controller), which gets a configuration of its own instead of an error at start.
+write_log_config() { # <config dir>
+  cat >"$1/log4j.properties" <<EOF
 log4j.rootLogger=WARN, stdout
 log4j.appender.stdout=org.apache.log4j.ConsoleAppender
 log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
@@ -174,6 +197,18 @@ log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.logger.kafka.server.KafkaRaftServer=INFO
 log4j.logger.kafka.server.BrokerServer=INFO
 EOF
+  cat >"$1/log4j2.properties" <<EOF
+status=warn
+appender.console.type=Console
+appender.console.name=stdout
+appender.console.layout.type=PatternLayout
+appender.console.layout.pattern=[%d] %p %m (%c)%n
+rootLogger.level=warn
+rootLogger.appenderRef.stdout.ref=stdout
+EOF
+}
+log_opts() { # <config dir>: the JVM flags that point both logging libraries at it
+  printf '%s\n' "-Dlog4j.configuration=file:$1/log4j.properties" "-Dlog4j2.configurationFile=$1/log4j2.properties"
 }
 
 running_pid() {
@@ -200,17 +235,18 @@ start() {
   local t0=$SECONDS
   ensure_credentials
   rm -rf "$STATE_DIR/data"; write_config
-  local cp="$KAFKA_LIBS_DIR/*" l4j="-Dlog4j.configuration=file:$STATE_DIR/config/log4j.properties" scram=()
+  local cp="$KAFKA_LIBS_DIR/*" l4j=() scram=()
+  mapfile -t l4j < <(log_opts "$STATE_DIR/config")
   mapfile -t scram < <(scram_args)
-  java -Xmx256m -cp "$cp" "$l4j" kafka.tools.StorageTool format -t "$CLUSTER_ID" \
+  java -Xmx256m -cp "$cp" "${l4j[@]}" kafka.tools.StorageTool format -t "$CLUSTER_ID" \
     -c "$STATE_DIR/config/server.properties" "${scram[@]}" >"$STATE_DIR/format.log" 2>&1 \
     || { cat "$STATE_DIR/format.log" >&2; exit 1; }
   # setsid: the broker outlives this shell and is not killed with the caller's process group.
   setsid java -Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExplicitGCInvokesConcurrent \
-    -Djava.awt.headless=true "$l4j" -cp "$cp" kafka.Kafka "$STATE_DIR/config/server.properties" \
+    -Djava.awt.headless=true "${l4j[@]}" -cp "$cp" kafka.Kafka "$STATE_DIR/config/server.properties" \
     >"$LOG_FILE" 2>&1 </dev/null &
   echo $! >"$PID_FILE"
-  log "broker pid $(cat "$PID_FILE"), waiting for it to answer on $KAFKA_BROKERS"
+  log "broker pid $(cat "$PID_FILE") ($(jar_version)), waiting for it to answer on $KAFKA_BROKERS"
   if ! KAFKA_READY_TIMEOUT_MS=$((START_TIMEOUT_S * 1000)) ts_node scripts/kafka-admin.ts wait; then
     log "broker did not become ready; last log lines:"; tail -n 30 "$LOG_FILE" >&2 || true
     stop; exit 1
@@ -232,10 +268,11 @@ stop() {
 
 # ---- crash and restart keeping the data (fault tests) ------------------------------------------
 
-launch_broker() { # <server.properties> <log4j.properties> <log file> <pid file> <max heap>
-  local cp="$KAFKA_LIBS_DIR/*"
+launch_broker() { # <server.properties> <config dir (logging)> <log file> <pid file> <max heap>
+  local cp="$KAFKA_LIBS_DIR/*" l4j=()
+  mapfile -t l4j < <(log_opts "$2")
   setsid java -Xms128m -Xmx"$5" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExplicitGCInvokesConcurrent \
-    -Djava.awt.headless=true "-Dlog4j.configuration=file:$2" -cp "$cp" kafka.Kafka "$1" \
+    -Djava.awt.headless=true "${l4j[@]}" -cp "$cp" kafka.Kafka "$1" \
     >>"$3" 2>&1 </dev/null &
   echo $! >"$4"
 }
@@ -277,7 +314,7 @@ resume() {
     log "no formatted broker in $STATE_DIR: run start first"; exit 1
   fi
   local t0=$SECONDS
-  launch_broker "$STATE_DIR/config/server.properties" "$STATE_DIR/config/log4j.properties" "$LOG_FILE" "$PID_FILE" 768m
+  launch_broker "$STATE_DIR/config/server.properties" "$STATE_DIR/config" "$LOG_FILE" "$PID_FILE" 768m
   log "broker pid $(cat "$PID_FILE") resumed on its data, waiting for it to answer on $KAFKA_BROKERS"
   if ! wait_answers "$KAFKA_BROKERS" "$START_TIMEOUT_S"; then
     log "broker did not become ready; last log lines:"; tail -n 30 "$LOG_FILE" >&2 || true
@@ -327,14 +364,7 @@ broker.heartbeat.interval.ms=1000
 broker.session.timeout.ms=6000
 log.retention.hours=24
 CONF
-  cat >"$dir/config/log4j.properties" <<CONF
-log4j.rootLogger=WARN, stdout
-log4j.appender.stdout=org.apache.log4j.ConsoleAppender
-log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
-log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
-log4j.logger.kafka.server.KafkaRaftServer=INFO
-log4j.logger.kafka.server.BrokerServer=INFO
-CONF
+  write_log_config "$dir/config"
 }
 
 node_pid() { # <node>: the pid when running
@@ -346,7 +376,7 @@ node_pid() { # <node>: the pid when running
 
 node_launch() { # <node>
   local dir; dir=$(node_dir "$1")
-  launch_broker "$dir/config/server.properties" "$dir/config/log4j.properties" "$dir/broker.log" "$dir/broker.pid" 512m
+  launch_broker "$dir/config/server.properties" "$dir/config" "$dir/broker.log" "$dir/broker.pid" 512m
   log "node $1 pid $(cat "$dir/broker.pid") on 127.0.0.1:$(node_port "$1")"
 }
 
@@ -363,12 +393,13 @@ cluster_start() {
     fi
   done
   ensure_credentials
-  local scram=()
+  local scram=() l4j=()
   mapfile -t scram < <(scram_args)
   for i in 1 2 3; do
     rm -rf "$(node_dir "$i")"; write_node_config "$i"
+    mapfile -t l4j < <(log_opts "$(node_dir "$i")/config")
     # The same super users on every controller (SPEC §8.4).
-    java -Xmx256m -cp "$cp" "-Dlog4j.configuration=file:$(node_dir "$i")/config/log4j.properties" kafka.tools.StorageTool \
+    java -Xmx256m -cp "$cp" "${l4j[@]}" kafka.tools.StorageTool \
       format -t "$CLUSTER_ID" -c "$(node_dir "$i")/config/server.properties" "${scram[@]}" >"$(node_dir "$i")/format.log" 2>&1 \
       || { cat "$(node_dir "$i")/format.log" >&2; exit 1; }
   done
@@ -380,7 +411,7 @@ cluster_start() {
     fi
   done
   KAFKA_BROKERS="$(cluster_brokers)" bootstrap_security
-  log "cluster ready on $(cluster_brokers) in $((SECONDS - t0)) s"
+  log "cluster ready on $(cluster_brokers) in $((SECONDS - t0)) s ($(jar_version))"
 }
 
 cluster_stop() {

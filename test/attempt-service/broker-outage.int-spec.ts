@@ -27,7 +27,8 @@ describe('attempt-service: a broker outage while commands are processed', () => 
   const stateDir = mkdtempSync(join(tmpdir(), 'proctoring-outage-'));
   const dbUrl = (() => {
     const u = new URL(TEST_DATABASE_URL);
-    u.pathname = '/proctoring_test_outage';
+    // beside the run's own test database (TEST_DATABASE_URL), so that two runs never share it
+    u.pathname = `${u.pathname.replace(/\/$/, '')}_outage`;
     return u.toString();
   })();
   const kafkaEnv = { ...process.env, KAFKA_PORT: String(port), KAFKA_STATE_DIR: stateDir, KAFKA_BROKERS: brokers };

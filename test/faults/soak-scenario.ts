@@ -182,12 +182,12 @@ interface Sample {
   published: number;
 }
 
-/** `nodejs_heap_size_used_bytes` (any prefix, e.g. the notifier's `notifier_`) in MiB, from a service's /metrics. */
+/** `nodejs_heap_size_used_bytes` (the same name in both services, labelled `service`) in MiB, from a service's /metrics. */
 async function heapUsedMb(svc: ServiceProcess | undefined): Promise<number> {
   if (!svc?.alive) return Number.NaN;
   try {
     const res = await fetch(`http://127.0.0.1:${svc.httpPort}/metrics`, { signal: AbortSignal.timeout(3000) });
-    const m = /^\w*nodejs_heap_size_used_bytes(?:\{[^}]*\})? ([0-9.e+]+)$/m.exec(await res.text());
+    const m = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? ([0-9.e+]+)$/m.exec(await res.text());
     return m ? Number(m[1]) / 2 ** 20 : Number.NaN;
   } catch {
     return Number.NaN;

@@ -231,8 +231,8 @@ describe('status email delivery (PostgreSQL ledger → worker → SendGrid v3 st
     expect(stub.requestsFor(bad.id)).toHaveLength(1); // never retried
     for (const e of next) await expectEventually(async () => expect((await db.ledger.find(e.id))?.status).toBe('sent'));
     const metrics = await p.metrics.registry.getSingleMetricAsString('notifier_emails_total');
-    expect(metrics).toContain('outcome="failed_permanent"} 1');
-    expect(metrics).toContain('outcome="sent"} 2');
+    expect(metrics).toContain('outcome="failed_permanent",service="notifier"} 1');
+    expect(metrics).toContain('outcome="sent",service="notifier"} 2');
   });
 
   it('never sends to an address that is not exactly one mailbox: failed at once, with a reason and no address, dead-lettered', async () => {
@@ -372,7 +372,7 @@ describe('status email delivery (PostgreSQL ledger → worker → SendGrid v3 st
       expect(stub.requestsFor(event.id)).toHaveLength(0);
       expect(await db.ledger.find(event.id)).toMatchObject({ status: 'unknown', attempts: 1, leaseOwner: null });
       expect(await db.ledger.backlog()).toMatchObject({ unknown: 1 });
-      expect(await p.metrics.registry.getSingleMetricAsString('notifier_emails_total')).toContain('outcome="unknown"} 1');
+      expect(await p.metrics.registry.getSingleMetricAsString('notifier_emails_total')).toContain('outcome="unknown",service="notifier"} 1');
     });
 
     it('resends the row when NOTIFIER_RESEND_UNKNOWN=true (at least once)', async () => {

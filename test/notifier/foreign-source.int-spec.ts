@@ -97,10 +97,10 @@ describe('notifier: events from an untrusted source are ignored', () => {
     await expectEventually(() => expect(existsSync(join(outboxDir, `${genuine.id}.eml`))).toBe(true), 30_000);
     const metrics = await expectEventually(async () => {
       const text = await (await fetch(`${baseUrl}/metrics`)).text();
-      expect(text).toMatch(/notifier_events_total\{result="foreign_source"\} 1\b/);
+      expect(text).toMatch(/notifier_events_total\{result="foreign_source",service="notifier"\} 1\b/);
       return text;
     }, 30_000);
-    expect(metrics).toMatch(/notifier_events_total\{result="recorded"\} 1\b/);
+    expect(metrics).toMatch(/notifier_events_total\{result="recorded",service="notifier"\} 1\b/);
     expect(readdirSync(outboxDir).filter((f) => f.endsWith('.eml'))).toEqual([`${genuine.id}.eml`]);
     const client = new Client({ connectionString: TEST_DATABASE_URL });
     await client.connect();

@@ -138,12 +138,16 @@ describe('notifier app (Kafka → ledger → SendGrid stub, failures → notifie
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toContain('text/plain');
     const text = await metrics.text();
-    expect(text).toMatch(/notifier_emails_total\{outcome="sent"\} [1-9]/);
-    expect(text).toMatch(/notifier_emails_total\{outcome="failed_permanent"\} 1/);
+    expect(text).toMatch(/notifier_emails_total\{outcome="sent",service="notifier"\} [1-9]/);
+    expect(text).toMatch(/notifier_emails_total\{outcome="failed_permanent",service="notifier"\} 1/);
     expect(text).toContain('notifier_email_send_duration_seconds_bucket');
-    expect(text).toMatch(/notifier_ledger_backlog\{status="pending"\} 0/);
-    expect(text).toMatch(/notifier_dlq_published_total 1/);
-    expect(text).toMatch(/notifier_events_total\{result="unreadable"\} 1/);
+    expect(text).toMatch(/notifier_ledger_backlog\{status="pending",service="notifier"\} 0/);
+    expect(text).toMatch(/notifier_dlq_published_total\{service="notifier"\} 1/);
+    expect(text).toMatch(/notifier_events_total\{result="unreadable",service="notifier"\} 1/);
+    // the process metrics as the attempt-service exports them (libs/platform/src/metrics): standard names, labelled
+    expect(text).toMatch(/^process_cpu_seconds_total\{service="notifier"\} [\d.e+-]+$/m);
+    expect(text).toMatch(/^nodejs_heap_size_used_bytes\{service="notifier"\} \d+$/m);
+    expect(text).not.toMatch(/^notifier_(process|nodejs)_/m);
     expect(text).not.toContain('@');
   });
 
@@ -151,7 +155,7 @@ describe('notifier app (Kafka → ledger → SendGrid stub, failures → notifie
     const lagLines = async () =>
       (await (await fetch(`${baseUrl}/metrics`)).text()).split('\n').filter((l) => l.startsWith('notifier_consumer_lag{'));
     // Everything produced so far has been consumed and committed: every partition reaches 0.
-    const expected = [0, 1, 2].map((p) => `notifier_consumer_lag{topic="${topics.attemptEvents}",partition="${p}"} 0`);
+    const expected = [0, 1, 2].map((p) => `notifier_consumer_lag{topic="${topics.attemptEvents}",partition="${p}",service="notifier"} 0`);
     await expectEventually(async () => expect((await lagLines()).sort()).toEqual(expected), 30_000);
 
     // The same monitor for a group that never consumed: it lags by every message on the topic.

@@ -104,7 +104,7 @@ export class TestPipeline {
     readonly db: TestLedger,
     private readonly options: PipelineOptions,
   ) {
-    this.metrics = new NotifierMetrics(() => db.ledger.backlog(), { defaultMetrics: false });
+    this.metrics = new NotifierMetrics(() => db.ledger.backlog(), { processMetrics: false });
     this.sender =
       options.sender ??
       new SendGridSender({

@@ -184,6 +184,9 @@ describe('Prometheus alert rules against both running services', () => {
         const missing: string[] = [];
         for (const name of RULE_METRICS) if ((await query(name)).length === 0) missing.push(name);
         expect(missing).toEqual([]);
+        // one metrics set-up in both (libs/platform/src/metrics): process metrics under one name, labelled by service
+        const cpu = await query('process_cpu_seconds_total');
+        expect(cpu.map((s) => `${s.metric.job} ${s.metric.service}`).sort()).toEqual(['attempt-service attempt-service', 'notifier notifier']);
       },
       45_000,
       500,

@@ -30,9 +30,12 @@ const script = (service: string): string => {
 };
 
 describe('docker-compose.yml', () => {
-  it('runs PostgreSQL, a credentials job, a KRaft Kafka 3.9 broker, a topic creator and both services', () => {
+  it('runs PostgreSQL, a credentials job, a KRaft Kafka 4.x broker (the default of scripts/kafka.sh), a topic creator and both services', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['attempt-service', 'kafka', 'kafka-credentials', 'kafka-init', 'notifier', 'postgres']);
-    expect(compose.services.kafka.image).toMatch(/^apache\/kafka:3\.9\.\d+$/);
+    const kafkaVersion = /^KAFKA_VERSION="\$\{KAFKA_VERSION:-([0-9.]+)\}"$/m.exec(readFileSync(join(root, 'scripts', 'kafka.sh'), 'utf8'))?.[1];
+    expect(kafkaVersion).toMatch(/^4\.\d+\.\d+$/);
+    expect(compose.services.kafka.image).toBe(`apache/kafka:${kafkaVersion}`);
+    expect(compose.services['kafka-credentials'].image).toBe(compose.services.kafka.image);
     expect(compose.services['kafka-init'].image).toBe(compose.services.kafka.image);
     expect(compose.services.kafka.environment?.KAFKA_PROCESS_ROLES).toBe('broker,controller');
     for (const k of ['KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR', 'KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR']) {

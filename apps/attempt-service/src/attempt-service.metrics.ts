@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
-import { counter, createRegistry, gauge, histogram } from '../../../libs/platform/src/metrics/metrics';
+import { counter, createRegistry, gauge, histogram, readinessGauge } from '../../../libs/platform/src/metrics/metrics';
 
-/** Every metric the attempt-service exports on /metrics. */
+/** Every metric the attempt-service exports on /metrics (the set-up of libs/platform/src/metrics, as the notifier's). */
 export class AttemptServiceMetrics {
   readonly registry: Registry = createRegistry('attempt-service');
   readonly commands = counter(this.registry, 'proctoring_commands_total', 'Commands by type and outcome', ['type', 'outcome']);
@@ -25,7 +25,7 @@ export class AttemptServiceMetrics {
     'proctoring_legacy_review_status_updates_total',
     'UpdateAttemptStatus commands to a review outcome accepted from the commands topic (LEGACY_REVIEW_STATUS_UPDATES)',
   );
-  readonly ready = gauge(this.registry, 'proctoring_ready', 'Readiness checks of /health/ready: 1 passing, 0 failing, by check (evaluated on each call and every 5 s)', ['check']);
+  readonly ready = readinessGauge(this.registry);
 
   constructor() {
     // Exported at 0 from the start, so that increase() sees the first dead letter (ops/prometheus/alerts.yml).

@@ -327,8 +327,8 @@ export function buildAsyncApiDocument(): Json {
       local: {
         host: '127.0.0.1:9092',
         protocol: 'kafka',
-        protocolVersion: '3.9',
-        description: 'Single-node Apache Kafka 3.9 (KRaft) for development.',
+        protocolVersion: '4.4',
+        description: 'Single-node Apache Kafka 4.4 (KRaft) for development; the 3.9 line is supported too.',
       },
     },
     channels: {

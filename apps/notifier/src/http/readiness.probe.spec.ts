@@ -10,7 +10,7 @@ describe('NotifierReadinessProbe: proctoring_ready{check}', () => {
   }
 
   function probe(state: { dbUp: boolean; running: boolean }) {
-    const metrics = new NotifierMetrics(undefined, { defaultMetrics: false });
+    const metrics = new NotifierMetrics(undefined, { processMetrics: false });
     const ledger = {
       ping: async () => {
         if (!state.dbUp) throw new Error('connection refused');
@@ -58,8 +58,8 @@ describe('NotifierReadinessProbe: proctoring_ready{check}', () => {
   it('exports the counters the alert rules take increase() of at 0 from the start', async () => {
     const { metrics } = probe({ dbUp: true, running: true });
     const text = await metrics.registry.metrics();
-    expect(text).toContain('notifier_emails_total{outcome="failed_permanent"} 0');
-    expect(text).toContain('notifier_emails_total{outcome="unknown"} 0');
-    expect(text).toContain('notifier_consumer_restarts_total 0');
+    expect(text).toContain('notifier_emails_total{outcome="failed_permanent",service="notifier"} 0');
+    expect(text).toContain('notifier_emails_total{outcome="unknown",service="notifier"} 0');
+    expect(text).toContain('notifier_consumer_restarts_total{service="notifier"} 0');
   });
 });

@@ -1,4 +1,4 @@
-import { aclPlan, clientPrincipals, providerNameProblems, toKafkajsAcl, type AclGrant, type AclTopics } from './kafka-acl.plan';
+import { aclsNotListed, aclPlan, clientPrincipals, providerNameProblems, toKafkajsAcl, type AclGrant, type AclTopics } from './kafka-acl.plan';
 
 const topics: AclTopics = {
   commands: 'c',
@@ -53,5 +53,32 @@ describe('aclPlan (SPEC §8.4)', () => {
   it('accepts provider names of ^[a-z0-9][a-z0-9_-]{0,47}$ only', () => {
     expect(providerNameProblems(['software_secure', 'proctortrack', 'a', 'x-1'])).toEqual([]);
     expect(providerNameProblems(['Bad', '_x', 'a.b', 'a'.repeat(49), ''])).toHaveLength(5);
+  });
+});
+
+describe('aclsNotListed (applyAclPlan waits until the broker lists every grant)', () => {
+  const entries = plan.slice(0, 3).map(toKafkajsAcl);
+  const answer = (listed: typeof entries) => ({
+    throttleTime: 0,
+    errorCode: 0,
+    resources: listed.map(({ resourceType, resourceName, resourcePatternType, ...acl }) => ({
+      resourceType,
+      resourceName,
+      resourcePatternType,
+      acls: [acl],
+    })),
+  });
+
+  it('names the grants the broker does not list yet, and none once it lists them all', () => {
+    expect(aclsNotListed(entries, answer([]))).toEqual(entries);
+    expect(aclsNotListed(entries, answer([entries[0], entries[2]]))).toEqual([entries[1]]);
+    expect(aclsNotListed(entries, answer(entries))).toEqual([]);
+  });
+
+  it('does not take a grant on another pattern or for another operation for the one asked', () => {
+    const [first] = entries;
+    const prefixed = { ...first, resourcePatternType: first.resourcePatternType + 1 };
+    const otherOp = { ...first, operation: first.operation + 1 };
+    expect(aclsNotListed([first], answer([prefixed, otherOp]))).toEqual([first]);
   });
 });

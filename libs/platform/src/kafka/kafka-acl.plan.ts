@@ -11,7 +11,9 @@ import {
   ResourcePatternTypes,
   type AclEntry,
   type Admin,
+  type DescribeAclResponse,
 } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Provider names, as the providers file may use them (they become principals and topic names). */
 export const PROVIDER_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,47}$/;
@@ -146,7 +148,41 @@ export function toKafkajsAcl(g: AclGrant): AclEntry {
   };
 }
 
-/** Creates the grants (creating an ACL that exists already is a no-op on the broker). */
-export async function applyAclPlan(admin: Admin, grants: readonly AclGrant[]): Promise<void> {
-  if (grants.length > 0) await admin.createAcls({ acl: grants.map(toKafkajsAcl) });
+const aclKey = (a: AclEntry): string =>
+  [a.resourceType, a.resourceName, a.resourcePatternType, a.principal, a.host, a.operation, a.permissionType].join('|');
+
+/** The entries that a DescribeAcls answer does not list. */
+export function aclsNotListed(entries: readonly AclEntry[], described: DescribeAclResponse): AclEntry[] {
+  const listed = new Set(
+    described.resources.flatMap((r) =>
+      r.acls.map((acl) => aclKey({ ...acl, resourceType: r.resourceType, resourceName: r.resourceName, resourcePatternType: r.resourcePatternType })),
+    ),
+  );
+  return entries.filter((e) => !listed.has(aclKey(e)));
+}
+
+/**
+ * Creates the grants (creating an ACL that exists already is a no-op on the broker), then waits until
+ * the broker lists every one of them. In KRaft the controller commits an ACL before the brokers'
+ * authorizers have it, so a client that starts right after CreateAcls can still be refused (seen with
+ * Kafka 4.4: TOPIC_AUTHORIZATION_FAILED on a consumer's first metadata request); a KRaft broker answers
+ * DescribeAcls from its own authorizer, so a listed grant is one that broker enforces.
+ */
+export async function applyAclPlan(admin: Admin, grants: readonly AclGrant[], timeoutMs = 30_000): Promise<void> {
+  if (grants.length === 0) return;
+  const entries = grants.map(toKafkajsAcl);
+  await admin.createAcls({ acl: entries });
+  const any = {
+    resourceType: AclResourceTypes.ANY,
+    resourcePatternType: ResourcePatternTypes.ANY,
+    operation: AclOperationTypes.ANY,
+    permissionType: AclPermissionTypes.ANY,
+  };
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const missing = aclsNotListed(entries, await admin.describeAcls(any)).length;
+    if (missing === 0) return;
+    if (Date.now() > end) throw new Error(`${missing} of ${entries.length} ACLs created but not in effect on the broker after ${timeoutMs} ms`);
+    await sleep(100);
+  }
 }
