@@ -16,11 +16,11 @@ import {
 } from './attempt-service.runtime';
 import { AttemptsController } from './http/attempts.controller';
 import { ConsumerLagMonitor } from './http/consumer-lag.monitor';
-import { HealthController } from './http/health.controller';
+import { HealthController, healthModule } from '../../../libs/platform/src/health/health.controller';
+import { Readiness } from '../../../libs/platform/src/health/readiness';
 import { MetricsController } from './http/metrics.controller';
 import { READ_API_VERIFIER, type ReadApiVerifierProvider } from './http/read-api-auth.guard';
 import { createReadApiTokenVerifier } from './http/read-api-token.verifier';
-import { ReadinessProbe } from './http/readiness.probe';
 import { AttemptCommandsConsumer } from './messaging/attempt-commands.consumer';
 import { AttemptReadRepository } from './persistence/attempt-read.repository';
 import { CONFIG, LOGGER, PG_POOL } from './runtime.tokens';
@@ -58,6 +58,7 @@ export class AttemptServiceModule {
       readApi.mode === 'off' ? 'off' : createReadApiTokenVerifier(readApi, rt.logger.child({ component: 'read-api-auth' }));
     return {
       module: AttemptServiceModule,
+      imports: [healthModule()],
       controllers: [AttemptCommandsConsumer, AttemptsController, HealthController, MetricsController],
       providers: [
         { provide: RUNTIME, useValue: rt },
@@ -67,7 +68,7 @@ export class AttemptServiceModule {
         { provide: AttemptServiceMetrics, useValue: rt.metrics },
         { provide: ProcessCommandsUseCase, useValue: rt.processCommands },
         { provide: AttemptReadRepository, useValue: rt.reads },
-        { provide: ReadinessProbe, useValue: rt.readiness },
+        { provide: Readiness, useValue: rt.readiness },
         { provide: ConsumerLagMonitor, useValue: rt.lagMonitor },
         { provide: READ_API_VERIFIER, useValue: verifier },
         RuntimeLifecycle,

@@ -14,7 +14,8 @@ import { AttemptServiceMetrics } from './attempt-service.metrics';
 import type { AttemptServiceConfig } from './config/attempt-service.config';
 import { ConsumerLagMonitor } from './http/consumer-lag.monitor';
 import { KafkaAdminClient } from '../../../libs/platform/src/kafka/kafka-admin.client';
-import { ReadinessProbe } from './http/readiness.probe';
+import type { Readiness } from '../../../libs/platform/src/health/readiness';
+import { attemptServiceReadiness } from './http/attempt-service.readiness';
 import { ATTEMPT_COMMANDS, commandChannels } from './messaging/attempt-commands.consumer';
 import { OutboxHandoff } from './outbox/outbox-handoff';
 import type { OutboxRelay } from './outbox/outbox-relay';
@@ -38,7 +39,8 @@ export interface AttemptServiceRuntime {
   sweeper: TimeoutSweeper;
   reads: AttemptReadRepository;
   kafkaAdmin: KafkaAdminClient;
-  readiness: ReadinessProbe;
+  /** /health/ready and `proctoring_ready`: database, consumer, kafka, outbox. */
+  readiness: Readiness;
   lagMonitor: ConsumerLagMonitor;
   /** OpenTelemetry (off unless OTEL_EXPORTER_OTLP_ENDPOINT is set). */
   tracing: Tracing;
@@ -106,7 +108,7 @@ export async function createAttemptServiceRuntime(
     batchSize: config.sweeperBatchSize,
   });
   const kafkaAdmin = new KafkaAdminClient(kafka, logger.child({ component: 'kafka-admin' }));
-  const readiness = new ReadinessProbe({
+  const readiness = attemptServiceReadiness({
     pool,
     consumerState: () => transport.consumerState,
     admin: kafkaAdmin,
@@ -115,7 +117,8 @@ export async function createAttemptServiceRuntime(
     kafkaCacheMs: config.healthKafkaCacheMs,
     relayBlocked: () => relay.blocked,
     outboxMaxAgeMs: config.outboxReadyMaxAgeMs,
-    readyGauge: metrics.ready,
+    gauge: metrics.ready,
+    logger: logger.child({ component: 'readiness' }),
   });
   const lagMonitor = new ConsumerLagMonitor({
     admin: kafkaAdmin,

@@ -1,77 +1,88 @@
+import type { INestApplication } from '@nestjs/common';
 import type { Pool } from 'pg';
+import { answer, healthApp } from '../../../../libs/platform/src/health/health.fixture';
+import type { HealthController } from '../../../../libs/platform/src/health/health.controller';
 import type { KafkaAdminClient } from '../../../../libs/platform/src/kafka/kafka-admin.client';
 import type { ConsumerState } from '../../../../libs/platform/src/kafka/kafka-batch.transport';
 import { AttemptServiceMetrics } from '../attempt-service.metrics';
-import { ReadinessProbe } from './readiness.probe';
+import { attemptServiceReadiness } from './attempt-service.readiness';
 
-describe('ReadinessProbe: proctoring_ready{check}', () => {
-  /** `o` is read at each evaluation: change it to change what the probe sees. */
-  function probe(o: { dbUp: boolean; consumer: ConsumerState; parked: number }) {
-    const metrics = new AttemptServiceMetrics();
-    const pool = {
-      query: async (sql: string) => {
-        if (!o.dbUp) throw new Error('connection refused');
-        return sql === 'SELECT 1' ? { rows: [] } : { rows: [{ parked: o.parked, oldest_ms: null }] };
-      },
-    } as unknown as Pool;
-    const admin = { use: async () => ({ brokers: [{ nodeId: 1 }] }) } as unknown as KafkaAdminClient;
-    const p = new ReadinessProbe({
-      pool,
-      consumerState: () => o.consumer,
-      admin,
-      dbTimeoutMs: 1000,
-      kafkaTimeoutMs: 1000,
-      kafkaCacheMs: 0,
-      outboxMaxAgeMs: 60_000,
-      readyGauge: metrics.ready,
-    });
-    return { p, metrics };
-  }
+describe('attempt-service readiness: /health/ready and proctoring_ready{check}', () => {
+  /** Read at each evaluation: change it to change what the checks see. */
+  const state: { dbUp: boolean; consumer: ConsumerState; parked: number } = { dbUp: true, consumer: 'joined', parked: 0 };
+  const metrics = new AttemptServiceMetrics();
+  const pool = {
+    query: async (sql: string) => {
+      if (!state.dbUp) throw Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' });
+      return sql === 'SELECT 1' ? { rows: [] } : { rows: [{ parked: state.parked, oldest_ms: null }] };
+    },
+  } as unknown as Pool;
+  const admin = { use: async () => ({ brokers: [{ nodeId: 1 }] }) } as unknown as KafkaAdminClient;
+  const readiness = attemptServiceReadiness({
+    pool,
+    consumerState: () => state.consumer,
+    admin,
+    dbTimeoutMs: 1000,
+    kafkaTimeoutMs: 1000,
+    kafkaCacheMs: 0,
+    outboxMaxAgeMs: 60_000,
+    gauge: metrics.ready,
+  });
+  let app: INestApplication;
+  let controller: HealthController;
 
-  async function gauge(metrics: AttemptServiceMetrics): Promise<Record<string, number>> {
+  beforeAll(async () => {
+    ({ app, controller } = await healthApp(readiness));
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  beforeEach(() => Object.assign(state, { dbUp: true, consumer: 'joined', parked: 0 }));
+
+  async function gauge(): Promise<Record<string, number>> {
     const { values } = await metrics.ready.get();
     return Object.fromEntries(values.map((v) => [String(v.labels.check), v.value]));
   }
 
-  it('sets 1 for every passing check', async () => {
-    const { p, metrics } = probe({ dbUp: true, consumer: 'joined', parked: 0 });
-    expect((await p.check()).status).toBe('ready');
-    expect(await gauge(metrics)).toEqual({ database: 1, consumer: 1, kafka: 1, outbox: 1 });
+  it('answers 200 with the four checks and sets 1 for each', async () => {
+    await expect(answer(() => controller.ready())).resolves.toEqual({
+      code: 200,
+      body: {
+        status: 'ok',
+        info: expect.any(Object),
+        error: {},
+        details: {
+          database: { status: 'up', responseTime: expect.any(Number) },
+          consumer: { status: 'up', state: 'joined' },
+          kafka: { status: 'up' },
+          outbox: { status: 'up' },
+        },
+      },
+    });
+    expect(await gauge()).toEqual({ database: 1, consumer: 1, kafka: 1, outbox: 1 });
   });
 
-  it('sets 0 for each failing check, on every evaluation', async () => {
-    const { p, metrics } = probe({ dbUp: true, consumer: 'stalled', parked: 2 });
-    expect((await p.check()).failing).toEqual(['consumer', 'outbox']);
-    expect(await gauge(metrics)).toEqual({ database: 1, consumer: 0, kafka: 1, outbox: 0 });
+  it('answers 503 naming each failing check, and sets 0 for it', async () => {
+    state.consumer = 'stalled';
+    state.parked = 2;
+    const { code, body } = await answer(() => controller.ready());
+    expect(code).toBe(503);
+    expect(body).toMatchObject({
+      status: 'error',
+      error: { consumer: { status: 'down', state: 'stalled' }, outbox: { status: 'down', message: '2 parked rows' } },
+    });
+    expect(Object.keys((body as { error: object }).error).sort()).toEqual(['consumer', 'outbox']);
+    expect(await gauge()).toEqual({ database: 1, consumer: 0, kafka: 1, outbox: 0 });
   });
 
   it('counts an unknown outbox (its query failed) only against the database', async () => {
-    const { p, metrics } = probe({ dbUp: false, consumer: 'joined', parked: 0 });
-    expect((await p.check()).failing).toEqual(['database']);
-    expect(await gauge(metrics)).toEqual({ database: 0, consumer: 1, kafka: 1, outbox: 1 });
-  });
-
-  it('refreshes the gauge on an interval until stopped', async () => {
-    jest.useFakeTimers();
-    try {
-      const state: { dbUp: boolean; consumer: ConsumerState; parked: number } = {
-        dbUp: true,
-        consumer: 'joined',
-        parked: 0,
-      };
-      const { p, metrics } = probe(state);
-      p.start(1000);
-      await jest.advanceTimersByTimeAsync(1000);
-      expect((await gauge(metrics)).consumer).toBe(1);
-      state.consumer = 'crashed';
-      await jest.advanceTimersByTimeAsync(1000);
-      expect((await gauge(metrics)).consumer).toBe(0);
-      p.stop();
-      state.consumer = 'joined';
-      await jest.advanceTimersByTimeAsync(3000);
-      expect((await gauge(metrics)).consumer).toBe(0);
-    } finally {
-      jest.useRealTimers();
-    }
+    state.dbUp = false;
+    const { code, body } = await answer(() => controller.ready());
+    expect(code).toBe(503);
+    expect((body as { error: object }).error).toEqual({ database: { status: 'down', message: 'the query failed (ECONNREFUSED)' } });
+    expect((body as { details: object }).details).toMatchObject({ outbox: { status: 'up', state: 'unknown' } });
+    expect(await gauge()).toEqual({ database: 0, consumer: 1, kafka: 1, outbox: 1 });
   });
 });
