@@ -4,11 +4,14 @@ import type { INestApplication } from '@nestjs/common';
 import type { Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { validateEmailDeliveryFailed } from '../../libs/contracts/src';
+import { DeliveryWorker } from '../../apps/notifier/src/application/delivery.worker';
 import { loadNotifierConfig, type NotifierConfig } from '../../apps/notifier/src/config/notifier.config';
+import { NOTIFIER_CONSUMER } from '../../apps/notifier/src/notifier.tokens';
 import { createNotifierApp, startNotifierApp } from '../../apps/notifier/src/notifier.app';
 import { expectEventually } from '../support/expect-eventually';
 import { ConsumerLagMonitor } from '../../libs/platform/src/kafka/consumer-lag.monitor';
 import { KafkaAdminClient } from '../../libs/platform/src/kafka/kafka-admin.client';
+import type { KafkaBatchTransport } from '../../libs/platform/src/kafka/kafka-batch.transport';
 import { connectedProducer, createTestTopics, testKafka, TopicCollector, type TestTopics } from '../support/kafka-fixture';
 import { badRequest, startSendGridStub, type SendGridStub } from '../support/sendgrid-stub';
 import { testIdentity, TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from '../support/test-env';
@@ -130,9 +133,19 @@ describe('notifier app (Kafka → ledger → SendGrid stub, failures → notifie
   it('serves liveness, readiness and Prometheus metrics', async () => {
     const live = await fetch(`${baseUrl}/health/live`);
     expect(live.status).toBe(200);
+    await expect(live.json()).resolves.toEqual({ status: 'ok', info: {}, error: {}, details: {} });
     const ready = await fetch(`${baseUrl}/health/ready`);
     expect(ready.status).toBe(200);
-    await expect(ready.json()).resolves.toMatchObject({ status: 'ok', database: 'up', worker: 'running' });
+    await expect(ready.json()).resolves.toEqual({
+      status: 'ok',
+      info: expect.any(Object),
+      error: {},
+      details: {
+        database: { status: 'up', responseTime: expect.any(Number) },
+        consumer: { status: 'up', state: 'joined' },
+        worker: { status: 'up', state: 'running' },
+      },
+    });
 
     const metrics = await fetch(`${baseUrl}/metrics`);
     expect(metrics.status).toBe(200);
@@ -177,5 +190,32 @@ describe('notifier app (Kafka → ledger → SendGrid stub, failures → notifie
     } finally {
       await admin.close();
     }
+  });
+
+  // Last: it stops the worker (and restarts it), then stops the consumer for good.
+  it('answers 503 naming the worker when the delivery worker stops, and the consumer when it stops', async () => {
+    const readiness = async () => {
+      const r = await fetch(`${baseUrl}/health/ready`);
+      return { code: r.status, body: (await r.json()) as { status: string; error: Record<string, unknown> } };
+    };
+    const gauge = async (check: string) =>
+      (await (await fetch(`${baseUrl}/metrics`)).text()).split('\n').find((l) => l.startsWith(`proctoring_ready{check="${check}",`));
+    expect((await readiness()).code).toBe(200);
+
+    const worker = app!.get(DeliveryWorker);
+    await worker.stop();
+    const withoutWorker = await readiness();
+    expect(withoutWorker.code).toBe(503);
+    expect(withoutWorker.body.status).toBe('error');
+    expect(withoutWorker.body.error).toEqual({ worker: { status: 'down', state: 'stopped' } });
+    expect(await gauge('worker')).toBe('proctoring_ready{check="worker",service="notifier"} 0');
+    worker.start();
+    await expectEventually(async () => expect((await readiness()).code).toBe(200));
+
+    await app!.get<KafkaBatchTransport>(NOTIFIER_CONSUMER).close();
+    const withoutConsumer = await readiness();
+    expect(withoutConsumer.code).toBe(503);
+    expect(withoutConsumer.body.error).toEqual({ consumer: { status: 'down', state: 'stopped' } });
+    expect(await gauge('consumer')).toBe('proctoring_ready{check="consumer",service="notifier"} 0');
   });
 });

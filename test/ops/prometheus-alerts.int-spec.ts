@@ -177,6 +177,7 @@ describe('Prometheus alert rules against both running services', () => {
           'attempt-service database=1',
           'attempt-service kafka=1',
           'attempt-service outbox=1',
+          'notifier consumer=1',
           'notifier database=1',
           'notifier worker=1',
         ]);

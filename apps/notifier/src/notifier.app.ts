@@ -64,6 +64,13 @@ export async function createNotifierApp(
   const sender = options.sender ?? createSender(config);
   logger.info({ driver: sender.name, tracing: tracing.enabled }, 'email driver selected');
 
+  const consumer: KafkaBatchTransport = new KafkaBatchTransport({
+    kafka,
+    groupId: config.groupId,
+    subscriptions: [{ topic: config.topics.attemptEvents, pattern: ATTEMPT_EVENTS_PATTERN }],
+    logger: logger.child({ component: 'consumer' }),
+    onRestart: () => app.get(NotifierMetrics).consumerRestarts.inc(),
+  });
   const app = await NestFactory.create(
     NotifierModule.register({
       config,
@@ -73,6 +80,7 @@ export async function createNotifierApp(
       sender,
       dlqPublisher: new NotifierDlqPublisher(producer, config.topics.notifierDlq, config.eventSource),
       kafkaAdmin,
+      consumer,
       closers: [
         { name: 'kafka producer', close: () => producer.disconnect() },
         { name: 'kafka admin', close: () => kafkaAdmin.close() },
@@ -85,18 +93,7 @@ export async function createNotifierApp(
     { logger: new PinoNestLogger(logger.child({ component: 'nest' })), abortOnError: false },
   );
   if (options.shutdownHooks !== false) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
-  app.connectMicroservice(
-    {
-      strategy: new KafkaBatchTransport({
-        kafka,
-        groupId: config.groupId,
-        subscriptions: [{ topic: config.topics.attemptEvents, pattern: ATTEMPT_EVENTS_PATTERN }],
-        logger: logger.child({ component: 'consumer' }),
-        onRestart: () => app.get(NotifierMetrics).consumerRestarts.inc(),
-      }),
-    },
-    { inheritAppConfig: true },
-  );
+  app.connectMicroservice({ strategy: consumer }, { inheritAppConfig: true });
   return app;
 }
 

@@ -5,6 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { Readiness } from '../../../libs/platform/src/health/readiness';
 import { ConsumerLagMonitor } from '../../../libs/platform/src/kafka/consumer-lag.monitor';
 import type { Logger } from '../../../libs/platform/src/logging/logger';
 import { DeliveryWorker } from './application/delivery.worker';
@@ -23,6 +24,7 @@ export class NotifierLifecycle implements OnApplicationBootstrap, BeforeApplicat
   constructor(
     @Inject(DeliveryWorker) private readonly worker: DeliveryWorker,
     @Inject(ConsumerLagMonitor) private readonly lag: ConsumerLagMonitor,
+    @Inject(Readiness) private readonly readiness: Readiness,
     @Inject(NOTIFIER_CLOSERS) private readonly closers: Closer[],
     @Inject(NOTIFIER_LOGGER) private readonly logger: Logger,
   ) {}
@@ -30,11 +32,14 @@ export class NotifierLifecycle implements OnApplicationBootstrap, BeforeApplicat
   onApplicationBootstrap(): void {
     this.worker.start();
     this.lag.start();
+    // proctoring_ready stays fresh between GET /health/ready calls
+    this.readiness.start();
     this.logger.info({ owner: this.worker.owner }, 'delivery worker started');
   }
 
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     this.logger.info({ signal }, 'stopping: draining sends in flight');
+    this.readiness.stop();
     await Promise.all([this.worker.stop(), this.lag.stop()]);
     this.logger.info('delivery worker drained');
   }

@@ -11,12 +11,14 @@ import { RecordStatusEmailsUseCase } from './application/record-status-emails.us
 import { RetryPolicy } from './application/retry.policy';
 import { retentionMs, type NotifierConfig } from './config/notifier.config';
 import { EMAIL_SENDER, type EmailSender } from './email/email-sender.port';
-import { HealthController } from './http/health.controller';
-import { NotifierReadinessProbe } from './http/readiness.probe';
+import { HealthController, healthModule } from '../../../libs/platform/src/health/health.controller';
+import { Readiness } from '../../../libs/platform/src/health/readiness';
+import type { KafkaBatchTransport } from '../../../libs/platform/src/kafka/kafka-batch.transport';
+import { notifierReadiness } from './http/notifier.readiness';
 import { MetricsController } from './http/metrics.controller';
 import { AttemptEventsConsumer } from './messaging/attempt-events.consumer';
 import { NotifierLifecycle, type Closer } from './notifier.lifecycle';
-import { NOTIFIER_CLOSERS, NOTIFIER_CONFIG, NOTIFIER_LOGGER } from './notifier.tokens';
+import { NOTIFIER_CLOSERS, NOTIFIER_CONFIG, NOTIFIER_CONSUMER, NOTIFIER_LOGGER } from './notifier.tokens';
 import { DeliveryLedgerRepository } from './persistence/delivery-ledger.repository';
 
 /** What main.ts (or a test) builds before Nest starts: validated config and connected resources. */
@@ -29,6 +31,8 @@ export interface NotifierModuleDeps {
   schema: string;
   sender: EmailSender;
   dlqPublisher: FailedEmailPublisher;
+  /** The attempt events consumer the app connects as its microservice (readiness reads its state). */
+  consumer: KafkaBatchTransport;
   /** For the consumer lag gauge (closed by a closer). */
   kafkaAdmin: KafkaAdminAccess;
   /** Released in order on shutdown, after the worker has drained. */
@@ -43,6 +47,7 @@ export class NotifierModule {
     const { config } = deps;
     return {
       module: NotifierModule,
+      imports: [healthModule()],
       controllers: [AttemptEventsConsumer, HealthController, MetricsController],
       providers: [
         { provide: NOTIFIER_CONFIG, useValue: config },
@@ -50,6 +55,7 @@ export class NotifierModule {
         { provide: NOTIFIER_CLOSERS, useValue: deps.closers ?? [] },
         { provide: EMAIL_SENDER, useValue: deps.sender },
         { provide: FAILED_EMAIL_PUBLISHER, useValue: deps.dlqPublisher },
+        { provide: NOTIFIER_CONSUMER, useValue: deps.consumer },
         {
           provide: DeliveryLedgerRepository,
           useFactory: () => new DeliveryLedgerRepository(deps.pool, deps.schema),
@@ -113,8 +119,19 @@ export class NotifierModule {
             }),
           inject: [DeliveryLedgerRepository, NotifierMetrics, EMAIL_SENDER],
         },
+        {
+          provide: Readiness,
+          useFactory: (ledger: DeliveryLedgerRepository, worker: DeliveryWorker, metrics: NotifierMetrics, logger: Logger) =>
+            notifierReadiness({
+              ping: () => ledger.ping(),
+              consumer: deps.consumer,
+              worker,
+              gauge: metrics.ready,
+              logger: logger.child({ component: 'readiness' }),
+            }),
+          inject: [DeliveryLedgerRepository, DeliveryWorker, NotifierMetrics, NOTIFIER_LOGGER],
+        },
         NotifierLifecycle,
-        NotifierReadinessProbe,
       ],
     };
   }
