@@ -12,6 +12,7 @@ import { PinoNestLogger } from '../../../libs/platform/src/nest/pino-nest.logger
 import { BridgeEventsUseCase } from './application/bridge-events.use-case';
 import { BridgeMetrics } from './application/bridge.metrics';
 import type { OpenEdxBridgeConfig } from './config/openedx-bridge.config';
+import { bridgeReadiness } from './http/bridge.readiness';
 import { ATTEMPT_EVENTS_PATTERN } from './messaging/attempt-events.consumer';
 import { EventBusKafkaPublisher } from './messaging/event-bus-kafka.publisher';
 import { openEdxSource } from './openedx/event-bus-headers';
@@ -96,12 +97,11 @@ export async function createOpenEdxBridgeApp(
       logger,
       metrics,
       useCase,
-      readiness: async () => ({
-        database: await dataSource.query('SELECT 1').then(
-          () => 'up' as const,
-          () => 'down' as const,
-        ),
-        consumer: transport.consumerState,
+      readiness: bridgeReadiness({
+        ping: () => dataSource.query('SELECT 1'),
+        consumer: transport,
+        gauge: metrics.ready,
+        logger: logger.child({ component: 'readiness' }),
       }),
       closers: [
         { name: 'kafka producer', close: () => publisher.close() },

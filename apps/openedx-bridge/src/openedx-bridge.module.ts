@@ -1,33 +1,50 @@
-import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Module,
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { HealthController, healthModule } from '../../../libs/platform/src/health/health.controller';
+import { Readiness } from '../../../libs/platform/src/health/readiness';
 import type { Logger } from '../../../libs/platform/src/logging/logger';
 import { BridgeEventsUseCase } from './application/bridge-events.use-case';
 import { BridgeMetrics } from './application/bridge.metrics';
-import { BridgeHttpController } from './http/bridge-http.controller';
+import { MetricsController } from './http/metrics.controller';
 import { AttemptEventsConsumer } from './messaging/attempt-events.consumer';
-import {
-  BRIDGE_CLOSERS,
-  BRIDGE_LOGGER,
-  BRIDGE_READINESS,
-  type Closer,
-  type ReadinessCheck,
-} from './openedx-bridge.tokens';
+import { BRIDGE_CLOSERS, BRIDGE_LOGGER, type Closer } from './openedx-bridge.tokens';
 
 export interface OpenEdxBridgeModuleDeps {
   logger: Logger;
   metrics: BridgeMetrics;
   useCase: BridgeEventsUseCase;
-  readiness: ReadinessCheck;
+  /** /health/ready and `proctoring_ready` (database, consumer); refreshed in the background while the app runs. */
+  readiness: Readiness;
   /** Released in order on shutdown, after the consumer has drained. */
   closers: Closer[];
 }
 
-/** Releases Kafka and the database once Nest has closed the consumer (which drains its slice first). */
+/**
+ * Refreshes readiness while the app runs; releases Kafka and the database once Nest has closed the
+ * consumer (which drains its slice first).
+ */
 @Injectable()
-class BridgeLifecycle implements OnApplicationShutdown {
+class BridgeLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     @Inject(BRIDGE_CLOSERS) private readonly closers: Closer[],
     @Inject(BRIDGE_LOGGER) private readonly logger: Logger,
+    @Inject(Readiness) private readonly readiness: Readiness,
   ) {}
+
+  onApplicationBootstrap(): void {
+    this.readiness.start();
+  }
+
+  beforeApplicationShutdown(): void {
+    this.readiness.stop();
+  }
 
   async onApplicationShutdown(): Promise<void> {
     for (const closer of this.closers) {
@@ -45,11 +62,12 @@ export class OpenEdxBridgeModule {
   static register(deps: OpenEdxBridgeModuleDeps): DynamicModule {
     return {
       module: OpenEdxBridgeModule,
-      controllers: [AttemptEventsConsumer, BridgeHttpController],
+      imports: [healthModule()],
+      controllers: [AttemptEventsConsumer, HealthController, MetricsController],
       providers: [
         { provide: BRIDGE_LOGGER, useValue: deps.logger },
         { provide: BRIDGE_CLOSERS, useValue: deps.closers },
-        { provide: BRIDGE_READINESS, useValue: deps.readiness },
+        { provide: Readiness, useValue: deps.readiness },
         { provide: BridgeMetrics, useValue: deps.metrics },
         { provide: BridgeEventsUseCase, useValue: deps.useCase },
         BridgeLifecycle,

@@ -1,5 +1,5 @@
-import type { Counter, Registry } from 'prom-client';
-import { counter, createRegistry } from '../../../../libs/platform/src/metrics/metrics';
+import type { Counter, Gauge, Registry } from 'prom-client';
+import { counter, createRegistry, readinessGauge } from '../../../../libs/platform/src/metrics/metrics';
 
 /** /metrics of the bridge: events read, Open edX events produced (by event), events skipped (by reason). */
 export class BridgeMetrics {
@@ -26,4 +26,6 @@ export class BridgeMetrics {
     'openedx_bridge_batch_retries_total',
     'Batches retried after a fault (database, broker or schema registry)',
   );
+  /** Set by readiness (GET /health/ready and every 5 s); the same metric in every service. */
+  readonly ready: Gauge<'check'> = readinessGauge(this.registry);
 }
