@@ -10,6 +10,9 @@ import { closeDb, db, getJson, opsEnv, removeCompiledCli, runCli, startOpsServic
  * the broker refuses as too large is parked and replaced by an EventDropped marker (same id, key and
  * sequence) while the rows around it are published in order; a missing topic is retried, not parked.
  */
+/** GET /health/ready's body (terminus's shape): what is down, under `error`. */
+type ReadyBody = { status: string; error: Record<string, { status: string; message?: string }> };
+
 describe('attempt-service: the outbox relay never stalls on one row', () => {
   const LIMIT = 20_000;
   let topics: TestTopics;
@@ -149,10 +152,9 @@ describe('attempt-service: the outbox relay never stalls on one row', () => {
     const degraded = await expectEventually(async () => {
       const r = await getJson(ready);
       expect(r.status).toBe(503);
-      return r.body as { checks: { outbox: string }; failing: string[] };
+      return r.body as ReadyBody;
     }, 10_000, 200);
-    expect(degraded.failing).toEqual(['outbox']);
-    expect(degraded.checks.outbox).toBe('1 parked row');
+    expect(degraded.error).toEqual({ outbox: { status: 'down', message: '1 parked row' } });
 
     const metrics = (await getJson(`${service.url}/metrics`)).body as string;
     expect(metric(metrics, 'proctoring_outbox_parked_total', { topic: small })).toBe(1);
@@ -239,13 +241,13 @@ describe('attempt-service: the outbox relay never stalls on one row', () => {
     // kafkajs reports a missing topic once its producer's retries are spent (about 30 s)
     const blocked = await expectEventually(async () => {
       const r = await getJson(ready);
-      const body = r.body as { checks: { outbox: string }; failing: string[] };
+      const body = r.body as ReadyBody;
       expect(r.status).toBe(503);
-      expect(body.checks.outbox).toContain(`relay blocked: ${missing}: topic does not exist (UNKNOWN_TOPIC_OR_PARTITION)`);
+      expect(body.error.outbox?.message).toContain(`relay blocked: ${missing}: topic does not exist (UNKNOWN_TOPIC_OR_PARTITION)`);
       return body;
     }, 90_000, 500);
-    expect(blocked.failing).toEqual(['outbox']);
-    expect(blocked.checks.outbox).toMatch(/oldest unpublished row is \d+ s old \(limit 5 s\)/);
+    expect(Object.keys(blocked.error)).toEqual(['outbox']);
+    expect(blocked.error.outbox?.message).toMatch(/oldest unpublished row is \d+ s old \(limit 5 s\)/);
     expect(metric((await getJson(`${service.url}/metrics`)).body as string, 'proctoring_outbox_relay_blocked', { reason: 'topic_missing' })).toBe(1);
     for (const id of [...first.ids, ...second.ids]) expect(await outboxRow(id)).toMatchObject({ published: false, parked_at: null });
 

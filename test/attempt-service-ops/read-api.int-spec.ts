@@ -218,13 +218,23 @@ describe('attempt-service: read API, health and metrics over HTTP', () => {
 
   it('reports liveness and readiness', async () => {
     const live = await getJson(`${service.url}/health/live`);
-    expect(live).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(live).toEqual({ status: 200, body: { status: 'ok', info: {}, error: {}, details: {} } });
     const ready = await expectEventually(async () => {
       const r = await getJson(`${service.url}/health/ready`);
       expect(r.status).toBe(200);
       return r;
     });
-    expect(ready.body).toEqual({ status: 'ready', checks: { database: 'up', consumer: 'joined', kafka: 'up', outbox: 'ok' }, failing: [] });
+    expect(ready.body).toEqual({
+      status: 'ok',
+      info: expect.any(Object),
+      error: {},
+      details: {
+        database: { status: 'up', responseTime: expect.any(Number) },
+        consumer: { status: 'up', state: 'joined' },
+        kafka: { status: 'up' },
+        outbox: { status: 'up' },
+      },
+    });
   });
 
   it('exports Prometheus metrics: commands by outcome, events published, outbox backlog, consumer lag, sweeper', async () => {
