@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { answer, healthApp } from '../../../../libs/platform/src/health/health.fixture';
+import { answer, healthApp } from '../../../../test/support/health.fixture';
 import type { HealthController } from '../../../../libs/platform/src/health/health.controller';
 import type { KafkaAdminClient } from '../../../../libs/platform/src/kafka/kafka-admin.client';
 import type { ConsumerState } from '../../../../libs/platform/src/kafka/kafka-batch.transport';

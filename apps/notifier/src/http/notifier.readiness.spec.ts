@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { answer, healthApp } from '../../../../libs/platform/src/health/health.fixture';
+import { answer, healthApp } from '../../../../test/support/health.fixture';
 import type { HealthController } from '../../../../libs/platform/src/health/health.controller';
 import { KafkaBatchTransport } from '../../../../libs/platform/src/kafka/kafka-batch.transport';
 import { createLogger } from '../../../../libs/platform/src/logging/logger';

@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { answer, healthApp } from '../../../../libs/platform/src/health/health.fixture';
+import { answer, healthApp } from '../../../../test/support/health.fixture';
 import type { HealthController } from '../../../../libs/platform/src/health/health.controller';
 import type { ConsumerState } from '../../../../libs/platform/src/kafka/kafka-batch.transport';
 import { BridgeMetrics } from '../application/bridge.metrics';

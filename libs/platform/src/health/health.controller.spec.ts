@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { answer, healthApp } from './health.fixture';
+import { answer, healthApp } from '../../../../test/support/health.fixture';
 import { Readiness, type ReadinessIndicator } from './readiness';
 
 describe('HealthController: /health/live and /health/ready in terminus shape', () => {

@@ -36,11 +36,6 @@ export class Readiness {
     private readonly o: ReadinessOptions = {},
   ) {}
 
-  /** The keys, in the order the indicators were given. */
-  get keys(): string[] {
-    return this.indicators.map((i) => i.key);
-  }
-
   /** For `HealthCheckService.check`: one function per indicator, each setting the gauge when it runs. */
   healthChecks(): HealthIndicatorFunction[] {
     return this.indicators.map((i) => () => this.run(i));

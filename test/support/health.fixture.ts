@@ -1,7 +1,7 @@
 import { Module, ServiceUnavailableException, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { HealthController, healthModule } from './health.controller';
-import { Readiness } from './readiness';
+import { HealthController, healthModule } from '../../libs/platform/src/health/health.controller';
+import { Readiness } from '../../libs/platform/src/health/readiness';
 
 /** A Nest app with only the shared HealthController over `readiness` (not listening: the specs call the controller). */
 export async function healthApp(readiness: Readiness): Promise<{ app: INestApplication; controller: HealthController }> {
