@@ -218,7 +218,8 @@ describe('attempt-service: read API, health and metrics over HTTP', () => {
 
   it('reports liveness and readiness', async () => {
     const live = await getJson(`${service.url}/health/live`);
-    expect(live).toEqual({ status: 200, body: { status: 'ok', info: {}, error: {}, details: {} } });
+    expect(live).toMatchObject({ status: 200, body: { status: 'ok', info: {}, error: {}, details: {} } });
+    expect(live.headers.get('cache-control')).toBe('no-cache, no-store, must-revalidate');
     const ready = await expectEventually(async () => {
       const r = await getJson(`${service.url}/health/ready`);
       expect(r.status).toBe(200);
