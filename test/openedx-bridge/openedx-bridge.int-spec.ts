@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { INestApplication } from '@nestjs/common';
 import { BridgeMetrics } from '../../apps/openedx-bridge/src/application/bridge.metrics';
@@ -174,6 +175,23 @@ describe('Open edX event bus bridge', () => {
       compatibilityLevel: string;
     };
     expect(config.compatibilityLevel).toBe('FORWARD');
+  });
+
+  it('answers /health in the services\' terminus shape and exports proctoring_ready', async () => {
+    const { port } = (bridge.getHttpServer() as { address(): AddressInfo }).address();
+    const base = `http://127.0.0.1:${port}`;
+    const ready = await fetch(`${base}/health/ready`);
+    expect(ready.status).toBe(200);
+    await expect(ready.json()).resolves.toEqual({
+      status: 'ok',
+      info: expect.any(Object),
+      error: {},
+      details: { database: { status: 'up', responseTime: expect.any(Number) }, consumer: { status: 'up', state: 'joined' } },
+    });
+    await expect((await fetch(`${base}/health/live`)).json()).resolves.toEqual({ status: 'ok', info: {}, error: {}, details: {} });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('proctoring_ready{check="consumer",service="openedx-bridge"} 1');
+    expect(metrics).toContain('proctoring_ready{check="database",service="openedx-bridge"} 1');
   });
 
   it('counts and skips ids the LMS cannot read, with a reason, and goes on', async () => {
