@@ -459,3 +459,37 @@ describe('parseCommand: rejected', () => {
     expectRejected(parse({ ...example('RemoveAttempt'), data }), 'INVALID_MESSAGE', '/data must include attemptId, or examId and userId');
   });
 });
+
+describe('parseCommand: RecordReview bounds (SPEC §8.1, §8.5: hostile provider input)', () => {
+  /** `levels` nested arrays around a string: `[["x"]]` is 2 levels. */
+  const nested = (levels: number): unknown => Array.from({ length: levels }).reduce<unknown>((inner) => [inner], 'x');
+
+  it.each([
+    ['101 comments', { comments: Array.from({ length: 101 }, () => ({ category: 'c', comment: 'x' })) }, /\/data\/comments/],
+    ['a comment over 4,000 characters', { comments: [{ category: 'c', comment: 'x'.repeat(4001) }] }, /\/data\/comments\/0\/comment/],
+    ['a comment without its category', { comments: [{ comment: 'x' }] }, /\/data\/comments\/0/],
+    ['a video URL over 2,048 characters', { videoUrl: `https://v.example.com/${'x'.repeat(2048)}` }, /\/data\/videoUrl/],
+    ['rawData an array', { rawData: [1, 2] }, /\/data\/rawData/],
+    ['rawData a string', { rawData: 'all of it' }, /\/data\/rawData/],
+    ['an empty reviewId', { reviewId: '' }, /\/data\/reviewId/],
+    ['a reviewId over 255 characters', { reviewId: 'r'.repeat(256) }, /\/data\/reviewId/],
+    ['an empty reviewedBy', { reviewedBy: '' }, /\/data\/reviewedBy/],
+  ])('rejects %s INVALID_MESSAGE', (_name, patch, field) => {
+    expectRejected(parse(withData('RecordReview', patch)), 'INVALID_MESSAGE', field);
+  });
+
+  it('rejects data nested deeper than 32 levels (rawData of 64 KiB of brackets would overflow PostgreSQL’s jsonb parser)', () => {
+    // data (1) → rawData (2) → 31 arrays in `deep` (3–33)
+    expectRejected(parse(withData('RecordReview', { rawData: { deep: nested(31) } })), 'INVALID_MESSAGE', '/data is nested deeper than 32 levels');
+    const brackets = `${'['.repeat(30_000)}${']'.repeat(30_000)}`;
+    const value = JSON.stringify(withData('RecordReview', { rawData: { deep: 0 } })).replace('"deep":0', `"deep":${brackets}`);
+    expect(Buffer.byteLength(value)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    expectRejected(parseCommand(value), 'INVALID_MESSAGE', '/data is nested deeper than 32 levels');
+  });
+
+  it('accepts data nested exactly 32 levels deep', () => {
+    // data (1) → rawData (2) → 30 arrays in `deep` (3–32)
+    const command = expectOk(parse(withData('RecordReview', { rawData: { deep: nested(30) } })));
+    expect(command.type).toBe('RecordReview');
+  });
+});

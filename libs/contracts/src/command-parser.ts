@@ -4,7 +4,7 @@ import { CommandEnvelopeSchema, commandEnvelopeProperties } from './envelope.sch
 import { ID_MAX_LENGTH, Text } from './field.schemas';
 import { check, normalize } from './schema-validator';
 import { sanitizeTraceAttributes, type TraceContext } from './trace-context';
-import { DATA_CONTENT_TYPE, MAX_MESSAGE_BYTES } from './topics';
+import { DATA_CONTENT_TYPE, MAX_MESSAGE_BYTES, MESSAGE_BOUNDS } from './topics';
 
 /** Reasons the parser itself rejects a command with (the others come from the domain). */
 export type ParseRejectionReason = 'INVALID_MESSAGE' | 'UNKNOWN_COMMAND_TYPE';
@@ -156,8 +156,24 @@ function parseEnvelope(raw: object): ParsedCommand {
   const schema = COMMAND_SCHEMAS[type];
   const commandCheck = check(schema, raw);
   if (!commandCheck.ok) return reject('INVALID_MESSAGE', commandCheck.error);
+  const command = normalize(schema, raw) as Command;
+  // What is kept (unknown fields are gone by now) must also fit a jsonb column: bounded nesting.
+  if (nestedDeeperThan(command.data, MESSAGE_BOUNDS.dataDepth)) {
+    return reject('INVALID_MESSAGE', `/data is nested deeper than ${MESSAGE_BOUNDS.dataDepth} levels`);
+  }
+  return { kind: 'ok', command };
+}
 
-  return { kind: 'ok', command: normalize(schema, raw) as Command };
+/** Whether objects and arrays in `value` nest deeper than `max` levels (`value` itself is level 1). Iterative, stops at the first too deep. */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [node, depth] = next;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(node)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** The message value as text, or why it cannot be read. */

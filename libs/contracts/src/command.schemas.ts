@@ -195,7 +195,7 @@ export const RecordReviewDataSchema = Type.Object(
     ),
     rawData: OptionalInput(
       Type.Record(Type.String(), Type.Unknown(), {
-        description: "The provider's whole review as it sent it (any JSON object); stored, never on the bus.",
+        description: "The provider's whole review as it sent it (any JSON object, nested at most 32 levels deep counting from data); stored, never on the bus.",
       }),
     ),
   },

@@ -46,6 +46,12 @@ export const MESSAGE_BOUNDS = {
   headerBytes: 16 * 1024,
   /** Largest value, in bytes. */
   valueBytes: MAX_MESSAGE_BYTES,
+  /**
+   * Deepest nesting of a command's `data` (objects and arrays; `data` itself is level 1). Only a free-form
+   * field such as RecordReview's `rawData` can go deep; stored as jsonb, 64 KiB of `[[[…]]]` exceeds
+   * PostgreSQL's stack depth and would fail the whole batch before the command was isolated.
+   */
+  dataDepth: 32,
 } as const;
 
 /**
