@@ -8,11 +8,9 @@ import {
 import { Readiness } from '../../../libs/platform/src/health/readiness';
 import { ConsumerLagMonitor } from '../../../libs/platform/src/kafka/consumer-lag.monitor';
 import type { Logger } from '../../../libs/platform/src/logging/logger';
+import { closeAll, type Closer } from '../../../libs/platform/src/nest/closers';
 import { DeliveryWorker } from './application/delivery.worker';
 import { NOTIFIER_CLOSERS, NOTIFIER_LOGGER } from './notifier.tokens';
-
-/** Something to release last, after the worker has drained and the consumer has stopped. */
-export type Closer = { name: string; close: () => Promise<void> };
 
 /**
  * Starts the delivery worker and the consumer lag monitor once the app is up; on shutdown stops the
@@ -45,12 +43,6 @@ export class NotifierLifecycle implements OnApplicationBootstrap, BeforeApplicat
   }
 
   async onApplicationShutdown(): Promise<void> {
-    for (const closer of this.closers) {
-      try {
-        await closer.close();
-      } catch (e) {
-        this.logger.warn({ err: e, resource: closer.name }, 'error while closing');
-      }
-    }
+    await closeAll(this.closers, this.logger);
   }
 }

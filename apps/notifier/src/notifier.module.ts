@@ -17,7 +17,8 @@ import type { KafkaBatchTransport } from '../../../libs/platform/src/kafka/kafka
 import { notifierReadiness } from './http/notifier.readiness';
 import { MetricsController } from './http/metrics.controller';
 import { AttemptEventsConsumer } from './messaging/attempt-events.consumer';
-import { NotifierLifecycle, type Closer } from './notifier.lifecycle';
+import type { Closer } from '../../../libs/platform/src/nest/closers';
+import { NotifierLifecycle } from './notifier.lifecycle';
 import { NOTIFIER_CLOSERS, NOTIFIER_CONFIG, NOTIFIER_CONSUMER, NOTIFIER_LOGGER } from './notifier.tokens';
 import { DeliveryLedgerRepository } from './persistence/delivery-ledger.repository';
 

@@ -14,7 +14,8 @@ import { BridgeEventsUseCase } from './application/bridge-events.use-case';
 import { BridgeMetrics } from './application/bridge.metrics';
 import { MetricsController } from './http/metrics.controller';
 import { AttemptEventsConsumer } from './messaging/attempt-events.consumer';
-import { BRIDGE_CLOSERS, BRIDGE_LOGGER, type Closer } from './openedx-bridge.tokens';
+import { closeAll, type Closer } from '../../../libs/platform/src/nest/closers';
+import { BRIDGE_CLOSERS, BRIDGE_LOGGER } from './openedx-bridge.tokens';
 
 export interface OpenEdxBridgeModuleDeps {
   logger: Logger;
@@ -47,13 +48,7 @@ class BridgeLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdo
   }
 
   async onApplicationShutdown(): Promise<void> {
-    for (const closer of this.closers) {
-      try {
-        await closer.close();
-      } catch (e) {
-        this.logger.warn({ err: e, resource: closer.name }, 'error while closing');
-      }
-    }
+    await closeAll(this.closers, this.logger);
   }
 }
 
