@@ -1,5 +1,6 @@
 import { Module, ServiceUnavailableException, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { Gauge } from 'prom-client';
 import { HealthController, healthModule } from '../../libs/platform/src/health/health.controller';
 import { Readiness } from '../../libs/platform/src/health/readiness';
 
@@ -20,4 +21,10 @@ export async function answer(call: () => Promise<unknown>): Promise<{ code: numb
     if (e instanceof ServiceUnavailableException) return { code: e.getStatus(), body: e.getResponse() };
     throw e;
   }
+}
+
+/** The `proctoring_ready` gauge as { check: value }. */
+export async function readyGauge(gauge: Gauge): Promise<Record<string, number>> {
+  const { values } = await gauge.get();
+  return Object.fromEntries(values.map((v) => [String(v.labels.check), v.value]));
 }

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { answer, healthApp } from '../../../../test/support/health.fixture';
+import { answer, healthApp, readyGauge } from '../../../../test/support/health.fixture';
 import type { HealthController } from '../../../../libs/platform/src/health/health.controller';
 import type { KafkaAdminClient } from '../../../../libs/platform/src/kafka/kafka-admin.client';
 import type { ConsumerState } from '../../../../libs/platform/src/kafka/kafka-batch.transport';
@@ -41,10 +41,7 @@ describe('attempt-service readiness: /health/ready and proctoring_ready{check}',
 
   beforeEach(() => Object.assign(state, { dbUp: true, consumer: 'joined', parked: 0 }));
 
-  async function gauge(): Promise<Record<string, number>> {
-    const { values } = await metrics.ready.get();
-    return Object.fromEntries(values.map((v) => [String(v.labels.check), v.value]));
-  }
+  const gauge = () => readyGauge(metrics.ready);
 
   it('answers 200 with the four checks and sets 1 for each', async () => {
     await expect(answer(() => controller.ready())).resolves.toEqual({

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { answer, healthApp } from '../../../../test/support/health.fixture';
+import { answer, healthApp, readyGauge } from '../../../../test/support/health.fixture';
 import type { HealthController } from '../../../../libs/platform/src/health/health.controller';
 import { KafkaBatchTransport } from '../../../../libs/platform/src/kafka/kafka-batch.transport';
 import { createLogger } from '../../../../libs/platform/src/logging/logger';
@@ -47,10 +47,7 @@ describe('notifier readiness: /health/ready and proctoring_ready{check}', () => 
     await app?.close();
   });
 
-  async function gauge(): Promise<Record<string, number>> {
-    const { values } = await metrics.ready.get();
-    return Object.fromEntries(values.map((v) => [String(v.labels.check), v.value]));
-  }
+  const gauge = () => readyGauge(metrics.ready);
 
   it('answers 200 with the database, the consumer and the worker', async () => {
     await expect(answer(() => controller.ready())).resolves.toMatchObject({

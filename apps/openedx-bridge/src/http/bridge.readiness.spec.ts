@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { answer, healthApp } from '../../../../test/support/health.fixture';
+import { answer, healthApp, readyGauge } from '../../../../test/support/health.fixture';
 import type { HealthController } from '../../../../libs/platform/src/health/health.controller';
 import type { ConsumerState } from '../../../../libs/platform/src/kafka/kafka-batch.transport';
 import { BridgeMetrics } from '../application/bridge.metrics';
@@ -26,10 +26,7 @@ describe('openedx-bridge readiness: /health/ready and proctoring_ready{check}', 
     await app?.close();
   });
 
-  async function gauge(): Promise<Record<string, number>> {
-    const { values } = await metrics.ready.get();
-    return Object.fromEntries(values.map((v) => [String(v.labels.check), v.value]));
-  }
+  const gauge = () => readyGauge(metrics.ready);
 
   it('answers 200 with the database and the consumer', async () => {
     await expect(answer(() => controller.ready())).resolves.toMatchObject({
