@@ -2,8 +2,8 @@ import { hostname } from 'node:os';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Producer } from 'kafkajs';
-import { DataSource } from 'typeorm';
 import { ensureDatabase } from '../../../libs/platform/src/database/ensure-database';
+import { openPgPool } from '../../../libs/platform/src/database/pg-pool';
 import { librdkafkaCompatiblePartitioner } from '../../../libs/platform/src/kafka/crc32.partitioner';
 import { createKafka } from '../../../libs/platform/src/kafka/kafka-client';
 import { KafkaBatchTransport } from '../../../libs/platform/src/kafka/kafka-batch.transport';
@@ -42,9 +42,14 @@ export async function createOpenEdxBridgeApp(
     poolSize: 4,
     timeouts: config.database.timeouts,
   });
-  if (config.migrateOnStart) await ensureDatabase(config.database.url);
-  const dataSource = await new DataSource(dsOptions).initialize();
-  if (config.migrateOnStart) await migrateOpenEdxBridgeSchema(dataSource, config.schema);
+  if (config.migrateOnStart) {
+    await ensureDatabase(config.database.url);
+    await migrateOpenEdxBridgeSchema(dsOptions, config.schema);
+  }
+  const pool = await openPgPool(
+    { url: config.database.url, ssl: config.database.ssl, poolSize: 4, timeouts: config.database.timeouts, applicationName: 'openedx-bridge' },
+    (e) => logger.warn({ err: e }, 'an idle database connection failed'),
+  );
 
   const kafka = createKafka(config.kafka, logger);
   // One request in flight and acks=all: order per partition holds and nothing is acknowledged twice.
@@ -70,11 +75,11 @@ export async function createOpenEdxBridgeApp(
   try {
     await publisher.connect();
   } catch (e) {
-    await dataSource.destroy();
+    await pool.end();
     throw e;
   }
   const useCase = new BridgeEventsUseCase(
-    new AttemptSnapshotRepository(dataSource, config.schema),
+    new AttemptSnapshotRepository(pool, config.schema),
     publisher,
     metrics,
     logger.child({ component: 'bridge' }),
@@ -98,14 +103,14 @@ export async function createOpenEdxBridgeApp(
       metrics,
       useCase,
       readiness: bridgeReadiness({
-        ping: () => dataSource.query('SELECT 1'),
+        ping: () => pool.query('SELECT 1'),
         consumer: transport,
         gauge: metrics.ready,
         logger: logger.child({ component: 'readiness' }),
       }),
       closers: [
         { name: 'kafka producer', close: () => publisher.close() },
-        { name: 'database', close: () => dataSource.destroy() },
+        { name: 'database', close: () => pool.end() },
       ],
     }),
     { logger: new PinoNestLogger(logger.child({ component: 'nest' })), abortOnError: false },

@@ -1,11 +1,8 @@
 import { isEventType, type DomainEvent } from '../../../../libs/contracts/src/event.schemas';
 import { parseEvent } from '../../../../libs/contracts/src/event-parser';
 import type { Logger } from '../../../../libs/platform/src/logging/logger';
-import {
-  AttemptSnapshotRepository,
-  RETIRED_EMAIL,
-  RETIRED_USERNAME,
-} from '../persistence/attempt-snapshot.repository';
+import { RETIRED_EMAIL, RETIRED_USERNAME } from '../../../../libs/domain/src';
+import { AttemptSnapshotRepository } from '../persistence/attempt-snapshot.repository';
 import type { BridgeMetrics } from './bridge.metrics';
 import type { OpenEdxPublisher } from './openedx-publisher.port';
 import {

@@ -1,4 +1,6 @@
-import type { DataSource } from 'typeorm';
+import type { Pool } from 'pg';
+import { RETIRED_EMAIL, RETIRED_USERNAME } from '../../../../libs/domain/src';
+import { inTransaction } from '../../../../libs/platform/src/database/sql-runner';
 import type { AttemptSnapshot } from '../application/translate-event';
 
 /** What one batch changes in the snapshots, applied in one transaction. */
@@ -10,10 +12,6 @@ export interface SnapshotWrites {
   /** Learners retired in the batch: their rows get the placeholders. */
   retired: string[];
 }
-
-/** The placeholders of a retired learner (SPEC §8.3), as the attempt-service stores them. */
-export const RETIRED_USERNAME = 'retired_user';
-export const RETIRED_EMAIL = 'retired@invalid';
 
 interface SnapshotRow {
   attempt_id: string;
@@ -28,14 +26,14 @@ interface SnapshotRow {
 /** Every statement on `attempt_snapshot`. Replaying a batch writes the same rows again (idempotent). */
 export class AttemptSnapshotRepository {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly pool: Pool,
     private readonly schema: string,
   ) {}
 
   async find(attemptIds: readonly string[]): Promise<Map<string, AttemptSnapshot>> {
     const found = new Map<string, AttemptSnapshot>();
     if (attemptIds.length === 0) return found;
-    const rows = await this.dataSource.query<SnapshotRow[]>(
+    const { rows } = await this.pool.query<SnapshotRow>(
       `SELECT attempt_id, user_id, username, email, is_proctored, is_practice_exam, version
          FROM ${this.schema}.attempt_snapshot WHERE attempt_id = ANY($1::uuid[])`,
       [attemptIds],
@@ -56,7 +54,7 @@ export class AttemptSnapshotRepository {
 
   async write(w: SnapshotWrites): Promise<void> {
     if (w.upserts.length === 0 && w.removed.length === 0 && w.retired.length === 0) return;
-    await this.dataSource.transaction(async (tx) => {
+    await inTransaction(this.pool, async (tx) => {
       if (w.upserts.length > 0) {
         await tx.query(
           `INSERT INTO ${this.schema}.attempt_snapshot AS s (attempt_id, user_id, username, email, is_proctored, is_practice_exam, version)
@@ -94,7 +92,7 @@ export class AttemptSnapshotRepository {
 
   /** Deletes the rows of attempts removed more than `days` days ago. */
   async purgeRemoved(days: number): Promise<number> {
-    const rows = await this.dataSource.query<{ n: number }[]>(
+    const { rows } = await this.pool.query<{ n: number }>(
       `WITH gone AS (DELETE FROM ${this.schema}.attempt_snapshot WHERE removed_at < now() - make_interval(days => $1) RETURNING 1)
        SELECT count(*)::int AS n FROM gone`,
       [days],

@@ -34,19 +34,27 @@ export function openEdxBridgeDataSourceOptions(
 // Distinct from the other services' advisory lock keys (7_301_001…7_301_003).
 const MIGRATION_LOCK_KEY = 7_301_016;
 
-/** Creates the schema and runs the migrations, one instance at a time (advisory lock). */
-export async function migrateOpenEdxBridgeSchema(dataSource: DataSource, schema: string): Promise<void> {
-  const runner = dataSource.createQueryRunner();
-  await runner.connect();
+/**
+ * Creates the schema and runs the migrations, one instance at a time (advisory lock), on a DataSource
+ * of its own that is closed afterwards: TypeORM only migrates; the bridge's SQL runs on its pg pool.
+ */
+export async function migrateOpenEdxBridgeSchema(options: DataSourceOptions, schema: string): Promise<void> {
+  const dataSource = await new DataSource(options).initialize();
   try {
-    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const runner = dataSource.createQueryRunner();
+    await runner.connect();
     try {
-      await runner.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      await dataSource.runMigrations({ transaction: 'each' });
+      await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      try {
+        await runner.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        await dataSource.runMigrations({ transaction: 'each' });
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      }
     } finally {
-      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      await runner.release();
     }
   } finally {
-    await runner.release();
+    await dataSource.destroy();
   }
 }
