@@ -48,14 +48,14 @@ async function underNetworkFault(
   }
 }
 
-/** The attempt-service reaches the scenario's database through a proxy; everything else directly. */
-async function databaseBehindProxy(w: World): Promise<{ proxy: FaultProxy; url: string }> {
+/** The attempt-service reaches the scenario's database through a proxy (its DATABASE_URL); everything else directly. */
+async function databaseBehindProxy(w: World): Promise<{ proxy: FaultProxy; env: NodeJS.ProcessEnv }> {
   const direct = new URL(w.dbUrl);
   const proxy = await FaultProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
   const url = new URL(w.dbUrl);
   url.hostname = '127.0.0.1';
   url.port = String(proxy.port);
-  return { proxy, url: url.toString() };
+  return { proxy, env: { DATABASE_URL: url.toString() } };
 }
 
 /**
@@ -64,10 +64,10 @@ async function databaseBehindProxy(w: World): Promise<{ proxy: FaultProxy; url: 
  * service opens (metadata, each partition leader, the group coordinator) stays behind the proxy. The
  * suite's producer and observers use the broker's own listener.
  */
-async function brokerBehindProxy(broker: OwnBroker): Promise<{ proxy: FaultProxy; brokers: string }> {
+async function brokerBehindProxy(broker: OwnBroker): Promise<{ proxy: FaultProxy; env: NodeJS.ProcessEnv }> {
   if (!broker.proxied) throw new Error("the suite's broker has no proxied listener");
   const proxy = await FaultProxy.start({ host: '127.0.0.1', port: broker.proxied.listenerPort }, { listenPort: broker.proxied.advertisedPort });
-  return { proxy, brokers: `127.0.0.1:${proxy.port}` };
+  return { proxy, env: { KAFKA_BROKERS: `127.0.0.1:${proxy.port}` } };
 }
 
 type Path = 'database' | 'broker';
@@ -95,10 +95,7 @@ function networkScenario(
         const exam = catalog.courses[0].exams.find((e) => e.kind === 'final');
         if (!exam) throw new Error('no final exam');
         const stream = interleave(learnerScripts({ tag, catalog, learners, commands, seed }), seed + 1);
-        const { proxy, env } =
-          path === 'database'
-            ? await databaseBehindProxy(w).then(({ proxy: dbProxy, url }) => ({ proxy: dbProxy, env: { DATABASE_URL: url } }))
-            : await brokerBehindProxy(broker).then(({ proxy: kafkaProxy, brokers }) => ({ proxy: kafkaProxy, env: { KAFKA_BROKERS: brokers } }));
+        const { proxy, env } = path === 'database' ? await databaseBehindProxy(w) : await brokerBehindProxy(broker);
         try {
           await w.startAttemptService(env);
           await w.publishExams(catalog.registrations);
