@@ -256,7 +256,8 @@ export async function grantTopicAcls(brokers: string, topics: Omit<AclTopics, 'r
 
 export async function createTopics(
   brokers: string,
-  topics: { topic: string; partitions: number; inbound?: boolean }[],
+  /** `logAppendTime`: the broker stamps each message as it appends it (the soak's latency starts there). */
+  topics: { topic: string; partitions: number; inbound?: boolean; logAppendTime?: boolean }[],
   replicationFactor: number,
 ): Promise<void> {
   const list: ITopicConfig[] = topics.map((t) => ({
@@ -266,6 +267,7 @@ export async function createTopics(
     configEntries: [
       ...(replicationFactor > 1 ? [{ name: 'min.insync.replicas', value: '2' }] : []),
       ...(t.inbound ? inboundTopicConfigEntries() : []),
+      ...(t.logAppendTime ? [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] : []),
     ],
   }));
   const end = Date.now() + 90_000;

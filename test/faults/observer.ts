@@ -56,12 +56,16 @@ export async function groupLag(brokers: string, groupId: string, topic: string):
  * Reads every message of `topics` from the beginning up to the end offsets taken when the call starts
  * (a fresh consumer group, so nothing is skipped). Bounded by `timeoutMs`.
  */
-export async function readAll(kafka: Kafka, brokers: string, topics: string[], timeoutMs = 180_000): Promise<ReadMessage[]> {
+/**
+ * Reads every message on `topics` up to the end offsets they had when called, handing each to
+ * `onMessage` in offset order per partition and keeping none of them: the soak's verdict reads millions.
+ */
+export async function readEach(kafka: Kafka, brokers: string, topics: string[], onMessage: (m: ReadMessage) => void, timeoutMs = 180_000): Promise<number> {
   const ends = await endOffsets(brokers, topics);
   const remaining = new Set<string>();
   for (const [topic, parts] of ends) for (const [p, high] of parts) if (high > 0n) remaining.add(`${topic}/${p}`);
-  const out: ReadMessage[] = [];
-  if (remaining.size === 0) return out;
+  let read = 0;
+  if (remaining.size === 0) return read;
   const consumer = kafka.consumer({ groupId: `faults-reader-${randomUUID()}`, maxWaitTimeInMs: 200, maxBytesPerPartition: 8 * 1024 * 1024 });
   let finish: () => void = () => undefined;
   const done = new Promise<void>((resolveDone) => (finish = resolveDone));
@@ -79,7 +83,7 @@ export async function readAll(kafka: Kafka, brokers: string, topics: string[], t
             if (v === undefined) continue;
             headers[k] = Array.isArray(v) ? String(v[0]) : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
           }
-          out.push({
+          onMessage({
             topic: batch.topic,
             partition: batch.partition,
             offset: m.offset,
@@ -87,11 +91,13 @@ export async function readAll(kafka: Kafka, brokers: string, topics: string[], t
             value: m.value,
             headers,
           });
+          read++;
           if (BigInt(m.offset) >= high - 1n) {
             remaining.delete(`${batch.topic}/${batch.partition}`);
             if (remaining.size === 0) finish();
           }
         }
+        await Promise.resolve();
       },
     });
     const timedOut = await Promise.race([done.then(() => false), delay(timeoutMs).then(() => true)]);
@@ -99,7 +105,7 @@ export async function readAll(kafka: Kafka, brokers: string, topics: string[], t
   } finally {
     await consumer.disconnect().catch(() => undefined);
   }
-  return out;
+  return read;
 }
 
 // ---- the stored state ---------------------------------------------------------------------------

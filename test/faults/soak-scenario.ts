@@ -18,8 +18,8 @@ import { examCatalog, interleave, learnerScripts, type Catalog, type OutMessage 
  * Scenario 9 (issue #15): a soak. The attempt-service, the notifier and the SendGrid stub run for
  * `durationMs` under a steady learner workload at `ratePerSec` (emails included); every `sampleMs` the
  * suite samples both services' RSS (/proc/<pid>/status) and V8 heap (`/metrics`), the outbox backlog,
- * the ledger's pending rows and the consumer lag; every command's latency is measured from its publish
- * to its outcome event. Per window it reports means and percentiles, fails on an upward trend
+ * the ledger's pending rows and the consumer lag; every command's latency is measured from the
+ * broker's append of it to its outcome event. Per window it reports means and percentiles, fails on an upward trend
  * (soak-trend.ts), draws the chart (`soak.png` in the run's folder; run-faults copies it to
  * docs/reliability-soak.png with the report), and the reference-model verdict still has to hold.
  */
@@ -76,10 +76,10 @@ function soakBatch(tag: string, catalog: Catalog, k: number, commands: number): 
   return interleave(scripts, 19_000 + k).slice(0, commands);
 }
 
-const commandId = (m: OutMessage): string | null => {
-  if (m.value === null) return null;
+const commandIdOf = (value: Buffer | null): string | null => {
+  if (value === null) return null;
   try {
-    const v = JSON.parse(Buffer.isBuffer(m.value) ? m.value.toString('utf8') : m.value) as { id?: unknown };
+    const v = JSON.parse(value.toString('utf8')) as { id?: unknown };
     return typeof v.id === 'string' ? v.id : null;
   } catch {
     return null;
@@ -87,43 +87,53 @@ const commandId = (m: OutMessage): string | null => {
 };
 
 /**
- * Command latencies: the publish time of each command id (taken just before the produce request),
- * and the Kafka timestamp of its first outcome event (`CommandProcessed`/`CommandRejected`, stamped by
- * the relay's producer). Using the event's own timestamp keeps the suite's pauses (its garbage
- * collector, with the reference model's heap) out of the figures. Latencies are kept per sample
- * bucket of the outcome's timestamp.
+ * Command latencies, from the broker's append of the command (the soak's commands topic is
+ * LogAppendTime) to the Kafka timestamp of its first outcome event (`CommandProcessed` /
+ * `CommandRejected`, stamped by the relay's producer as it sends). Both stamps are taken outside the
+ * suite, so its own pauses (a garbage collection of the reference model's heap while it publishes)
+ * count in neither; a publish time taken by the suite did, and made the p99 climb with the suite's
+ * heap. The two topics are read by one consumer and may arrive in either order; latencies are kept
+ * per sample bucket of the outcome's timestamp.
  */
 class LatencyWatch {
-  private readonly sentAt = new Map<string, number>();
+  private readonly appendedAt = new Map<string, number>();
+  private readonly answeredAt = new Map<string, number>();
   readonly buckets = new Map<number, number[]>();
   dropped = 0;
 
   private constructor(
-    private readonly consumer: Consumer,
+    private readonly commandsTopic: string,
     private readonly t0: () => number,
     private readonly bucketMs: number,
   ) {}
 
-  static async start(w: World, tag: string, t0: () => number, bucketMs: number): Promise<LatencyWatch> {
-    const consumer = clientKafka(w.o.brokers, `faults-${w.o.id}-latency`).consumer({ groupId: `${w.o.id}-${tag}-latency`, sessionTimeout: 30_000, maxWaitTimeInMs: 100 });
+  static async start(w: World, tag: string, t0: () => number, bucketMs: number): Promise<{ watch: LatencyWatch; stop: () => Promise<void> }> {
+    const consumer: Consumer = clientKafka(w.o.brokers, `faults-${w.o.id}-latency`).consumer({ groupId: `${w.o.id}-${tag}-latency`, sessionTimeout: 30_000, maxWaitTimeInMs: 100 });
     await consumer.connect();
-    await consumer.subscribe({ topics: [w.topics.attemptEvents], fromBeginning: true });
-    const watch = new LatencyWatch(consumer, t0, bucketMs);
+    await consumer.subscribe({ topics: [w.topics.commands, w.topics.attemptEvents], fromBeginning: true });
+    const watch = new LatencyWatch(w.topics.commands, t0, bucketMs);
     await consumer.run({
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) watch.outcome(m.value, Number(m.timestamp));
+        for (const m of batch.messages) {
+          if (batch.topic === watch.commandsTopic) watch.command(m.value, Number(m.timestamp));
+          else watch.outcome(m.value, Number(m.timestamp));
+        }
         await Promise.resolve();
       },
     });
-    return watch;
+    return { watch, stop: () => consumer.disconnect().catch(() => undefined) };
   }
 
-  sent(chunk: OutMessage[], at: number): void {
-    for (const m of chunk) {
-      const id = commandId(m);
-      // A repeated id keeps its first publish time (a repeat gets no outcome of its own).
-      if (id !== null && !this.sentAt.has(id)) this.sentAt.set(id, at);
+  private command(value: Buffer | null, appendedAt: number): void {
+    const id = commandIdOf(value);
+    // A repeated id keeps its first append time (a repeat gets no outcome of its own).
+    if (id === null || this.appendedAt.has(id)) return;
+    const answered = this.answeredAt.get(id);
+    if (answered === undefined) this.appendedAt.set(id, appendedAt);
+    else {
+      this.answeredAt.delete(id);
+      this.record(appendedAt, answered);
     }
   }
 
@@ -138,23 +148,36 @@ class LatencyWatch {
       return;
     }
     if ((e.type !== 'CommandProcessed' && e.type !== 'CommandRejected') || typeof e.data?.commandId !== 'string') return;
-    const sent = this.sentAt.get(e.data.commandId);
-    if (sent === undefined) return;
-    this.sentAt.delete(e.data.commandId);
+    const id = e.data.commandId;
+    const appended = this.appendedAt.get(id);
+    if (appended === undefined) {
+      // read before its command (another topic), or a re-published outcome: the first one counts
+      if (!this.answeredAt.has(id)) this.answeredAt.set(id, stampedAt);
+      return;
+    }
+    this.appendedAt.delete(id);
+    this.record(appended, stampedAt);
+  }
+
+  private record(appendedAt: number, stampedAt: number): void {
     const bucket = Math.floor((stampedAt - this.t0()) / this.bucketMs);
     let list = this.buckets.get(bucket);
     if (!list) this.buckets.set(bucket, (list = []));
-    list.push(Math.max(0, stampedAt - sent));
+    list.push(Math.max(0, stampedAt - appendedAt));
   }
 
-  /** Forgets ids published more than `ms` ago without an outcome (repeats, mostly); returns how many. */
+  /** Forgets commands appended more than `ms` ago without an outcome (repeats, mostly), and unpaired outcomes; returns how many commands. */
   prune(ms: number): number {
     const before = Date.now() - ms;
     let n = 0;
-    for (const [id, at] of this.sentAt) {
-      if (at >= before) break; // insertion order is publish order
-      this.sentAt.delete(id);
+    for (const [id, at] of this.appendedAt) {
+      if (at >= before) break; // insertion order is (per partition) append order: close enough to stop at the first young one
+      this.appendedAt.delete(id);
       n++;
+    }
+    for (const [id, at] of this.answeredAt) {
+      if (at >= before) break;
+      this.answeredAt.delete(id);
     }
     this.dropped += n;
     return n;
@@ -164,10 +187,6 @@ class LatencyWatch {
     const out: number[] = [];
     for (let b = fromBucket; b < toBucket; b++) for (const v of this.buckets.get(b) ?? []) out.push(v);
     return out;
-  }
-
-  async stop(): Promise<void> {
-    await this.consumer.disconnect().catch(() => undefined);
   }
 }
 
@@ -272,7 +291,7 @@ function chart(samples: Sample[], p99: [number, number][], title: string): Buffe
           line('notifier heap', [214, 39, 40], (s) => s.heap.notifier),
         ],
       },
-      { title: 'Latency (ms), publish to outcome event', series: [{ label: 'p99 per sample interval', color: [148, 103, 189], points: p99 }] },
+      { title: 'Latency (ms), command appended to outcome event', series: [{ label: 'p99 per sample interval', color: [148, 103, 189], points: p99 }] },
     ],
   });
 }
@@ -294,7 +313,7 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
 
   const total = Math.round((sp.durationMs / 1000) * sp.ratePerSec);
   let t0 = Date.now();
-  const latency = await LatencyWatch.start(w, tag, () => t0, sp.sampleMs);
+  const { watch: latency, stop: stopLatency } = await LatencyWatch.start(w, tag, () => t0, sp.sampleMs);
   const samples: Sample[] = [];
   const windowEnds: { published: number; sizes: { outboxRows: number; ledgerRows: number }; suiteRssMb: number }[] = [];
   let published = 0;
@@ -337,8 +356,7 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
         chunk: 100,
         label: `soak batch ${k}: published`,
         // Called before each produce request (a re-sent chunk counts again: none expected without faults).
-        onSend: (chunk, at) => {
-          latency.sent(chunk, at);
+        onSend: (chunk) => {
           published += chunk.length;
         },
       });
@@ -349,7 +367,7 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
   }
   const publishedS = (Date.now() - t0) / 1000;
   await delay(5000); // the last outcomes' events reach the latency watch
-  await latency.stop();
+  await stopLatency();
 
   const perWindow = Math.round(sp.windowMs / sp.sampleMs);
   const bucketsPerWindow = perWindow;
@@ -398,14 +416,14 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
   const answered = windows.reduce((n, x) => n + x.answered, 0);
   w.fault(
     `${minutes} min at ${sp.ratePerSec.toLocaleString('en-US')} commands/s`,
-    `${published.toLocaleString('en-US')} commands in ${(publishedS / 60).toFixed(1)} min (${Math.round(published / publishedS)}/s), ${windows.length} windows of ${sp.windowMs / 60_000} min; ` +
-      `latency measured on ${answered.toLocaleString('en-US')} outcomes (${latency.dropped.toLocaleString('en-US')} ids without an outcome within 2 min: repeats, answered as duplicates); ${(w.stub?.requests.length ?? 0).toLocaleString('en-US')} emails at the stub; ` +
+    `${published.toLocaleString('en-US')} commands in ${(publishedS / 60).toFixed(1)} min (${Math.round(published / publishedS)}/s), ${windows.length} windows of ${sp.windowMs >= 60_000 ? `${sp.windowMs / 60_000} min` : `${sp.windowMs / 1000} s`}; ` +
+      `latency measured on ${answered.toLocaleString('en-US')} outcomes (${latency.dropped.toLocaleString('en-US')} ids without an outcome within 2 min of their append: repeats, answered as duplicates); ${(w.stub?.requests.length ?? 0).toLocaleString('en-US')} emails at the stub; ` +
       `trend: ${trend.length === 0 ? 'none' : `${trend.length} problem(s)`}`,
   );
   w.notes.push(
     ...table,
     '',
-    `RSS: mean of samples every ${sp.sampleMs / 1000} s; heap: the window's lowest sample (≈ live heap after a collection) / mean; latency from the publish to the outcome event's Kafka timestamp, per window of that timestamp. ` +
+    `RSS: mean of samples every ${sp.sampleMs / 1000} s; heap: the window's lowest sample (≈ live heap after a collection) / mean; latency from the command's append (LogAppendTime) to its outcome event's Kafka timestamp, per window of that timestamp. ` +
       `The trend check ignores window 1 (warm-up) and allows, from window 2 to the last: memory +${TREND.memoryNetRise * 100} % net and +${TREND.memoryFitRise * 100} % on the least-squares line (at least ${TREND.memoryFloorMb} MiB), ` +
       `p99 ×${TREND.p99Factor} + ${TREND.p99SlackMs} ms, backlogs ×${TREND.backlogFactor} (at least ${TREND.backlogFloorSeconds} s of traffic).`,
     '',
@@ -424,7 +442,7 @@ export const soak: ScenarioDef = {
     const windowMs = Math.max(p.soak.sampleMs, Math.round((minutes * 60_000) / 6 / p.soak.sampleMs) * p.soak.sampleMs);
     const sp: SoakProfile = Number.isFinite(minutes) && minutes > 0 ? { ...p.soak, windowMs, durationMs: 6 * windowMs } : p.soak;
     const title = `soak: ${sp.durationMs / 60_000} min at ${sp.ratePerSec.toLocaleString('en-US')} commands/s with emails; RSS, heap, p99, outbox and ledger per ${sp.windowMs >= 60_000 ? `${sp.windowMs / 60_000}-minute` : `${sp.windowMs / 1000}-second`} window; no upward trend`;
-    return runScenario({ id: 's9-soak', title, brokers: broker.brokers, pgServerUrl: infra.pgServerUrl, runDir: infra.runDir, runTag: infra.runTag }, async (w) => {
+    return runScenario({ id: 's9-soak', title, brokers: broker.brokers, commandsStampedByBroker: true, pgServerUrl: infra.pgServerUrl, runDir: infra.runDir, runTag: infra.runTag }, async (w) => {
       const tooBig = memoryProblem(sp);
       if (tooBig) throw new Error(tooBig);
       await soakBody(w, `s9${infra.runTag}`, sp);

@@ -41,10 +41,106 @@ const OUTCOME_TYPES = new Set(['CommandProcessed', 'CommandRejected']);
 type Json = Record<string, unknown>;
 const str = (v: unknown) => (typeof v === 'string' ? v : v === null || v === undefined ? '' : JSON.stringify(v));
 
+/**
+ * What the event and DLQ topics hold, taken message by message (offset order per partition) so that
+ * nothing read is kept but what the comparison needs: the soak reads millions of events.
+ */
+export class EventTally {
+  readonly seenIds = new Set<string>();
+  republished = 0;
+  diverged = 0;
+  readonly notes: string[] = [];
+  readonly observed = new Map<EventDescriptor, number>();
+  readonly outcomesByCommand = new Map<string, number>();
+  /** `retired`: the event carries a retired learner's placeholder address (SPEC §8.3: never emailed). */
+  readonly qualifying: { id: string; d: EventDescriptor; retired: boolean }[] = [];
+  readonly dlqByCoord = new Map<string, ReadMessage[]>();
+  /** per topic/partition/key: the last sequence seen in offset order */
+  private readonly lastSeq = new Map<string, bigint>();
+
+  constructor(
+    private readonly ref: ReferenceModel,
+    private readonly topics: { attemptEvents: string; credentialEvents: string; commandsDlq: string },
+  ) {}
+
+  add(m: ReadMessage): void {
+    if (m.topic === this.topics.commandsDlq) {
+      if (!m.headers[DLQ_HEADERS.reason]) {
+        this.diverged++;
+        this.notes.push(`DLQ message ${m.partition}@${m.offset} has no ${DLQ_HEADERS.reason} header`);
+      }
+      const coord = `${m.headers[DLQ_HEADERS.sourceTopic] ?? '?'}/${m.headers[DLQ_HEADERS.sourcePartition] ?? '?'}/${m.headers[DLQ_HEADERS.sourceOffset] ?? '?'}`;
+      const list = this.dlqByCoord.get(coord) ?? [];
+      list.push(m);
+      this.dlqByCoord.set(coord, list);
+      return;
+    }
+    let e: Json;
+    try {
+      e = JSON.parse(m.value?.toString('utf8') ?? 'null') as Json;
+    } catch {
+      this.diverged++;
+      this.notes.push(`event ${m.topic}/${m.partition}@${m.offset} is not JSON`);
+      return;
+    }
+    const id = str(e.id);
+    if (this.seenIds.has(id)) {
+      // a re-publication keeps its id (and its sequence): neither counted again nor checked for order
+      this.republished++;
+      return;
+    }
+    this.seenIds.add(id);
+    // Per key and partition, `sequence` strictly increases in offset order.
+    const seqKey = `${m.topic}/${m.partition}/${m.key ?? ''}`;
+    const seq = BigInt(str(e.sequence) || '0');
+    const last = this.lastSeq.get(seqKey) ?? -1n;
+    if (seq <= last) {
+      this.diverged++;
+      this.notes.push(`order: ${seqKey} sequence ${seq} after ${last}`);
+    }
+    this.lastSeq.set(seqKey, seq);
+    // The producer side of the contract: every event valid v1 (strictly: nothing undeclared), on its
+    // topic, and a rejection's message naming no personal data.
+    const valid = validateEvent(e, { strict: true });
+    if (!valid.ok) {
+      this.diverged++;
+      this.notes.push(`invalid event ${str(e.type)} ${id}: ${valid.errors.join('; ').slice(0, 200)}`);
+    }
+    const creditEvent = e.type === 'CredentialRequirementUpdated' || e.type === 'CredentialRequirementRemoved';
+    if (m.topic !== (creditEvent ? this.topics.credentialEvents : this.topics.attemptEvents)) {
+      this.diverged++;
+      this.notes.push(`${str(e.type)} ${id} on the wrong topic ${m.topic}`);
+    }
+    if (e.type === 'CommandRejected') {
+      const rd = (e.data ?? {}) as Json;
+      if (!str(rd.reason) || !str(rd.message)) {
+        this.diverged++;
+        this.notes.push(`CommandRejected ${id} without a reason or message`);
+      } else if (/[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+/u.test(str(rd.message))) {
+        this.diverged++;
+        this.notes.push(`CommandRejected ${id}: its message contains something shaped like an email address`);
+      }
+    }
+    const d = describeObserved(this.ref, e);
+    this.observed.set(d, (this.observed.get(d) ?? 0) + 1);
+    const data = (e.data ?? {}) as Json;
+    if (OUTCOME_TYPES.has(str(e.type))) {
+      const cmd = str(data.commandId);
+      this.outcomesByCommand.set(cmd, (this.outcomesByCommand.get(cmd) ?? 0) + 1);
+    }
+    if (
+      e.type === 'AttemptStatusChanged' &&
+      isStatus(data.toStatus) &&
+      shouldSendStatusEmail({ takingAsProctored: data.takingAsProctored === true, isSampleAttempt: data.isSampleAttempt === true, toStatus: data.toStatus })
+    ) {
+      this.qualifying.push({ id, d, retired: isRetiredAddress(str((data.user as Json | undefined)?.email)) });
+    }
+  }
+}
+
 export function judge(
   ref: ReferenceModel,
-  topics: { attemptEvents: string; credentialEvents: string; commandsDlq: string },
-  messages: ReadMessage[],
+  tally: EventTally,
   db: DbSnapshot,
   /** every unreadable message on the commands topic ("topic/partition/offset", value sha1): each must be dead-lettered. */
   expectedDlq: { coord: string; hash: string }[],
@@ -62,89 +158,10 @@ export function judge(
   let lost = 0;
   let appliedTwice = 0;
   let eventsMissing = 0;
-  let diverged = 0;
-
-  // ---- events: de-duplicate by id, describe, count -------------------------------------------
-  const seenIds = new Set<string>();
-  let republished = 0;
-  const observed = new Map<EventDescriptor, number>();
-  const outcomesByCommand = new Map<string, number>();
-  /** `retired`: the event carries a retired learner's placeholder address (SPEC §8.3: never emailed). */
-  const qualifying: { id: string; d: EventDescriptor; retired: boolean }[] = [];
-  const bySeq = new Map<string, { offset: bigint; seq: bigint; id: string }[]>();
-  for (const m of messages) {
-    if (m.topic === topics.commandsDlq) continue;
-    let e: Json;
-    try {
-      e = JSON.parse(m.value?.toString('utf8') ?? 'null') as Json;
-    } catch {
-      diverged++;
-      note(`event ${m.topic}/${m.partition}@${m.offset} is not JSON`);
-      continue;
-    }
-    const id = str(e.id);
-    const seqKey = `${m.topic}/${m.partition}/${m.key ?? ''}`;
-    const list = bySeq.get(seqKey) ?? [];
-    list.push({ offset: BigInt(m.offset), seq: BigInt(str(e.sequence) || '0'), id });
-    bySeq.set(seqKey, list);
-    if (seenIds.has(id)) {
-      republished++;
-      continue;
-    }
-    seenIds.add(id);
-    // The producer side of the contract: every event valid v1 (strictly: nothing undeclared), on its
-    // topic, and a rejection's message naming no personal data.
-    const valid = validateEvent(e, { strict: true });
-    if (!valid.ok) {
-      diverged++;
-      note(`invalid event ${str(e.type)} ${id}: ${valid.errors.join('; ').slice(0, 200)}`);
-    }
-    const creditEvent = e.type === 'CredentialRequirementUpdated' || e.type === 'CredentialRequirementRemoved';
-    if (m.topic !== (creditEvent ? topics.credentialEvents : topics.attemptEvents)) {
-      diverged++;
-      note(`${str(e.type)} ${id} on the wrong topic ${m.topic}`);
-    }
-    if (e.type === 'CommandRejected') {
-      const rd = (e.data ?? {}) as Json;
-      if (!str(rd.reason) || !str(rd.message)) {
-        diverged++;
-        note(`CommandRejected ${id} without a reason or message`);
-      } else if (/[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+/u.test(str(rd.message))) {
-        diverged++;
-        note(`CommandRejected ${id}: its message contains something shaped like an email address`);
-      }
-    }
-    const d = describeObserved(ref, e);
-    observed.set(d, (observed.get(d) ?? 0) + 1);
-    const data = (e.data ?? {}) as Json;
-    if (OUTCOME_TYPES.has(str(e.type))) {
-      const cmd = str(data.commandId);
-      outcomesByCommand.set(cmd, (outcomesByCommand.get(cmd) ?? 0) + 1);
-    }
-    if (
-      e.type === 'AttemptStatusChanged' &&
-      isStatus(data.toStatus) &&
-      shouldSendStatusEmail({ takingAsProctored: data.takingAsProctored === true, isSampleAttempt: data.isSampleAttempt === true, toStatus: data.toStatus })
-    ) {
-      qualifying.push({ id, d, retired: isRetiredAddress(str((data.user as Json | undefined)?.email)) });
-    }
-  }
-
-  // Per key and partition, `sequence` strictly increases in offset order (re-published ids aside).
-  for (const [k, list] of bySeq) {
-    list.sort((a, b) => (a.offset < b.offset ? -1 : 1));
-    const ids = new Set<string>();
-    let last = -1n;
-    for (const x of list) {
-      if (ids.has(x.id)) continue;
-      ids.add(x.id);
-      if (x.seq <= last) {
-        diverged++;
-        note(`order: ${k} sequence ${x.seq} after ${last}`);
-      }
-      last = x.seq;
-    }
-  }
+  let diverged = tally.diverged;
+  let republished = tally.republished;
+  for (const n of tally.notes) note(n);
+  const { observed, outcomesByCommand, qualifying, dlqByCoord } = tally;
 
   // ---- outcomes per command id -----------------------------------------------------------------
   for (const [cmd, expected] of ref.expectedOutcomes) {
@@ -196,18 +213,6 @@ export function judge(
   // -partition, -offset headers): a copy made when a batch is redelivered after a crash or a
   // rebalance carries the same coordinates and counts as a re-publication, like an event re-sent
   // with its id. What must be there is every unreadable message on the commands topic.
-  const dlqByCoord = new Map<string, ReadMessage[]>();
-  for (const m of messages) {
-    if (m.topic !== topics.commandsDlq) continue;
-    if (!m.headers[DLQ_HEADERS.reason]) {
-      diverged++;
-      note(`DLQ message ${m.partition}@${m.offset} has no ${DLQ_HEADERS.reason} header`);
-    }
-    const coord = `${m.headers[DLQ_HEADERS.sourceTopic] ?? '?'}/${m.headers[DLQ_HEADERS.sourcePartition] ?? '?'}/${m.headers[DLQ_HEADERS.sourceOffset] ?? '?'}`;
-    const list = dlqByCoord.get(coord) ?? [];
-    list.push(m);
-    dlqByCoord.set(coord, list);
-  }
   const emptyHash = hashValue(null);
   let payloadless = 0;
   const expectedCoords = new Set<string>();
