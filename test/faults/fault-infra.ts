@@ -585,7 +585,7 @@ export class TmpfsVolume {
 
   async unmount(): Promise<void> {
     await run('umount', ['-l', this.dir], { timeoutMs: 30_000 }).catch(() => undefined);
-    rmSync(this.dir, { recursive: false, force: true });
+    rmSync(this.dir, { recursive: true, force: true });
     this.unregister();
   }
 }
