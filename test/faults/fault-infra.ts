@@ -8,7 +8,9 @@ import {
   readFileSync,
   readdirSync,
   rmSync,
+  statfsSync,
   statSync,
+  writeSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -450,10 +452,13 @@ export class ThrowawayPostgres {
   private readonly bin = postgresBin();
   private readonly data: string;
   private readonly unregister: () => void;
+  /** The data directory's own tmpfs, when `volumeMb` was given (scenario 12 fills it). */
+  volume: TmpfsVolume | null = null;
 
   constructor(
     readonly port: number,
     readonly dir: string,
+    private readonly volumeMb = 0,
   ) {
     this.data = join(dir, 'data');
     this.url = `postgres://postgres@127.0.0.1:${port}/postgres`;
@@ -483,6 +488,7 @@ export class ThrowawayPostgres {
     chmodSync(this.dir, 0o777);
     if (typeof process.getuid === 'function' && process.getuid() === 0)
       spawnSync('chown', ['postgres', this.dir]);
+    if (this.volumeMb > 0) this.volume = await TmpfsVolume.mount(this.data, this.volumeMb, { owner: 'postgres', mode: '0700' });
     const [cmd, argv] = this.asOwner(join(this.bin, 'initdb'), [
       '-D',
       this.data,
@@ -509,8 +515,78 @@ export class ThrowawayPostgres {
     await this.ctl(['-D', this.data, '-m', mode, '-w', '-t', '60', 'stop'], 90_000);
   }
 
+  /** Whether the postmaster is running (`pg_ctl status`). */
+  running(): boolean {
+    const [cmd, argv] = this.asOwner(join(this.bin, 'pg_ctl'), ['-D', this.data, 'status']);
+    return spawnSync(cmd, argv, { stdio: 'ignore', timeout: 30_000 }).status === 0;
+  }
+
   async destroy(): Promise<void> {
     await this.stop('immediate').catch(() => undefined);
+    await this.volume?.unmount();
+    rmSync(this.dir, { recursive: true, force: true });
+    this.unregister();
+  }
+}
+
+/**
+ * A small tmpfs mounted at `dir` (the suite runs as root): a volume that `fill()` fills to the last
+ * byte, so every later write fails with ENOSPC, and `free()` frees again. Unmounted on exit, whatever happens.
+ */
+export class TmpfsVolume {
+  private readonly unregister: () => void;
+  private readonly filler: string;
+
+  private constructor(readonly dir: string) {
+    this.filler = join(dir, '.faults-filler');
+    this.unregister = onExit(`tmpfs ${dir}`, () => {
+      spawnSync('umount', ['-l', dir], { stdio: 'ignore', timeout: 30_000 });
+    });
+  }
+
+  static async mount(dir: string, sizeMb: number, o: { owner?: string; mode?: string } = {}): Promise<TmpfsVolume> {
+    mkdirSync(dir, { recursive: true });
+    const ids = o.owner ? ['-u', '-g'].map((f) => spawnSync('id', [f, o.owner as string], { encoding: 'utf8' }).stdout.trim()) : [];
+    const opts = [`size=${sizeMb}m`, `mode=${o.mode ?? '0755'}`, ...(ids.length ? [`uid=${ids[0]}`, `gid=${ids[1]}`] : [])];
+    await run('mount', ['-t', 'tmpfs', '-o', opts.join(','), 'tmpfs', dir], { timeoutMs: 30_000 });
+    return new TmpfsVolume(dir);
+  }
+
+  freeBytes(): number {
+    const s = statfsSync(this.dir);
+    return s.bavail * s.bsize;
+  }
+
+  /** Writes zeros to a filler file until the volume is full (1 MiB, then 4 KiB writes); returns its size. */
+  fill(): number {
+    const fd = openSync(this.filler, 'a');
+    let total = 0;
+    try {
+      for (const size of [1 << 20, 4096]) {
+        const chunk = Buffer.alloc(size);
+        for (;;) {
+          try {
+            const n = writeSync(fd, chunk);
+            total += n;
+            if (n < size) break;
+          } catch (e) {
+            if ((e as { code?: unknown }).code === 'ENOSPC') break;
+            throw e;
+          }
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return total;
+  }
+
+  free(): void {
+    rmSync(this.filler, { force: true });
+  }
+
+  async unmount(): Promise<void> {
+    await run('umount', ['-l', this.dir], { timeoutMs: 30_000 }).catch(() => undefined);
     rmSync(this.dir, { recursive: true, force: true });
     this.unregister();
   }

@@ -134,9 +134,9 @@ async function main(): Promise<number> {
       cluster = c;
       return c;
     },
-    throwawayPostgres: async () => {
+    throwawayPostgres: async (o = {}) => {
       const port = await freePortPair(55432, 10);
-      const pg = new ThrowawayPostgres(port, join('/tmp', `proctoring-faults-pg-${port}`));
+      const pg = new ThrowawayPostgres(port, join('/tmp', `proctoring-faults-pg-${port}`), o.volumeMb);
       say(`initdb + pg_ctl start: throwaway PostgreSQL on 127.0.0.1:${port}`);
       await pg.init();
       await pg.start();

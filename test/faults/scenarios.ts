@@ -3,6 +3,7 @@ import type { OwnBroker, OwnCluster, ThrowawayPostgres } from './fault-infra';
 import { adminKafka, say } from './fault-infra';
 import { emailProblems, leakedInLogs, PROMPT_ANSWER_MS, replayAttacks } from './hostile-attacks';
 import { hostileKeysAndHeaders, hostilePayloads, learnerHostile } from './hostile-input';
+import { databaseDiskFull, emailDiskFull } from './disk-scenarios';
 import { brokerBlackhole, brokerLatency, databaseBlackhole, databaseLatency } from './network-scenarios';
 import { retirementCrash } from './retirement-scenario';
 import { runScenario, type ScenarioResult, type World, type WorldOptions } from './scenario-kit';
@@ -65,7 +66,8 @@ export interface Infra {
   pgServerUrl: string;
   broker: () => Promise<OwnBroker>;
   cluster: () => Promise<OwnCluster>;
-  throwawayPostgres: () => Promise<ThrowawayPostgres>;
+  /** `volumeMb`: the data directory on a tmpfs of that size (scenario 12). */
+  throwawayPostgres: (o?: { volumeMb?: number }) => Promise<ThrowawayPostgres>;
 }
 
 export interface ScenarioDef {
@@ -461,6 +463,8 @@ export const SCENARIOS: ScenarioDef[] = [
   brokerBlackhole,
   soak,
   retirementCrash,
+  emailDiskFull,
+  databaseDiskFull,
 ];
 
 /** The scenarios of the reduced CI run. */

@@ -65,11 +65,11 @@ describe('FileSender (.eml outbox, used when no SendGrid key is set)', () => {
     expect(files[0]).toMatch(/^etc_passwd-[0-9a-f]{32}\.eml$/);
   });
 
-  it('reports an unwritable folder as a retry, without the path or address in the reason', async () => {
+  it('reports an unwritable folder as the driver unavailable, without the path or address in the reason', async () => {
     await writeFile(join(dir, 'a-file'), 'not a folder');
     const sender = new FileSender({ outboxDir: join(dir, 'a-file', 'emails') });
     const outcome = await sender.send(email);
-    expect(outcome.kind).toBe('retry');
+    expect(outcome.kind).toBe('unavailable');
     expect(outcome).toMatchObject({ reason: 'writing the .eml file failed: ENOTDIR' });
     expect(JSON.stringify(outcome)).not.toContain('@');
     expect(JSON.stringify(outcome)).not.toContain(dir);

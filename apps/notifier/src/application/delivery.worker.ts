@@ -30,6 +30,13 @@ export interface DeliveryWorkerOptions {
   tracing?: Tracing;
 }
 
+/** The status of a send span whose email did not go out. */
+const FAILED_SPAN: Record<Exclude<SendOutcome['kind'], 'sent'>, string> = {
+  retry: 'not sent yet (retry)',
+  permanent: 'failed permanently',
+  unavailable: 'sender unavailable (held back)',
+};
+
 /**
  * Sends what the ledger says is due, decoupled from consuming (SPEC §4 "Email"). One loop per process:
  *
@@ -39,6 +46,7 @@ export interface DeliveryWorkerOptions {
  * 3. send each row, unless its recipient is not exactly one mailbox (libs/domain `checkRecipient`):
  *    then it fails permanently, unsent; as sends finish, apply the retry policy and record all
  *    finished outcomes in one statement (concurrently with the next claim);
+ *    a driver that is unavailable (its folder full) hands the row back unsent and pauses sending;
  * 4. publish newly failed rows to the notifier DLQ; purge old finished rows now and then.
  *
  * Sends run concurrently (`concurrency`), claims and completions are set-based. `stop()` stops
@@ -64,6 +72,10 @@ export class DeliveryWorker {
   private dlqRetryAt = 0;
   private dlqFaults = 0;
   private readonly parkIntervalMs: number;
+  /** While the driver is unavailable (its folder full): no claims, no sends until then. */
+  private pausedUntil = 0;
+  /** Pauses of the current driver outage (0: none). */
+  private outages = 0;
 
   constructor(
     private readonly ledger: DeliveryLedgerRepository,
@@ -186,7 +198,7 @@ export class DeliveryWorker {
   }
 
   private async claim(): Promise<number> {
-    if (!this.running) return 0;
+    if (!this.running || this.paused()) return 0;
     const { concurrency } = this.options;
     const held = this.inFlight.size + this.queue.length;
     const want = 2 * concurrency - held;
@@ -203,7 +215,7 @@ export class DeliveryWorker {
   private pump(): void {
     while (this.running && this.inFlight.size < this.options.concurrency && this.queue.length > 0) {
       const { claim, claimedAt } = this.queue.shift()!;
-      if (Date.now() - claimedAt > this.options.leaseMs / 2) {
+      if (Date.now() - claimedAt > this.options.leaseMs / 2 || this.paused()) {
         this.unsent.push(claim);
         continue;
       }
@@ -240,11 +252,27 @@ export class DeliveryWorker {
     const outcome: SendOutcome = recipient.ok
       ? await this.deliver(claim)
       : { kind: 'permanent', reason: recipient.error.reason, statusCode: null };
-    const decision = this.policy.decide(claim, outcome);
+    // Sends that were already in flight when an outage began count as its first pause, not as more.
+    const outages = this.paused() ? this.outages : this.outages + 1;
+    const decision = this.policy.decide(claim, outcome, outages);
     this.metrics.countDecision(decision.kind);
     const fields = { eventId: claim.eventId, attemptId: claim.attemptId, attempt: claim.attempts };
+    if (decision.kind === 'deferred_unavailable') {
+      this.unsent.push(claim);
+      if (!this.paused()) {
+        this.outages = outages;
+        this.pausedUntil = Date.now() + decision.pauseMs;
+        this.logger.warn(
+          { ...fields, reason: outcome.kind === 'unavailable' ? outcome.reason : undefined, pauseMs: decision.pauseMs, pauses: outages },
+          `${this.sender.name} sender unavailable: emails held back unsent (no attempt counted), sending paused`,
+        );
+      }
+      return;
+    }
     switch (decision.kind) {
       case 'sent':
+        if (this.outages > 0) this.logger.warn({ pauses: this.outages }, `${this.sender.name} sender available again: sending resumed`);
+        this.outages = 0;
         this.logger.debug(fields, 'status email sent');
         break;
       case 'retry_rate_limited':
@@ -285,9 +313,9 @@ export class DeliveryWorker {
       const outcome = await this.timedSend(claim);
       span?.setAttributes({
         'proctoring.send_outcome': outcome.kind,
-        ...(outcome.kind !== 'sent' && typeof outcome.statusCode === 'number' ? { 'http.response.status_code': outcome.statusCode } : {}),
+        ...((outcome.kind === 'retry' || outcome.kind === 'permanent') && typeof outcome.statusCode === 'number' ? { 'http.response.status_code': outcome.statusCode } : {}),
       });
-      if (outcome.kind !== 'sent') span?.fail(outcome.kind === 'retry' ? 'not sent yet (retry)' : 'failed permanently');
+      if (outcome.kind !== 'sent') span?.fail(FAILED_SPAN[outcome.kind]);
       return outcome;
     } finally {
       span?.end();
@@ -377,6 +405,10 @@ export class DeliveryWorker {
       this.metrics.dlqPublishErrors.inc();
       throw e;
     }
+  }
+
+  private paused(): boolean {
+    return Date.now() < this.pausedUntil;
   }
 
   private signal(): void {

@@ -85,6 +85,10 @@ export class NotifierMetrics {
       case 'failed_exhausted':
         this.emails.inc({ outcome: 'failed_exhausted' });
         return;
+      case 'deferred_unavailable':
+        this.emails.inc({ outcome: 'deferred' });
+        this.retries.inc({ cause: 'sender_unavailable' });
+        return;
     }
   }
 }

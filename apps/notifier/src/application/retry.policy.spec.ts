@@ -68,4 +68,24 @@ describe('RetryPolicy', () => {
     expect(d.kind).toBe('failed_exhausted');
     expect(d.completion).toMatchObject({ status: 'failed', lastError: 'gave up after 3 attempts: SendGrid answered 503' });
   });
+
+  it('holds an email back when the driver is unavailable, however many attempts it had: never failed, the claim handed back', () => {
+    for (const attempts of [1, 3, 50]) {
+      const d = policy.decide(claim(attempts), { kind: 'unavailable', reason: 'writing the .eml file failed: ENOSPC' });
+      expect(d).toMatchObject({ kind: 'deferred_unavailable', release: { eventId: 'e-1', attempts, requeues: 2 } });
+    }
+  });
+
+  it('pauses sending with backoff while the driver stays unavailable, at most 30 s', () => {
+    const unavailable = { kind: 'unavailable', reason: 'ENOSPC' } as const;
+    const pause = (n: number) => {
+      const d = policy.decide(claim(1), unavailable, n);
+      return d.kind === 'deferred_unavailable' ? d.pauseMs : null;
+    };
+    expect(pause(1)).toBe(1000);
+    expect(pause(3)).toBe(4000);
+    expect(pause(20)).toBe(10_000); // the policy's maxDelayMs
+    const slow = new RetryPolicy({ maxAttempts: 3, maxThrottled: 2, baseDelayMs: 1000, maxDelayMs: 300_000, random: () => 1 });
+    expect(slow.decide(claim(1), unavailable, 20)).toMatchObject({ pauseMs: 30_000 });
+  });
 });

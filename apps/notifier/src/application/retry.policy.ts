@@ -1,5 +1,5 @@
 import type { SendOutcome } from '../email/email-sender.port';
-import type { ClaimedDelivery, DeliveryCompletion } from '../persistence/delivery-ledger.repository';
+import type { ClaimedDelivery, ClaimFence, DeliveryCompletion } from '../persistence/delivery-ledger.repository';
 
 export interface RetryPolicyOptions {
   /** Sends that failed for a reason other than rate limiting before the email is given up. */
@@ -14,12 +14,19 @@ export interface RetryPolicyOptions {
 }
 
 /** What a decision means, for metrics and logs. */
-export type DecisionKind = 'sent' | 'retry_rate_limited' | 'retry_transient' | 'failed_permanent' | 'failed_exhausted';
+export type DecisionKind = 'sent' | 'retry_rate_limited' | 'retry_transient' | 'failed_permanent' | 'failed_exhausted' | 'deferred_unavailable';
 
-export interface RetryDecision {
-  kind: DecisionKind;
+/** A send's outcome to record, or (the driver unavailable) a claim to hand back unsent and a pause of all sending. */
+export type RetryDecision = CompletionDecision | { kind: 'deferred_unavailable'; release: ClaimFence; pauseMs: number };
+
+/** The decision for an outcome the driver reached: what to record on the ledger. */
+export interface CompletionDecision {
+  kind: Exclude<DecisionKind, 'deferred_unavailable'>;
   completion: DeliveryCompletion;
 }
+
+/** The longest pause of all sending while the driver is unavailable: a freed disk is used within this. */
+const MAX_UNAVAILABLE_PAUSE_MS = 30_000;
 
 /** Added to a provider-given wait so many rows throttled together do not all come back at once. */
 const RATE_LIMIT_SPREAD_MS = 250;
@@ -34,7 +41,9 @@ const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
  *   when it named no time); does not count against `maxAttempts`, but at most `maxThrottled` times;
  * - 5xx, timeouts, connection errors → jittered exponential backoff, capped; `failed` after
  *   `maxAttempts` such failures;
- * - any other refusal → `failed` at once.
+ * - any other refusal → `failed` at once;
+ * - the driver unavailable (its folder full or read-only) → the row goes back unsent, its attempt
+ *   uncounted, however long that lasts, and the worker pauses sending (backoff, at most 30 s).
  * Every `failed` row is then published to the notifier DLQ by the worker.
  */
 export class RetryPolicy {
@@ -44,7 +53,10 @@ export class RetryPolicy {
     this.random = options.random ?? Math.random;
   }
 
-  decide(claim: ClaimedDelivery, outcome: SendOutcome): RetryDecision {
+  decide(claim: ClaimedDelivery, outcome: Exclude<SendOutcome, { kind: 'unavailable' }>): CompletionDecision;
+  /** `outages`: consecutive pauses of this outage so far, counting this one (from 1). */
+  decide(claim: ClaimedDelivery, outcome: SendOutcome, outages?: number): RetryDecision;
+  decide(claim: ClaimedDelivery, outcome: SendOutcome, outages = 1): RetryDecision {
     const base = { eventId: claim.eventId, attempts: claim.attempts, requeues: claim.requeues };
     switch (outcome.kind) {
       case 'sent':
@@ -56,6 +68,12 @@ export class RetryPolicy {
         return {
           kind: 'failed_permanent',
           completion: { ...base, status: 'failed', lastError: outcome.reason, statusCode: outcome.statusCode, throttled: false },
+        };
+      case 'unavailable':
+        return {
+          kind: 'deferred_unavailable',
+          release: base,
+          pauseMs: Math.min(MAX_UNAVAILABLE_PAUSE_MS, this.backoff(outages)),
         };
       case 'retry': {
         const statusCode = outcome.statusCode ?? null;

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EmailSender, OutgoingEmail, SendOutcome } from './email-sender.port';
 import { buildMimeMessage } from './mime-message.builder';
@@ -13,6 +13,11 @@ export interface FileSenderOptions {
  * The local driver, used when no SendGrid key is configured: each email becomes
  * `<outboxDir>/<eventId>.eml`, written atomically (temporary file, then rename). The same event id
  * always maps to the same file, and a file that already exists is left alone, so a resend is a no-op.
+ * The file is synced before the rename: `sent` means the whole email is on disk, never a truncated one.
+ *
+ * A failure to write (the folder full, read-only or gone) is the driver's, not the email's: the
+ * outcome is `unavailable`, the temporary file is removed, and the worker holds the email back
+ * without using up its attempts until the folder takes files again (docs/reliability.md, scenario 11).
  */
 export class FileSender implements EmailSender {
   readonly name = 'file';
@@ -39,15 +44,18 @@ export class FileSender implements EmailSender {
 
   async send(email: OutgoingEmail): Promise<SendOutcome> {
     const target = this.pathFor(email.eventId);
+    // Outside the file-system guard: a throw here is a bug in the email, retried and then given up.
+    const content = buildMimeMessage(email, this.now());
     try {
       this.dirReady ??= mkdir(this.options.outboxDir, { recursive: true });
       await this.dirReady;
       if (await exists(target)) return { kind: 'sent', providerMessageId: null };
       const temp = join(this.options.outboxDir, `.${fileStem(email.eventId)}.${randomBytes(6).toString('hex')}.tmp`);
-      await writeFile(temp, buildMimeMessage(email, this.now()), { encoding: 'utf8', mode: 0o640 });
       try {
+        await writeSynced(temp, content);
         await rename(temp, target);
       } catch (e) {
+        // A full disk fails the write after the file was created: never leave the partial file behind.
         await unlink(temp).catch(() => undefined);
         throw e;
       }
@@ -55,9 +63,19 @@ export class FileSender implements EmailSender {
     } catch (e) {
       this.dirReady = null;
       const code = (e as { code?: unknown }).code;
-      // A full disk or a permissions problem may be fixed by an operator: retry with backoff.
-      return { kind: 'retry', reason: `writing the .eml file failed: ${typeof code === 'string' ? code : 'I/O error'}`, retryAfterMs: null, statusCode: null };
+      return { kind: 'unavailable', reason: `writing the .eml file failed: ${typeof code === 'string' ? code : 'I/O error'}` };
     }
+  }
+}
+
+/** Creates `path` (never an existing file), writes `content` and syncs it, so a write error surfaces here. */
+async function writeSynced(path: string, content: string): Promise<void> {
+  const file = await open(path, 'wx', 0o640);
+  try {
+    await file.writeFile(content, 'utf8');
+    await file.sync();
+  } finally {
+    await file.close();
   }
 }
 
