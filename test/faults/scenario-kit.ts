@@ -447,9 +447,12 @@ export class World {
     // per (source, id): a repeat is a duplicate, acknowledged with no effect.
     const expectedDlq: { coord: string; hash: string }[] = [];
     const overBoundIds = new Set<string>();
+    /** where each readable command id is on the commands topic (a lost command's line says whether it got there) */
+    const onTopic = new Map<string, string>();
     for (const m of messages) {
       if (m.topic !== this.topics.commands) continue;
       const parsed = parseCommand(m.value);
+      if (parsed.kind !== 'unreadable') onTopic.set(parsed.kind === 'ok' ? parsed.command.id : parsed.id, `${m.partition}/${m.offset}`);
       let expected = parsed.kind === 'unreadable';
       if (!expected && overBound(m)) {
         const id = parsed.kind === 'ok' ? `${parsed.command.source}\u0000${parsed.command.id}` : parsed.kind === 'rejected' ? `${parsed.source}\u0000${parsed.id}` : '';
@@ -465,7 +468,7 @@ export class World {
           ledger: await ledgerRows(this.pool),
         }
       : undefined;
-    return judge(this.ref, this.topics, messages.filter((m) => m.topic !== this.topics.commands), db, expectedDlq, email);
+    return judge(this.ref, this.topics, messages.filter((m) => m.topic !== this.topics.commands), db, expectedDlq, email, onTopic);
   }
 
   async close(): Promise<void> {
