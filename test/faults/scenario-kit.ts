@@ -5,6 +5,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import type { Pool } from 'pg';
 import { parseCommand, providerReviewTopics } from '../../libs/contracts/src';
 import type { ProvidersConfig } from '../../libs/domain/src';
+import { connectCompleteProducer } from '../../libs/platform/src/kafka/kafka-client';
 import { javaCompatiblePartitioner } from '../../libs/platform/src/kafka/murmur2.partitioner';
 import { startSendGridStub, type SendGridStub } from '../support/sendgrid-stub';
 import { clientKafka, createTopics, freePort, grantTopicAcls, kafkaIdentity, resetFaultDatabase, ROOT, say, ServiceProcess, tail } from './fault-infra';
@@ -279,15 +280,8 @@ export class World {
   // ---- publishing --------------------------------------------------------------------------------
 
   private async connectProducer(): Promise<Producer> {
-    const p = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: javaCompatiblePartitioner,
-      retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 3000 },
-    });
-    await p.connect();
-    return p;
+    // a send kafkajs resolves without writing all of it fails (connectCompleteProducer): publish() re-sends the chunk
+    return connectCompleteProducer(this.kafka, javaCompatiblePartitioner);
   }
 
   /**
