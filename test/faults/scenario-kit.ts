@@ -89,7 +89,8 @@ export class World {
   stub: SendGridStub | null = null;
   published = 0;
   private readonly kafka: Kafka;
-  private producer: Producer | null = null;
+  /** the publisher's producer (publish() replaces it after a failed send) */
+  private readonly shared: { producer: Producer | null } = { producer: null };
   private serviceSeq = 0;
   private closing = false;
   private readonly t0 = Date.now();
@@ -292,8 +293,10 @@ export class World {
    */
   async publish(
     messages: OutMessage[],
-    o: { ratePerSec: number; chunk?: number; deadlineMs?: number; label?: string; onSend?: (chunk: OutMessage[], at: number) => void },
+    o: { ratePerSec: number; chunk?: number; deadlineMs?: number; label?: string; onSend?: (chunk: OutMessage[], at: number) => void; ownProducer?: boolean },
   ): Promise<void> {
+    // ownProducer: not the shared producer, whose sends run one at a time (a probe must not wait behind a stuck chunk)
+    const slot: { producer: Producer | null } = o.ownProducer ? { producer: null } : this.shared;
     const chunkMax = o.chunk ?? 100;
     const end = Date.now() + (o.deadlineMs ?? 15 * 60_000);
     const t0 = Date.now();
@@ -312,9 +315,9 @@ export class World {
       for (;;) {
         if (Date.now() > end) throw new Error(`${this.o.id}: publishing did not finish before its deadline (${i}/${messages.length})`);
         try {
-          this.producer ??= await this.connectProducer();
+          slot.producer ??= await this.connectProducer();
           o.onSend?.(chunk, Date.now());
-          await this.producer.send({
+          await slot.producer.send({
             topic: this.topics.commands,
             acks: -1,
             timeout: 30000,
@@ -324,8 +327,8 @@ export class World {
           break;
         } catch (e) {
           failures++;
-          const p = this.producer;
-          this.producer = null;
+          const p = slot.producer;
+          slot.producer = null;
           await p?.disconnect().catch(() => undefined);
           if (failures === 1 || failures % 10 === 0) say(`${this.o.id}: publish failed (${e instanceof Error ? e.message : String(e)}); re-sending the chunk`);
           await delay(Math.min(5000, 250 * 2 ** Math.min(failures, 5)));
@@ -342,6 +345,7 @@ export class World {
       const due = t0 + (i / o.ratePerSec) * 1000;
       if (due > Date.now()) await delay(due - Date.now());
     }
+    if (o.ownProducer) await slot.producer?.disconnect().catch(() => undefined);
   }
 
   /** Publishes the exam registrations and waits until the service has consumed them (SPEC §3: register first). */
@@ -468,7 +472,7 @@ export class World {
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all([...this.services, ...this.notifiers].map((s) => s.stop(20_000)));
-    await this.producer?.disconnect().catch(() => undefined);
+    await this.shared.producer?.disconnect().catch(() => undefined);
     await this.stub?.stop().catch(() => undefined);
     await this.pool.end().catch(() => undefined);
   }

@@ -354,13 +354,13 @@ const partition: ScenarioDef = {
           await cluster.cutNode(node);
           const cutAt = Date.now();
           // The majority (2 of 3 nodes, min ISR 2) can serve everything: a command published now is answered when?
-          const during = probe(w, watch, exam, `${tag}-cut`, PARTITION_PROBE_LIMIT_MS);
+          const during = probe(w, watch, exam, `${tag}-cut`, PARTITION_PROBE_LIMIT_MS, true);
           try {
             await delay(cutMs - (Date.now() - cutAt));
           } finally {
             await cluster.healNode(node);
           }
-          const healed = await probe(w, watch, exam, `${tag}-healed`, PARTITION_PROBE_LIMIT_MS);
+          const healed = await probe(w, watch, exam, `${tag}-healed`, PARTITION_PROBE_LIMIT_MS, true);
           const [served, recovered] = [await during, healed].map((ms) => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`));
           w.faults[w.faults.length - 1] = { label, detail: `${what} cut off for ${cutMs / 1000} s; a command published at the cut answered after ${served}, one published at the heal after ${recovered}` };
           say(`${w.o.id}: ${w.faults[w.faults.length - 1].detail}`);
