@@ -1,5 +1,5 @@
 import { Partitioners, type Kafka, type PartitionerArgs, type ProducerBatch, type ProducerConfig } from 'kafkajs';
-import { connectIdempotentProducer, memoisedPartitioner } from './kafka-client';
+import { connectCompleteProducer, connectIdempotentProducer, memoisedPartitioner } from './kafka-client';
 
 const metadata = (n: number) =>
   Array.from({ length: n }, (_, partitionId) => ({ partitionId, leader: 1, partitionErrorCode: 0, replicas: [1], isr: [1] }));
@@ -65,5 +65,18 @@ describe('connectIdempotentProducer', () => {
     const producer = await stubbed((placed) => placed.slice(1));
     await expect(producer.sendBatch({ topicMessages: [{ topic: 't', messages }] })).rejects.toThrow(/without writing to t\//);
     await expect(producer.send({ topic: 't', messages: messages.slice(0, 1) })).rejects.toThrow();
+  });
+
+  it('fails a send left unanswered past its deadline, and sends the next one', async () => {
+    let calls = 0;
+    const kafka = {
+      producer: () => ({
+        connect: () => Promise.resolve(),
+        sendBatch: () => (++calls === 1 ? new Promise(() => undefined) : Promise.resolve([])),
+      }),
+    } as unknown as Kafka;
+    const producer = await connectCompleteProducer(kafka, Partitioners.DefaultPartitioner, 50);
+    await expect(producer.send({ topic: 't', messages: [] })).rejects.toThrow(/no answer to a send within 50 ms/);
+    await expect(producer.send({ topic: 't', messages: [] })).resolves.toEqual([]);
   });
 });

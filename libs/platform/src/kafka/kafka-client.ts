@@ -46,6 +46,22 @@ export function connectIdempotentProducer(kafka: Kafka): Promise<Producer> {
 }
 
 /**
+ * The longest a send may go unanswered before it fails and the caller sends the batch again with a
+ * new producer. kafkajs retries a timed-out request on the same connection to the leader it knew: a
+ * send caught by a node cut off the network waited for the heal (fault scenario 6b), while the other
+ * nodes had long elected new leaders. Above the request timeout (30 s), so one slow answer is waited for.
+ */
+export const PRODUCER_SEND_DEADLINE_MS = 40_000;
+
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer to a send within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/**
  * An idempotent producer (acks=all, one request in flight) whose sends resolve only when every
  * partition they put messages in was written. kafkajs 2.2.4 retries a send only towards the brokers
  * that have not answered yet, with the messages grouped by the leaders it knows by then: a partition
@@ -53,8 +69,9 @@ export function connectIdempotentProducer(kafka: Kafka): Promise<Producer> {
  * its messages were written (fault scenario 6b, a node cut off the network, lost commands that way).
  * Here the partitioner records where each send put its messages (sends run one at a time), and a
  * result without one of those partitions fails the send: the caller sends the batch again.
+ * A send unanswered after `deadlineMs` fails too (see PRODUCER_SEND_DEADLINE_MS).
  */
-export async function connectCompleteProducer(kafka: Kafka, createPartitioner: ICustomPartitioner): Promise<Producer> {
+export async function connectCompleteProducer(kafka: Kafka, createPartitioner: ICustomPartitioner, deadlineMs = PRODUCER_SEND_DEADLINE_MS): Promise<Producer> {
   const placed = new Set<string>();
   const producer = kafka.producer({
     idempotent: true,
@@ -76,7 +93,7 @@ export async function connectCompleteProducer(kafka: Kafka, createPartitioner: I
   producer.sendBatch = (batch: ProducerBatch) => {
     const sent = turn.then(async () => {
       placed.clear();
-      const written = await sendBatch(batch);
+      const written = await withDeadline(sendBatch(batch), deadlineMs);
       const got = new Set(written.map((r) => `${r.topicName}\u0000${r.partition}`));
       const missing = [...placed].filter((k) => !got.has(k));
       if (missing.length > 0) throw new Error(`kafkajs resolved a send without writing to ${missing.map((k) => k.replace('\u0000', '/')).join(', ')}`);
