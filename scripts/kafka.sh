@@ -20,8 +20,16 @@
 #   scripts/kafka.sh cluster-kill N       SIGKILL node N (1-3); its data is kept
 #   scripts/kafka.sh cluster-resume N     start node N again on its existing data, wait until it answers
 #   scripts/kafka.sh cluster-status       exit 0 when every node answers
+#   scripts/kafka.sh cluster-cut N        (KAFKA_CLUSTER_NET only) cut node N off the network; it keeps running
+#   scripts/kafka.sh cluster-heal N       plug node N back in
 # Ports: KAFKA_CLUSTER_PORTS (default "19092 29092 39092"), controller = port + 1;
 # state under KAFKA_CLUSTER_DIR (default .kafka/cluster-<first port>).
+# KAFKA_CLUSTER_NET=10.231.95 (three octets of a free /24; root and iproute2): node N runs in a network
+# namespace of its own at <net>.1N, all three behind a bridge at <net>.1 in the caller's namespace, so
+# cutting node N's link isolates it from the other nodes and from every client alike (test/faults
+# scenario 6b). Every address is a permanent neighbour entry: a cut node's traffic vanishes (connections
+# hang, nothing is refused). The PLAINTEXT controller listener is then on that bridge, reachable from
+# this host only. cluster-stop removes the namespaces and the bridge.
 #
 # `start` does nothing when a broker already answers on KAFKA_BROKERS (e.g. a shared or docker one).
 #
@@ -78,17 +86,18 @@ proxied_advertised() {
 # user because it is the principal of the PLAINTEXT controller listener (loopback only): the brokers' own
 # registration and heartbeats. Every client listener authenticates with SCRAM, so no client is ANONYMOUS.
 security_config() {
+  local host="${3:-127.0.0.1}"
   if ! secure; then
     cat <<EOF
-listeners=PLAINTEXT://127.0.0.1:$1,CONTROLLER://127.0.0.1:$2$(proxied_listener)
-advertised.listeners=PLAINTEXT://127.0.0.1:$1$(proxied_advertised)
+listeners=PLAINTEXT://${host}:$1,CONTROLLER://${host}:$2$(proxied_listener)
+advertised.listeners=PLAINTEXT://${host}:$1$(proxied_advertised)
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,PROXIED:PLAINTEXT
 EOF
     return 0
   fi
-  local listeners="SASL_PLAINTEXT://127.0.0.1:$1$(proxied_listener)" advertised="SASL_PLAINTEXT://127.0.0.1:$1$(proxied_advertised)" ssl=""
+  local listeners="SASL_PLAINTEXT://${host}:$1$(proxied_listener)" advertised="SASL_PLAINTEXT://${host}:$1$(proxied_advertised)" ssl=""
   if [ -n "${KAFKA_SSL_PORT:-}" ]; then
     [ -f "${KAFKA_SSL_KEYSTORE_PEM:-}" ] || { log "KAFKA_SSL_PORT needs KAFKA_SSL_KEYSTORE_PEM (key + certificate chain, PEM)"; exit 2; }
     listeners="$listeners,SASL_SSL://127.0.0.1:${KAFKA_SSL_PORT}"
@@ -98,7 +107,7 @@ listener.name.sasl_ssl.ssl.keystore.location=${KAFKA_SSL_KEYSTORE_PEM}
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
   fi
   cat <<EOF
-listeners=${listeners},CONTROLLER://127.0.0.1:$2
+listeners=${listeners},CONTROLLER://${host}:$2
 advertised.listeners=${advertised}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=SASL_PLAINTEXT
@@ -268,10 +277,12 @@ stop() {
 
 # ---- crash and restart keeping the data (fault tests) ------------------------------------------
 
-launch_broker() { # <server.properties> <config dir (logging)> <log file> <pid file> <max heap>
-  local cp="$KAFKA_LIBS_DIR/*" l4j=()
+launch_broker() { # <server.properties> <config dir (logging)> <log file> <pid file> <max heap> [network namespace]
+  local cp="$KAFKA_LIBS_DIR/*" l4j=() in_ns=()
   mapfile -t l4j < <(log_opts "$2")
-  setsid java -Xms128m -Xmx"$5" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExplicitGCInvokesConcurrent \
+  # `ip netns exec` execs the command, so $! stays the JVM's pid
+  [ -z "${6:-}" ] || in_ns=(ip netns exec "$6")
+  "${in_ns[@]}" setsid java -Xms128m -Xmx"$5" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExplicitGCInvokesConcurrent \
     -Djava.awt.headless=true "${l4j[@]}" -cp "$cp" kafka.Kafka "$1" \
     >>"$3" 2>&1 </dev/null &
   echo $! >"$4"
@@ -331,6 +342,58 @@ CLUSTER_START_TIMEOUT_S="${KAFKA_CLUSTER_START_TIMEOUT_S:-180}"
 
 node_dir() { echo "$CLUSTER_DIR/n$1"; }
 node_port() { echo "${CLUSTER_PORTS[$(($1 - 1))]}"; }
+CLUSTER_NET="${KAFKA_CLUSTER_NET:-}"
+node_host() { if [ -n "$CLUSTER_NET" ]; then echo "$CLUSTER_NET.1$1"; else echo 127.0.0.1; fi; }
+# Names of the namespaced network (interface names ≤ 15 characters), from the first port.
+node_ns() { echo "kafka-${CLUSTER_PORTS[0]}-n$1"; }
+node_veth() { echo "kv${CLUSTER_PORTS[0]}n$1"; }
+net_bridge() { echo "kbr${CLUSTER_PORTS[0]}"; }
+
+net_up() {
+  net_down
+  local br i j mac=()
+  br=$(net_bridge)
+  ip link add "$br" type bridge
+  ip addr add "$CLUSTER_NET.1/24" dev "$br"
+  ip link set "$br" up
+  for i in 1 2 3; do
+    ip netns add "$(node_ns "$i")"
+    ip link add "$(node_veth "$i")" type veth peer name eth0 netns "$(node_ns "$i")"
+    ip link set "$(node_veth "$i")" master "$br" up
+    ip -n "$(node_ns "$i")" link set lo up
+    ip -n "$(node_ns "$i")" addr add "$(node_host "$i")/24" dev eth0
+    ip -n "$(node_ns "$i")" link set eth0 up
+    mac[i]=$(ip -n "$(node_ns "$i")" -br link show eth0 | awk '{print $3}')
+  done
+  # No ARP: a cut-off address must not turn into "no route to host" (a refusal), only into silence.
+  for i in 1 2 3; do
+    ip neigh replace "$(node_host "$i")" lladdr "${mac[i]}" dev "$br" nud permanent
+    for j in 1 2 3; do
+      [ "$i" = "$j" ] || ip -n "$(node_ns "$j")" neigh replace "$(node_host "$i")" lladdr "${mac[i]}" dev eth0 nud permanent
+    done
+  done
+  log "network namespaces $(node_ns 1)..3 at $CLUSTER_NET.11-13 behind bridge $br ($CLUSTER_NET.1)"
+}
+
+net_down() { # quiet and idempotent: also cleans up after a run that died
+  local i
+  for i in 1 2 3; do ip netns del "$(node_ns "$i")" 2>/dev/null || true; done
+  ip link del "$(net_bridge)" 2>/dev/null || true
+}
+
+check_net() { [ -n "$CLUSTER_NET" ] || { log "cluster-cut and cluster-heal need KAFKA_CLUSTER_NET"; exit 2; }; }
+
+cluster_cut() {
+  check_node "${1:-}"; check_net
+  ip link set "$(node_veth "$1")" down
+  log "node $1 ($(node_host "$1")) cut off: its link to the bridge is down, the JVM keeps running"
+}
+
+cluster_heal() {
+  check_node "${1:-}"; check_net
+  ip link set "$(node_veth "$1")" up
+  log "node $1 ($(node_host "$1")) plugged back in"
+}
 
 check_node() {
   case "${1:-}" in 1|2|3) ;; *) log "node must be 1, 2 or 3"; exit 2 ;; esac
@@ -339,13 +402,13 @@ check_node() {
 write_node_config() { # <node>
   local i=$1 dir port
   dir=$(node_dir "$i"); port=$(node_port "$i")
-  local voters="1@127.0.0.1:$((CLUSTER_PORTS[0] + 1)),2@127.0.0.1:$((CLUSTER_PORTS[1] + 1)),3@127.0.0.1:$((CLUSTER_PORTS[2] + 1))"
+  local voters="1@$(node_host 1):$((CLUSTER_PORTS[0] + 1)),2@$(node_host 2):$((CLUSTER_PORTS[1] + 1)),3@$(node_host 3):$((CLUSTER_PORTS[2] + 1))"
   mkdir -p "$dir/config"; chmod 700 "$dir/config"
   cat >"$dir/config/server.properties" <<CONF
 process.roles=broker,controller
 node.id=${i}
 controller.quorum.voters=${voters}
-$(KAFKA_SSL_PORT='' security_config "$port" "$((port + 1))")
+$(KAFKA_SSL_PORT='' security_config "$port" "$((port + 1))" "$(node_host "$i")")
 log.dirs=${dir}/data
 num.partitions=3
 default.replication.factor=3
@@ -376,11 +439,11 @@ node_pid() { # <node>: the pid when running
 
 node_launch() { # <node>
   local dir; dir=$(node_dir "$1")
-  launch_broker "$dir/config/server.properties" "$dir/config" "$dir/broker.log" "$dir/broker.pid" 512m
-  log "node $1 pid $(cat "$dir/broker.pid") on 127.0.0.1:$(node_port "$1")"
+  launch_broker "$dir/config/server.properties" "$dir/config" "$dir/broker.log" "$dir/broker.pid" 512m "${CLUSTER_NET:+$(node_ns "$1")}"
+  log "node $1 pid $(cat "$dir/broker.pid") on $(node_host "$1"):$(node_port "$1")"
 }
 
-cluster_brokers() { local out="" p; for p in "${CLUSTER_PORTS[@]}"; do out="${out:+$out,}127.0.0.1:$p"; done; echo "$out"; }
+cluster_brokers() { local out="" i; for i in 1 2 3; do out="${out:+$out,}$(node_host "$i"):$(node_port "$i")"; done; echo "$out"; }
 
 cluster_start() {
   [ "${#CLUSTER_PORTS[@]}" -eq 3 ] || { log "KAFKA_CLUSTER_PORTS must name 3 ports"; exit 2; }
@@ -403,9 +466,10 @@ cluster_start() {
       format -t "$CLUSTER_ID" -c "$(node_dir "$i")/config/server.properties" "${scram[@]}" >"$(node_dir "$i")/format.log" 2>&1 \
       || { cat "$(node_dir "$i")/format.log" >&2; exit 1; }
   done
+  [ -z "$CLUSTER_NET" ] || net_up
   for i in 1 2 3; do node_launch "$i"; done
   for i in 1 2 3; do
-    if ! wait_answers "127.0.0.1:$(node_port "$i")" "$CLUSTER_START_TIMEOUT_S"; then
+    if ! wait_answers "$(node_host "$i"):$(node_port "$i")" "$CLUSTER_START_TIMEOUT_S"; then
       log "node $i did not become ready; last log lines:"; tail -n 30 "$(node_dir "$i")/broker.log" >&2 || true
       cluster_stop; exit 1
     fi
@@ -417,6 +481,7 @@ cluster_start() {
 cluster_stop() {
   local i
   for i in 1 2 3; do stop_pid_file "$(node_dir "$i")/broker.pid"; done
+  [ -z "$CLUSTER_NET" ] || net_down
 }
 
 cluster_kill() {
@@ -430,12 +495,12 @@ cluster_resume() {
   if node_pid "$1" >/dev/null; then log "node $1 already runs"; return 0; fi
   [ -d "$(node_dir "$1")/data" ] || { log "node $1 has no data dir: run cluster-start first"; exit 1; }
   node_launch "$1"
-  wait_answers "127.0.0.1:$(node_port "$1")" "$CLUSTER_START_TIMEOUT_S"
+  wait_answers "$(node_host "$1"):$(node_port "$1")" "$CLUSTER_START_TIMEOUT_S"
 }
 
 cluster_status() {
   local i
-  for i in 1 2 3; do KAFKA_BROKERS="127.0.0.1:$(node_port "$i")" answers || return 1; done
+  for i in 1 2 3; do KAFKA_BROKERS="$(node_host "$i"):$(node_port "$i")" answers || return 1; done
 }
 
 case "${1:-}" in
@@ -451,5 +516,7 @@ case "${1:-}" in
   cluster-kill) cluster_kill "${2:-}" ;;
   cluster-resume) cluster_resume "${2:-}" ;;
   cluster-status) cluster_status ;;
-  *) echo "usage: $0 fetch|start|stop|status|kill|resume|provision|cluster-start|cluster-stop|cluster-kill N|cluster-resume N|cluster-status" >&2; exit 2 ;;
+  cluster-cut) cluster_cut "${2:-}" ;;
+  cluster-heal) cluster_heal "${2:-}" ;;
+  *) echo "usage: $0 fetch|start|stop|status|kill|resume|provision|cluster-start|cluster-stop|cluster-kill N|cluster-resume N|cluster-status|cluster-cut N|cluster-heal N" >&2; exit 2 ;;
 esac

@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
   chmodSync,
   closeSync,
+  copyFileSync,
   existsSync,
   mkdirSync,
   openSync,
@@ -367,7 +368,23 @@ export class OwnBroker {
   }
 }
 
-/** The 3-node KRaft cluster of scripts/kafka.sh (cluster-* subcommands). */
+/**
+ * The /24 (three octets) a partitionable cluster whose first port is `port` runs on (scripts/kafka.sh
+ * KAFKA_CLUSTER_NET), or why it cannot: each node in a network namespace of its own needs root and `ip`.
+ */
+export function clusterNet(port: number): { net: string } | { unavailable: string } {
+  if (process.getuid?.() !== 0) return { unavailable: 'cutting a node off needs root (network namespaces)' };
+  if (spawnSync('ip', ['netns', 'list'], { stdio: 'ignore' }).status !== 0) return { unavailable: 'cutting a node off needs `ip netns` (iproute2)' };
+  return { net: `10.231.${Math.floor(port / 200) % 256}` };
+}
+
+/** Whether another run's partitionable cluster holds `port` (its ports are in namespaces, not on loopback). */
+export const clusterNetInUse = (port: number): boolean => existsSync(`/sys/class/net/kbr${port}`);
+
+/**
+ * The 3-node KRaft cluster of scripts/kafka.sh (cluster-* subcommands). With `net` (KAFKA_CLUSTER_NET)
+ * each node runs in a network namespace of its own behind a bridge, and can be cut off (scenario 6b).
+ */
 export class OwnCluster {
   readonly brokers: string;
   private readonly env: NodeJS.ProcessEnv;
@@ -377,9 +394,10 @@ export class OwnCluster {
     readonly ports: number[],
     readonly dir: string,
     private readonly logFile: string,
+    readonly net: string | null = null,
   ) {
-    this.brokers = ports.map((p) => `127.0.0.1:${p}`).join(',');
-    this.env = { KAFKA_CLUSTER_PORTS: ports.join(' '), KAFKA_CLUSTER_DIR: dir };
+    this.brokers = ports.map((p, i) => `${net ? `${net}.1${i + 1}` : '127.0.0.1'}:${p}`).join(',');
+    this.env = { KAFKA_CLUSTER_PORTS: ports.join(' '), KAFKA_CLUSTER_DIR: dir, ...(net ? { KAFKA_CLUSTER_NET: net } : {}) };
     this.unregister = onExit('kafka cluster', () => {
       spawnSync('bash', ['scripts/kafka.sh', 'cluster-stop'], {
         cwd: ROOT,
@@ -403,8 +421,22 @@ export class OwnCluster {
     await kafkaScript(['cluster-resume', String(node)], this.env, this.logFile, 240_000);
   }
 
+  /** Node `node` loses its link: cut off from the other nodes and every client, its JVM running. */
+  async cutNode(node: number): Promise<void> {
+    await kafkaScript(['cluster-cut', String(node)], this.env, this.logFile, 30_000);
+  }
+
+  async healNode(node: number): Promise<void> {
+    await kafkaScript(['cluster-heal', String(node)], this.env, this.logFile, 30_000);
+  }
+
   async destroy(): Promise<void> {
     await kafkaScript(['cluster-stop'], this.env, this.logFile, 120_000).catch(() => undefined);
+    // the nodes' own logs go with the run's (a cut node's view of the partition is only there)
+    for (const n of [1, 2, 3]) {
+      const log = join(this.dir, `n${n}`, 'broker.log');
+      if (existsSync(log)) copyFileSync(log, this.logFile.replace(/\.log$/, `-node-${n}.log`));
+    }
     rmSync(this.dir, { recursive: true, force: true });
     this.unregister();
   }

@@ -64,12 +64,12 @@ export class OutcomeWatch {
  * Publishes a probe (a fresh learner's CreateAttempt on `exam`) and returns how long its outcome took
  * to appear on the events topic, or null when it did not within `withinMs`.
  */
-export async function probe(w: World, watch: OutcomeWatch, exam: ExamSpec, label: string, withinMs: number): Promise<number | null> {
+export async function probe(w: World, watch: OutcomeWatch, exam: ExamSpec, label: string, withinMs: number, ownProducer = false): Promise<number | null> {
   const userId = `${label}-probe-${probeCounter++}`;
   const id = `${userId}-cmd`;
   const m = message(userId, envelope('CreateAttempt', { examId: exam.examId, userId, user: { username: 'probe', email: `${userId}@learners.example.com` }, takingAsProctored: false }, id));
   const sentAt = Date.now();
-  await w.publish([m], { ratePerSec: 1000, label: 'probe' });
+  await w.publish([m], { ratePerSec: 1000, label: 'probe', ownProducer });
   return watch.answeredWithin(id, sentAt, withinMs);
 }
 let probeCounter = 0;

@@ -15,6 +15,8 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import {
   buildIfStale,
+  clusterNet,
+  clusterNetInUse,
   freePortPair,
   installExitHooks,
   liveBrokers,
@@ -106,8 +108,12 @@ async function main(): Promise<number> {
       broker = b;
       return b;
     },
-    cluster: async () => {
-      if (cluster) return cluster;
+    cluster: async (o = {}) => {
+      if (cluster && (cluster.net || !o.partitionable)) return cluster;
+      if (cluster) {
+        await cluster.destroy();
+        cluster = null;
+      }
       if (broker) {
         // Two JVMs less while the three cluster nodes run (2 cores); the single broker is not needed again.
         await broker.destroy();
@@ -118,13 +124,16 @@ async function main(): Promise<number> {
         const candidate = [19092 + k * 200, 29092 + k * 200, 39092 + k * 200];
         let free = true;
         for (const p of candidate) free = free && (await portIsFree(p)) && (await portIsFree(p + 1));
+        free = free && !clusterNetInUse(candidate[0]);
         if (free) {
           ports = candidate;
           break;
         }
       }
-      const c = new OwnCluster(ports, join('/tmp', `proctoring-faults-cluster-${ports[0]}`), join(runDir, 'kafka-cluster.log'));
-      say(`starting a 3-node KRaft cluster on ${c.brokers} (scripts/kafka.sh cluster-start)`);
+      const net = o.partitionable ? clusterNet(ports[0]) : null;
+      if (net && 'unavailable' in net) throw new Error(net.unavailable);
+      const c = new OwnCluster(ports, join('/tmp', `proctoring-faults-cluster${net ? '-net' : ''}-${ports[0]}`), join(runDir, 'kafka-cluster.log'), net?.net ?? null);
+      say(`starting a 3-node KRaft cluster on ${c.brokers} (scripts/kafka.sh cluster-start${net ? ', a network namespace per node' : ''})`);
       await c.start();
       const end = Date.now() + 120_000;
       while ((await liveBrokers(c.brokers)) < 3) {
@@ -147,8 +156,10 @@ async function main(): Promise<number> {
 
   const results: ScenarioResult[] = [];
   try {
-    // The cluster scenario last among the Kafka ones that share the single broker.
-    const order = [...scenarios].sort((a, b) => Number(a.number === '6') - Number(b.number === '6'));
+    // The cluster scenarios last among the Kafka ones that share the single broker: 6b (which needs every
+    // node, and starts the cluster partitionable) before 6 (which leaves a node dead).
+    const onCluster = (n: string) => ['6b', '6'].indexOf(n) + 1;
+    const order = [...scenarios].sort((a, b) => onCluster(a.number) - onCluster(b.number));
     for (const s of order) {
       results.push(await s.run(infra, profile));
       for (const pg of pgs.splice(0)) await pg.destroy();

@@ -5,6 +5,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import type { Pool } from 'pg';
 import { parseCommand, providerReviewTopics } from '../../libs/contracts/src';
 import type { ProvidersConfig } from '../../libs/domain/src';
+import { connectCompleteProducer } from '../../libs/platform/src/kafka/kafka-client';
 import { javaCompatiblePartitioner } from '../../libs/platform/src/kafka/murmur2.partitioner';
 import { startSendGridStub, type SendGridStub } from '../support/sendgrid-stub';
 import { clientKafka, createTopics, freePort, grantTopicAcls, kafkaIdentity, resetFaultDatabase, ROOT, say, ServiceProcess, tail } from './fault-infra';
@@ -92,7 +93,8 @@ export class World {
   emailCounts: (() => Map<string, number>) | null = null;
   published = 0;
   private readonly kafka: Kafka;
-  private producer: Producer | null = null;
+  /** the publisher's producer (publish() replaces it after a failed send) */
+  private readonly shared: { producer: Producer | null } = { producer: null };
   private serviceSeq = 0;
   private closing = false;
   private readonly t0 = Date.now();
@@ -284,15 +286,8 @@ export class World {
   // ---- publishing --------------------------------------------------------------------------------
 
   private async connectProducer(): Promise<Producer> {
-    const p = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: javaCompatiblePartitioner,
-      retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 3000 },
-    });
-    await p.connect();
-    return p;
+    // a send kafkajs resolves without writing all of it fails (connectCompleteProducer): publish() re-sends the chunk
+    return connectCompleteProducer(this.kafka, javaCompatiblePartitioner);
   }
 
   /**
@@ -303,8 +298,10 @@ export class World {
    */
   async publish(
     messages: OutMessage[],
-    o: { ratePerSec: number; chunk?: number; deadlineMs?: number; label?: string; onSend?: (chunk: OutMessage[], at: number) => void },
+    o: { ratePerSec: number; chunk?: number; deadlineMs?: number; label?: string; onSend?: (chunk: OutMessage[], at: number) => void; ownProducer?: boolean },
   ): Promise<void> {
+    // ownProducer: not the shared producer, whose sends run one at a time (a probe must not wait behind a stuck chunk)
+    const slot: { producer: Producer | null } = o.ownProducer ? { producer: null } : this.shared;
     const chunkMax = o.chunk ?? 100;
     const end = Date.now() + (o.deadlineMs ?? 15 * 60_000);
     const t0 = Date.now();
@@ -323,9 +320,9 @@ export class World {
       for (;;) {
         if (Date.now() > end) throw new Error(`${this.o.id}: publishing did not finish before its deadline (${i}/${messages.length})`);
         try {
-          this.producer ??= await this.connectProducer();
+          slot.producer ??= await this.connectProducer();
           o.onSend?.(chunk, Date.now());
-          await this.producer.send({
+          await slot.producer.send({
             topic: this.topics.commands,
             acks: -1,
             timeout: 30000,
@@ -335,8 +332,8 @@ export class World {
           break;
         } catch (e) {
           failures++;
-          const p = this.producer;
-          this.producer = null;
+          const p = slot.producer;
+          slot.producer = null;
           await p?.disconnect().catch(() => undefined);
           if (failures === 1 || failures % 10 === 0) say(`${this.o.id}: publish failed (${e instanceof Error ? e.message : String(e)}); re-sending the chunk`);
           await delay(Math.min(5000, 250 * 2 ** Math.min(failures, 5)));
@@ -353,6 +350,7 @@ export class World {
       const due = t0 + (i / o.ratePerSec) * 1000;
       if (due > Date.now()) await delay(due - Date.now());
     }
+    if (o.ownProducer) await slot.producer?.disconnect().catch(() => undefined);
   }
 
   /** Publishes the exam registrations and waits until the service has consumed them (SPEC §3: register first). */
@@ -447,8 +445,11 @@ export class World {
     const expectedDlq: { coord: string; hash: string }[] = [];
     const overBoundIds = new Set<string>();
     const tally = new EventTally(this.ref, this.topics);
+    /** where each readable command id is on the commands topic (a lost command's line says whether it got there) */
+    const onTopic = new Map<string, string>();
     const fromCommands = (m: ReadMessage) => {
       const parsed = parseCommand(m.value);
+      if (parsed.kind !== 'unreadable') onTopic.set(parsed.kind === 'ok' ? parsed.command.id : parsed.id, `${m.partition}/${m.offset}`);
       let expected = parsed.kind === 'unreadable';
       if (!expected && overBound(m)) {
         const id = parsed.kind === 'ok' ? `${parsed.command.source}\u0000${parsed.command.id}` : parsed.kind === 'rejected' ? `${parsed.source}\u0000${parsed.id}` : '';
@@ -473,13 +474,13 @@ export class World {
           ledger: await ledgerRows(this.pool),
         }
       : undefined;
-    return judge(this.ref, tally, db, expectedDlq, email);
+    return judge(this.ref, tally, db, expectedDlq, email, onTopic);
   }
 
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all([...this.services, ...this.notifiers].map((s) => s.stop(20_000)));
-    await this.producer?.disconnect().catch(() => undefined);
+    await this.shared.producer?.disconnect().catch(() => undefined);
     await this.stub?.stop().catch(() => undefined);
     await this.pool.end().catch(() => undefined);
   }

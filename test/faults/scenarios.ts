@@ -5,6 +5,7 @@ import { emailProblems, leakedInLogs, PROMPT_ANSWER_MS, replayAttacks } from './
 import { hostileKeysAndHeaders, hostilePayloads, learnerHostile } from './hostile-input';
 import { databaseDiskFull, emailDiskFull } from './disk-scenarios';
 import { brokerBlackhole, brokerLatency, databaseBlackhole, databaseLatency } from './network-scenarios';
+import { probe, watchOutcomes } from './outcome-watch';
 import { retirementCrash } from './retirement-scenario';
 import { runScenario, type ScenarioResult, type World, type WorldOptions } from './scenario-kit';
 import { soak, type SoakProfile } from './soak-scenario';
@@ -19,6 +20,8 @@ export interface Profile {
   databaseOutage: { learners: number; commands: number; outages: ('fast' | 'immediate')[] };
   rebalance: { learners: number; commands: number };
   brokerLoss: { learners: number; commands: number };
+  /** 6b: a node cut off the network for cutMs */
+  partition: { learners: number; commands: number; cutMs: number };
   hostile: { payloads: number; learners: number; commands: number };
   hostileKeys: { probes: number; learners: number; commands: number };
   attacks: { learners: number; commands: number };
@@ -37,6 +40,7 @@ export const PROFILES: Record<'full' | 'ci', Profile> = {
     databaseOutage: { learners: 300, commands: 3000, outages: ['fast', 'immediate'] },
     rebalance: { learners: 400, commands: 4000 },
     brokerLoss: { learners: 300, commands: 3000 },
+    partition: { learners: 300, commands: 3000, cutMs: 60_000 },
     hostile: { payloads: 10_000, learners: 200, commands: 2000 },
     hostileKeys: { probes: 24, learners: 40, commands: 300 },
     attacks: { learners: 60, commands: 600 },
@@ -51,6 +55,7 @@ export const PROFILES: Record<'full' | 'ci', Profile> = {
     databaseOutage: { learners: 100, commands: 1000, outages: ['immediate'] },
     rebalance: { learners: 150, commands: 1500 },
     brokerLoss: { learners: 100, commands: 1000 },
+    partition: { learners: 100, commands: 1000, cutMs: 30_000 },
     hostile: { payloads: 2500, learners: 50, commands: 500 },
     hostileKeys: { probes: 12, learners: 20, commands: 150 },
     attacks: { learners: 30, commands: 300 },
@@ -65,7 +70,8 @@ export interface Infra {
   /** the shared PostgreSQL server (scenario databases are created on it) */
   pgServerUrl: string;
   broker: () => Promise<OwnBroker>;
-  cluster: () => Promise<OwnCluster>;
+  /** `partitionable`: each node in a network namespace of its own, so one can be cut off (6b) */
+  cluster: (o?: { partitionable?: boolean }) => Promise<OwnCluster>;
   /** `volumeMb`: the data directory on a tmpfs of that size (scenario 12). */
   throwawayPostgres: (o?: { volumeMb?: number }) => Promise<ThrowawayPostgres>;
 }
@@ -313,6 +319,64 @@ const brokerLoss: ScenarioDef = {
   },
 };
 
+// ---- 6b. a node cut off the network in a 3-node cluster ---------------------------------------------------
+
+/** How long a probe may take to be answered, from the cut (by the majority) or from the heal. */
+const PARTITION_PROBE_LIMIT_MS = 150_000;
+
+const partition: ScenarioDef = {
+  id: 's6b-cluster-partition',
+  number: '6b',
+  title: '3-node KRaft cluster (RF 3, min ISR 2); the node leading most commands partitions cut off from the other nodes and every client (its JVM running), then healed',
+  run: async (infra, p) => {
+    const cluster = await infra.cluster({ partitionable: true });
+    const { learners, commands, cutMs } = p.partition;
+    return runScenario(base(infra, 's6b-cluster-partition', partition.title, cluster.brokers, { replicationFactor: 3 }), async (w) => {
+      const tag = `s6b${infra.runTag}`;
+      const { catalog, stream } = workload(tag, learners, commands, 611, { emailBias: 0.3 });
+      const exam = catalog.courses[0].exams.find((e) => e.kind === 'final');
+      if (!exam) throw new Error('no final exam');
+      await w.startStub(5, 30);
+      await w.startAttemptService();
+      await w.startNotifier();
+      await w.publishExams(catalog.registrations);
+      const watch = await watchOutcomes(w, tag);
+      const rate = Math.max(20, Math.round(stream.length / ((cutMs + 60_000) / 1000)));
+      try {
+        await concurrently(w, w.publish(stream, { ratePerSec: rate }), async () => {
+          await w.waitProgress(Math.floor(stream.length * 0.2), 150_000);
+          // Most commands partitions; of those, the attempt-service group's coordinator if it is one.
+          const leads = await leaderCounts(cluster.brokers, [w.topics.commands]);
+          const coordinator = await coordinatorNode(cluster.brokers, w.groupId);
+          const score = (n: number) => (leads.get(n) ?? 0) * 2 + Number(n === coordinator);
+          const node = [1, 2, 3].sort((a, b) => score(b) - score(a))[0];
+          const label = `1 of 3 brokers cut off for ${cutMs / 1000} s`;
+          const what = `node ${node} (leader of ${leads.get(node) ?? 0} of the ${[...leads.values()].reduce((a, b) => a + b, 0)} commands partitions${node === coordinator ? ', coordinator of the attempt-service group' : ''})`;
+          w.fault(label, `${what} cut off at ${(await w.processed()) ?? '?'} processed`);
+          await cluster.cutNode(node);
+          const cutAt = Date.now();
+          // The majority (2 of 3 nodes, min ISR 2) can serve everything: a command published now is answered when?
+          const during = probe(w, watch, exam, `${tag}-cut`, PARTITION_PROBE_LIMIT_MS, true);
+          try {
+            await delay(cutMs - (Date.now() - cutAt));
+          } finally {
+            await cluster.healNode(node);
+          }
+          const healed = await probe(w, watch, exam, `${tag}-healed`, PARTITION_PROBE_LIMIT_MS, true);
+          const [served, recovered] = [await during, healed].map((ms) => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`));
+          w.faults[w.faults.length - 1] = { label, detail: `${what} cut off for ${cutMs / 1000} s; a command published at the cut answered after ${served}, one published at the heal after ${recovered}` };
+          say(`${w.o.id}: ${w.faults[w.faults.length - 1].detail}`);
+          if ((await during) === null) w.problem(`a command published when node ${node} was cut off was not answered within ${PARTITION_PROBE_LIMIT_MS / 1000} s`);
+          if (healed === null) w.problem(`a command published when node ${node} was plugged back in was not answered within ${PARTITION_PROBE_LIMIT_MS / 1000} s`);
+        });
+        await w.settle({ timeoutMs: 300_000, stallMs: 150_000 });
+      } finally {
+        await watch.stop();
+      }
+    });
+  },
+};
+
 /** How many partitions of `topics` each node leads. */
 async function leaderCounts(brokers: string, topics: string[]): Promise<Map<number, number>> {
   const admin = adminKafka(brokers).admin();
@@ -454,6 +518,7 @@ export const SCENARIOS: ScenarioDef[] = [
   databaseOutage,
   rebalance,
   brokerLoss,
+  partition,
   hostile,
   hostileKeys,
   attacks,

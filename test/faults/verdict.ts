@@ -145,6 +145,8 @@ export function judge(
   /** every unreadable message on the commands topic ("topic/partition/offset", value sha1): each must be dead-lettered. */
   expectedDlq: { coord: string; hash: string }[],
   email?: EmailObservation,
+  /** commandId → "partition/offset" on the commands topic */
+  commandsOnTopic?: Map<string, string>,
 ): Verdict {
   const details: string[] = [];
   let bulk = 0;
@@ -168,7 +170,8 @@ export function judge(
     const got = outcomesByCommand.get(cmd) ?? 0;
     if (got < expected) {
       lost += expected - got;
-      note(`lost: command ${cmd} has ${got} outcome event(s), expected ${expected}`);
+      const at = commandsOnTopic && (commandsOnTopic.has(cmd) ? ` (on the commands topic at ${commandsOnTopic.get(cmd)})` : ' (not on the commands topic)');
+      note(`lost: command ${cmd} has ${got} outcome event(s), expected ${expected}${at ?? ''}`);
     } else if (got > expected) {
       appliedTwice += got - expected;
       note(`applied twice: command ${cmd} has ${got} outcome events, expected ${expected}`);

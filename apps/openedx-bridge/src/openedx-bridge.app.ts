@@ -5,7 +5,7 @@ import type { Producer } from 'kafkajs';
 import { ensureDatabase } from '../../../libs/platform/src/database/ensure-database';
 import { openPgPool } from '../../../libs/platform/src/database/pg-pool';
 import { librdkafkaCompatiblePartitioner } from '../../../libs/platform/src/kafka/crc32.partitioner';
-import { createKafka } from '../../../libs/platform/src/kafka/kafka-client';
+import { connectCompleteProducer, createKafka } from '../../../libs/platform/src/kafka/kafka-client';
 import { KafkaBatchTransport } from '../../../libs/platform/src/kafka/kafka-batch.transport';
 import type { Logger } from '../../../libs/platform/src/logging/logger';
 import { PinoNestLogger } from '../../../libs/platform/src/nest/pino-nest.logger';
@@ -52,17 +52,9 @@ export async function createOpenEdxBridgeApp(
   );
 
   const kafka = createKafka(config.kafka, logger);
-  // One request in flight and acks=all: order per partition holds and nothing is acknowledged twice.
-  const connectProducer = async (): Promise<Producer> => {
-    const producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: librdkafkaCompatiblePartitioner,
-    });
-    await producer.connect();
-    return producer;
-  };
+  // One request in flight and acks=all: order per partition holds and nothing is acknowledged twice
+  // (nor resolved unwritten: connectCompleteProducer).
+  const connectProducer = (): Promise<Producer> => connectCompleteProducer(kafka, librdkafkaCompatiblePartitioner);
   const metrics = new BridgeMetrics();
   const publisher = new EventBusKafkaPublisher({
     connectProducer,

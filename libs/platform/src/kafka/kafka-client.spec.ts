@@ -1,5 +1,5 @@
-import { Partitioners, type PartitionerArgs } from 'kafkajs';
-import { memoisedPartitioner } from './kafka-client';
+import { Partitioners, type Kafka, type PartitionerArgs, type ProducerBatch, type ProducerConfig } from 'kafkajs';
+import { connectCompleteProducer, connectIdempotentProducer, memoisedPartitioner } from './kafka-client';
 
 const metadata = (n: number) =>
   Array.from({ length: n }, (_, partitionId) => ({ partitionId, leader: 1, partitionErrorCode: 0, replicas: [1], isr: [1] }));
@@ -34,5 +34,49 @@ describe('memoisedPartitioner: the default partitioner, remembered per key', () 
     expect(memo(args('u1', 12, 't', (natural + 1) % 12))).toBe((natural + 1) % 12);
     const unkeyed = new Set(Array.from({ length: 50 }, () => memo(args(null, 12))));
     expect(unkeyed.size).toBeGreaterThan(1);
+  });
+});
+
+describe('connectIdempotentProducer', () => {
+  // kafkajs's own send, stubbed: it "writes" to the partitions `answer` names, whatever the partitioner said
+  const stubbed = (answer: (placed: number[]) => number[]) => {
+    const kafka = {
+      producer: (c: ProducerConfig) => {
+        const partition = c.createPartitioner?.() ?? (() => 0);
+        return {
+          connect: () => Promise.resolve(),
+          sendBatch: ({ topicMessages = [] }: ProducerBatch) => {
+            const placed = topicMessages.flatMap((t) => t.messages.map((message) => partition({ topic: t.topic, partitionMetadata: metadata(6), message })));
+            return Promise.resolve(answer([...new Set(placed)]).map((p) => ({ topicName: 't', partition: p, errorCode: 0 })));
+          },
+        };
+      },
+    } as unknown as Kafka;
+    return connectIdempotentProducer(kafka);
+  };
+  const messages = Array.from({ length: 40 }, (_, i) => ({ key: `u${i}`, value: 'v' }));
+
+  it('resolves a send that wrote every partition its messages went to', async () => {
+    const producer = await stubbed((placed) => placed);
+    await expect(producer.send({ topic: 't', messages })).resolves.toHaveLength(6);
+  });
+
+  it('fails a send kafkajs resolved without writing one of them (a retry after a leader moved; fault scenario 6b)', async () => {
+    const producer = await stubbed((placed) => placed.slice(1));
+    await expect(producer.sendBatch({ topicMessages: [{ topic: 't', messages }] })).rejects.toThrow(/without writing to t\//);
+    await expect(producer.send({ topic: 't', messages: messages.slice(0, 1) })).rejects.toThrow();
+  });
+
+  it('fails a send left unanswered past its deadline, and sends the next one', async () => {
+    let calls = 0;
+    const kafka = {
+      producer: () => ({
+        connect: () => Promise.resolve(),
+        sendBatch: () => (++calls === 1 ? new Promise(() => undefined) : Promise.resolve([])),
+      }),
+    } as unknown as Kafka;
+    const producer = await connectCompleteProducer(kafka, Partitioners.DefaultPartitioner, 50);
+    await expect(producer.send({ topic: 't', messages: [] })).rejects.toThrow(/no answer to a send within 50 ms/);
+    await expect(producer.send({ topic: 't', messages: [] })).resolves.toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type ICustomPartitioner, type LogEntry, type logCreator, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type ICustomPartitioner, type LogEntry, type logCreator, type Producer, type ProducerBatch, type ProducerRecord } from 'kafkajs';
 import type { KafkaSettings } from '../config/kafka.config';
 import type { Logger } from '../logging/logger';
 import { javaCompatiblePartitioner } from './murmur2.partitioner';
@@ -41,15 +41,68 @@ export function createKafka(settings: KafkaSettings, logger: Logger, clientId = 
  * where other clients put them. Its retries are bounded so a long broker outage surfaces as an
  * error the caller handles (and then replaces it).
  */
-export async function connectIdempotentProducer(kafka: Kafka): Promise<Producer> {
+export function connectIdempotentProducer(kafka: Kafka): Promise<Producer> {
+  return connectCompleteProducer(kafka, memoisedPartitioner(javaCompatiblePartitioner));
+}
+
+/**
+ * The longest a send may go unanswered before it fails and the caller sends the batch again with a
+ * new producer. kafkajs retries a timed-out request on the same connection to the leader it knew: a
+ * send caught by a node cut off the network waited for the heal (fault scenario 6b), while the other
+ * nodes had long elected new leaders. Above the request timeout (30 s), so one slow answer is waited for.
+ */
+export const PRODUCER_SEND_DEADLINE_MS = 40_000;
+
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer to a send within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * An idempotent producer (acks=all, one request in flight) whose sends resolve only when every
+ * partition they put messages in was written. kafkajs 2.2.4 retries a send only towards the brokers
+ * that have not answered yet, with the messages grouped by the leaders it knows by then: a partition
+ * whose leader moved to a broker that had already answered is left out, and the send resolves as if
+ * its messages were written (fault scenario 6b, a node cut off the network, lost commands that way).
+ * Here the partitioner records where each send put its messages (sends run one at a time), and a
+ * result without one of those partitions fails the send: the caller sends the batch again.
+ * A send unanswered after `deadlineMs` fails too (see PRODUCER_SEND_DEADLINE_MS).
+ */
+export async function connectCompleteProducer(kafka: Kafka, createPartitioner: ICustomPartitioner, deadlineMs = PRODUCER_SEND_DEADLINE_MS): Promise<Producer> {
+  const placed = new Set<string>();
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    createPartitioner: memoisedPartitioner(javaCompatiblePartitioner),
+    createPartitioner: () => {
+      const partition = createPartitioner();
+      return (args) => {
+        const p = partition(args);
+        placed.add(`${args.topic}\u0000${p}`);
+        return p;
+      };
+    },
     retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5000 },
   });
   await producer.connect();
+  const sendBatch = producer.sendBatch.bind(producer);
+  let turn: Promise<unknown> = Promise.resolve();
+  producer.sendBatch = (batch: ProducerBatch) => {
+    const sent = turn.then(async () => {
+      placed.clear();
+      const written = await withDeadline(sendBatch(batch), deadlineMs);
+      const got = new Set(written.map((r) => `${r.topicName}\u0000${r.partition}`));
+      const missing = [...placed].filter((k) => !got.has(k));
+      if (missing.length > 0) throw new Error(`kafkajs resolved a send without writing to ${missing.map((k) => k.replace('\u0000', '/')).join(', ')}`);
+      return written;
+    });
+    turn = sent.catch(() => undefined);
+    return sent;
+  };
+  producer.send = ({ topic, messages, ...rest }: ProducerRecord) => producer.sendBatch({ ...rest, topicMessages: [{ topic, messages }] });
   return producer;
 }
 
