@@ -36,7 +36,7 @@ export function relayProducerFactory(kafka: Kafka, settings: KafkaSettings, logg
   let loaded: NativeClientModule | undefined;
   return async () => {
     loaded ??= loadNativeClient(native.dir);
-    logger.debug({ dir: native.dir }, 'outbox relay producer: native client (KAFKA_CLIENT=native)');
+    logger.info({ dir: native.dir }, 'outbox relay producer: native client (KAFKA_CLIENT=native)');
     return loaded.connectIdempotentProducer(settings, logger);
   };
 }
