@@ -14,13 +14,9 @@
  * PARTITIONS_CONSUMED_CONCURRENTLY (3).
  */
 /* eslint-disable */
-const { KafkaJS } = require('@confluentinc/kafka-javascript');
+import { env, passThroughBatch, runRelay, stopOnSignal } from '../phases/raw-kafka-relay.shape';
 
-const env = (name: string, fallback?: string): string => {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined) throw new Error(`${name} is required`);
-  return v;
-};
+const { KafkaJS } = require('@confluentinc/kafka-javascript');
 
 async function main(): Promise<void> {
   const mechanism = process.env.KAFKA_SASL_MECHANISM;
@@ -59,40 +55,14 @@ async function main(): Promise<void> {
   await consumer.run({
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: Number(env('PARTITIONS_CONSUMED_CONCURRENTLY', '3')),
-    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: any) => {
-      for (let i = 0; i < batch.messages.length; i += max) {
-        if (!isRunning() || isStale()) return;
-        const slice = batch.messages.slice(i, i + max);
-        await producer.send({
-          topic: output,
-          messages: slice.map((m: any) => ({
-            key: m.key,
-            value: m.value,
-            headers: m.headers,
-            partition: batch.partition,
-          })),
-        });
-        const last = slice[slice.length - 1];
-        resolveOffset(last.offset);
-        await consumer.commitOffsets([
-          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-        ]);
-        await heartbeat();
-      }
-    },
+    // the compatible API's payload has the fields passThroughBatch reads; acks is the producer's (-1)
+    eachBatch: passThroughBatch(
+      max,
+      (messages) => producer.send({ topic: output, messages }),
+      (offset) => consumer.commitOffsets([offset]),
+    ),
   });
-  const stop = () => {
-    void (async () => {
-      await consumer.disconnect().catch(() => undefined);
-      await producer.disconnect().catch(() => undefined);
-      process.exit(0);
-    })();
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  stopOnSignal(consumer, producer);
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`raw relay (native) failed: ${e instanceof Error ? e.stack : String(e)}\n`);
-  process.exit(1);
-});
+runRelay('raw relay (native)', main);
