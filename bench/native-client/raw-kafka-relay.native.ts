@@ -11,7 +11,8 @@
  * ts-node/transpile-only, so it needs the package installed (`npm run bench:native-setup`) but not its types.
  *
  * Env: as the kafkajs relay: KAFKA_BROKERS, KAFKA_SASL_*, RAW_IN, RAW_OUT, RAW_GROUP, COMMAND_BATCH_SIZE (500),
- * PARTITIONS_CONSUMED_CONCURRENTLY (3).
+ * PARTITIONS_CONSUMED_CONCURRENTLY (3); and RAW_NATIVE_CONSUMER_CONFIG, a JSON object of librdkafka consumer
+ * properties on top (e.g. {"queued.min.messages": 10000}), for trying settings.
  */
 /* eslint-disable */
 import { env, passThroughBatch, runRelay, stopOnSignal } from '../phases/raw-kafka-relay.shape';
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
   await producer.connect();
   const consumer = kafka.consumer({
     'js.consumer.max.batch.size': -1,
+    ...(JSON.parse(process.env.RAW_NATIVE_CONSUMER_CONFIG ?? '{}') as Record<string, unknown>),
     kafkaJS: {
       groupId: env('RAW_GROUP'),
       fromBeginning: true,
