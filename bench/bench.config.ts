@@ -24,7 +24,11 @@ export interface BenchConfig {
   keepTopics: boolean;
   /** Where the JSON results go, relative to the repository root. */
   out: string;
-  rawKafka: { messages: number };
+  /**
+   * (a): messages copied per pass-through run; `rounds` runs per client (kafkajs and, when installed, the
+   * bench-only native client, alternately).
+   */
+  rawKafka: { messages: number; rounds: number };
   rawPostgres: { transactions: number; connections: number };
   /** (c): 2,000 learners, 30 commands each; a database commit holds ~100 commands of few learners. */
   endToEnd: EndToEndCounts;
@@ -46,7 +50,7 @@ export interface BenchConfig {
 const FULL: Omit<BenchConfig, 'phases' | 'build' | 'cpuProfile' | 'keepTopics' | 'out'> = {
   mode: 'full',
   partitions: 3,
-  rawKafka: { messages: 200_000 },
+  rawKafka: { messages: 200_000, rounds: 1 },
   rawPostgres: { transactions: 20_000, connections: 3 },
   endToEnd: {
     learners: 2_000,
@@ -72,7 +76,7 @@ const FULL: Omit<BenchConfig, 'phases' | 'build' | 'cpuProfile' | 'keepTopics' |
 const SMOKE: typeof FULL = {
   mode: 'smoke',
   partitions: 3,
-  rawKafka: { messages: 3_000 },
+  rawKafka: { messages: 3_000, rounds: 1 },
   rawPostgres: { transactions: 500, connections: 3 },
   endToEnd: {
     learners: 200,
@@ -108,6 +112,8 @@ export const USAGE = `usage: npm run bench [-- options]        (npm run bench:sm
   --instances=1,2,3       after each end-to-end phase run, drain a backlog of --commands (--hc-commands)
                           with 1, then 2, then 3 attempt-service instances in one group: rate and CPU
                           per command summed over the instances
+  --raw-rounds=N          (a): N pass-through runs per Kafka client, kafkajs and native alternately (the
+                          native client only when installed: npm run bench:native-setup)
   --raw-messages=N --pg-transactions=N --pg-connections=N --emails=N --out=path.json
 Service settings come from the environment (COMMAND_BATCH_SIZE, PARTITIONS_CONSUMED_CONCURRENTLY,
 OUTBOX_RELAY_BATCH_SIZE, DATABASE_POOL_SIZE, LOG_LEVEL, NOTIFIER_CONCURRENCY, …); the bench only sets
@@ -149,6 +155,7 @@ export function parseArgs(argv: string[]): BenchConfig {
     'hc-rates',
     'instances',
     'raw-messages',
+    'raw-rounds',
     'pg-transactions',
     'pg-connections',
     'emails',
@@ -181,7 +188,7 @@ export function parseArgs(argv: string[]): BenchConfig {
     build,
     cpuProfile: take('cpu-prof') === 'true',
     keepTopics: take('keep-topics') === 'true',
-    rawKafka: { messages: int('raw-messages', base.rawKafka.messages) },
+    rawKafka: { messages: int('raw-messages', base.rawKafka.messages), rounds: int('raw-rounds', base.rawKafka.rounds) },
     rawPostgres: {
       transactions: int('pg-transactions', base.rawPostgres.transactions),
       connections: int('pg-connections', base.rawPostgres.connections),

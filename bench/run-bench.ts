@@ -39,6 +39,7 @@ import { benchKafka, deleteGroups, deleteTopics } from './support/kafka-tools';
 import type { Admin } from 'kafkajs';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } from 'kafkajs';
 import { load1, machineInfo } from './support/machine';
+import { nativeClientStatus } from './support/native-client';
 import { say } from './support/progress';
 import { killAllChildren, stopAllChildren } from './support/service-process';
 
@@ -106,6 +107,15 @@ async function main(): Promise<number> {
     );
   }
 
+  if (process.env.KAFKA_CLIENT === 'native') {
+    // the services' relay on the native client: refuse at once rather than in the middle of a phase
+    const native = nativeClientStatus(ROOT);
+    if (!native.installed) {
+      process.stderr.write(`KAFKA_CLIENT=native: ${native.reason}\n`);
+      return 2;
+    }
+    say(`KAFKA_CLIENT=native: the attempt-service's outbox relay produces through @confluentinc/kafka-javascript ${native.version}`);
+  }
   const build =
     cfg.build === 'never' ? { built: false, ms: 0 } : await buildIfStale(ROOT, cfg.build === 'always');
   if (build.built) say(`built in ${(build.ms / 1000).toFixed(1)} s`);

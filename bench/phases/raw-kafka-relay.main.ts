@@ -7,12 +7,7 @@
  * Env: KAFKA_BROKERS, KAFKA_SASL_* (as the services), RAW_IN, RAW_OUT, RAW_GROUP, COMMAND_BATCH_SIZE (500), PARTITIONS_CONSUMED_CONCURRENTLY (3).
  */
 import { Kafka, logLevel } from 'kafkajs';
-
-const env = (name: string, fallback?: string): string => {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined) throw new Error(`${name} is required`);
-  return v;
-};
+import { env, passThroughBatch, runRelay, stopOnSignal } from './raw-kafka-relay.shape';
 
 async function main(): Promise<void> {
   const mechanism = process.env.KAFKA_SASL_MECHANISM;
@@ -46,41 +41,13 @@ async function main(): Promise<void> {
     autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: Number(env('PARTITIONS_CONSUMED_CONCURRENTLY', '3')),
-    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-      for (let i = 0; i < batch.messages.length; i += max) {
-        if (!isRunning() || isStale()) return;
-        const slice = batch.messages.slice(i, i + max);
-        await producer.send({
-          topic: output,
-          acks: -1,
-          messages: slice.map((m) => ({
-            key: m.key,
-            value: m.value,
-            headers: m.headers,
-            partition: batch.partition,
-          })),
-        });
-        const last = slice[slice.length - 1];
-        resolveOffset(last.offset);
-        await consumer.commitOffsets([
-          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-        ]);
-        await heartbeat();
-      }
-    },
+    eachBatch: passThroughBatch(
+      max,
+      (messages) => producer.send({ topic: output, acks: -1, messages }),
+      (offset) => consumer.commitOffsets([offset]),
+    ),
   });
-  const stop = () => {
-    void (async () => {
-      await consumer.disconnect().catch(() => undefined);
-      await producer.disconnect().catch(() => undefined);
-      process.exit(0);
-    })();
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  stopOnSignal(consumer, producer);
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`raw relay failed: ${e instanceof Error ? e.stack : String(e)}\n`);
-  process.exit(1);
-});
+runRelay('raw relay', main);

@@ -1,6 +1,6 @@
 import type { EndToEndResult, InstanceWork } from '../phases/end-to-end.phase';
 import type { NotifierResult } from '../phases/notifier.phase';
-import type { RawKafkaResult } from '../phases/raw-kafka.phase';
+import type { RawKafkaResult, RawKafkaRun } from '../phases/raw-kafka.phase';
 import type { RawPostgresResult } from '../phases/raw-postgres.phase';
 import type { PostgresInfo } from '../support/infra';
 import type { CpuBudget, MachineInfo } from '../support/machine';
@@ -177,6 +177,41 @@ function budget(b: CpuBudget | null | undefined, order: string[]): string {
   return `CPU ms/msg: ${parts.join(' + ')} = ${fmtNum(b.pipelineMsPerMessage, 3)} → CPU-bound ceiling ${fmtInt(b.cpuBoundCeilingPerSecond)}/s`;
 }
 
+/**
+ * (a) per Kafka client, in the order the runs alternated: rate and the relay's CPU per message (the
+ * figure that survives a busy machine); or why the native client was not measured.
+ */
+function rawKafkaClientRows(a: RawKafkaResult): [string, string, string][] {
+  const rows: [string, string, string][] = a.runs.map((run) => [
+    `(a) ${run.client === 'native' ? 'native client' : 'kafkajs'}, run ${run.order}`,
+    `${fmtInt(run.perSecond)} msg/s; relay ${fmtNum(run.cpuBudget?.msPerMessage.relay, 4)} ms CPU per message`,
+    `pass-through ${cores(run.cpu?.processCores.relay)}, peak RSS ${fmtNum(run.relayPeakRssMb, 0)} MB, machine ${fmtNum(run.cpu?.machineBusyPct, 0)}% busy (load ${fmtNum(run.cpu?.load1, 1)}); ${budget(run.cpuBudget, ['relay', 'broker', 'bench'])}`,
+  ]);
+  if (!a.native.measured) rows.push(['(a) native client', 'not measured', a.native.reason]);
+  else {
+    const mean = (client: RawKafkaRun['client'], f: (r: RawKafkaRun) => number | null | undefined) => {
+      const xs = a.runs
+        .filter((r) => r.client === client)
+        .map(f)
+        .filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+      return xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null;
+    };
+    const relayMs = (r: RawKafkaRun) => r.cpuBudget?.msPerMessage.relay;
+    const [kRate, nRate, kCpu, nCpu] = [
+      mean('kafkajs', (r) => r.perSecond),
+      mean('native', (r) => r.perSecond),
+      mean('kafkajs', relayMs),
+      mean('native', relayMs),
+    ];
+    rows.push([
+      `(a) native ÷ kafkajs (@confluentinc/kafka-javascript ${a.native.version})`,
+      `rate ${kRate && nRate ? fmtNum(nRate / kRate, 2) : '—'} ×; relay CPU per message ${kCpu && nCpu ? fmtNum(nCpu / kCpu, 2) : '—'} ×`,
+      `means over ${a.runs.length} alternating runs: kafkajs ${fmtInt(kRate)} msg/s at ${fmtNum(kCpu, 4)} ms, native ${fmtInt(nRate)} msg/s at ${fmtNum(nCpu, 4)} ms CPU per message`,
+    ]);
+  }
+  return rows;
+}
+
 /** The results as Markdown (the same table goes into docs/performance.md). */
 export function renderTable(r: BenchResults): string {
   const a = r.phases.rawKafka;
@@ -189,12 +224,14 @@ export function renderTable(r: BenchResults): string {
     rows.push([name, 'failed', p.error.split('\n')[0].slice(0, 120)]);
 
   if (a && 'error' in a) failed('(a) raw Kafka consume → produce', a);
-  else if (a)
+  else if (a) {
     rows.push([
       '(a) raw Kafka consume → produce',
       `${fmtInt(a.perSecond)} msg/s`,
-      `${fmtInt(a.messages)} × ${a.avgMessageBytes} B, 3 partitions; pass-through ${cores(a.cpu?.processCores.relay)}, machine ${fmtNum(a.cpu?.machineBusyPct, 0)}% busy; ${budget(a.cpuBudget, ['relay', 'broker', 'bench'])}`,
+      `${fmtInt(a.messages)} × ${a.avgMessageBytes} B, 3 partitions; kafkajs${a.runs.length > 1 ? ' (median run)' : ''}; pass-through ${cores(a.cpu?.processCores.relay)}, machine ${fmtNum(a.cpu?.machineBusyPct, 0)}% busy; ${budget(a.cpuBudget, ['relay', 'broker', 'bench'])}`,
     ]);
+    rows.push(...rawKafkaClientRows(a));
+  }
   if (b && 'error' in b) failed('(b) raw PostgreSQL, 1 tx/message', b);
   else if (b)
     rows.push([

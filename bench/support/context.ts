@@ -8,6 +8,7 @@ import { applyAclPlan, type AclGrant } from '../../libs/platform/src/kafka/kafka
 import { localSaslEnabled } from '../../scripts/kafka-credentials';
 import { createTopics } from './kafka-tools';
 import { listeningPid, type PidSource } from './machine';
+import { nativeClientDir } from './native-client';
 import { ServiceProcess } from './service-process';
 
 /** Service settings the bench reports (from the environment, else the service's default). */
@@ -20,6 +21,8 @@ export const TUNABLES: Record<string, string> = {
   LOG_LEVEL: 'info',
   NOTIFIER_CONCURRENCY: '32',
   BENCH_SERVICE_NODE_OPTIONS: '',
+  // kafkajs, or `native`: the attempt-service's outbox relay on the bench-only native client (bench/native-client)
+  KAFKA_CLIENT: 'kafkajs',
 };
 
 export function effectiveTunables(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
@@ -222,6 +225,10 @@ export class BenchContext {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       // V8 flags for the services only (e.g. --max-semi-space-size=8), not for the bench itself
+      // KAFKA_CLIENT=native: the bench-only package, unless the environment names another folder
+      ...(process.env.KAFKA_CLIENT === 'native'
+        ? { KAFKA_NATIVE_CLIENT_DIR: process.env.KAFKA_NATIVE_CLIENT_DIR ?? nativeClientDir(this.root) }
+        : {}),
       ...(process.env.BENCH_SERVICE_NODE_OPTIONS
         ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS }
         : {}),

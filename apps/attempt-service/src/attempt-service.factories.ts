@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
-import { connectIdempotentProducer } from '../../../libs/platform/src/kafka/kafka-client';
+import { relayProducerFactory } from '../../../libs/platform/src/kafka/relay-producer';
 import type { Logger } from '../../../libs/platform/src/logging/logger';
 import type { Tracing } from '../../../libs/platform/src/tracing/tracing';
 import { EventFactory } from './application/event-factory';
@@ -52,7 +52,7 @@ export function createOutboxRelay(
   return new OutboxRelay({
     handoff,
     pool,
-    connectProducer: () => connectIdempotentProducer(kafka),
+    connectProducer: relayProducerFactory(kafka, config.kafka, logger),
     logger: logger.child({ component: 'outbox-relay' }),
     metrics,
     batchSize: config.relayBatchSize,

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
-import type { Message, Producer } from 'kafkajs';
+import type { Message } from 'kafkajs';
 import type { Logger } from '../../../../libs/platform/src/logging/logger';
+import type { BatchProducer } from '../../../../libs/platform/src/kafka/relay-producer';
 import { ClientRunner, type SqlRunner } from '../../../../libs/platform/src/database/sql-runner';
 import { backoffDelay, sleep } from '../../../../libs/platform/src/kafka/backoff';
 import { NO_TRACING, SpanKind, type TraceSpan, type Tracing } from '../../../../libs/platform/src/tracing/tracing';
@@ -11,7 +12,7 @@ import { BLOCK_REASONS, classifyPublishError, describeBlock, droppedMarker, type
 export interface OutboxRelayOptions {
   pool: Pool;
   /** Makes a connected idempotent producer; a fresh one replaces a producer whose send failed. */
-  connectProducer: () => Promise<Producer>;
+  connectProducer: () => Promise<BatchProducer>;
   logger: Logger;
   metrics?: AttemptServiceMetrics;
   batchSize: number;
@@ -81,7 +82,7 @@ export class OutboxRelay {
   private notified = false;
   private readonly abort = new AbortController();
   private lastHousekeeping = 0;
-  private producer: Producer | null = null;
+  private producer: BatchProducer | null = null;
   private block: RelayBlock | null = null;
   /** Prepared statements, like the use case's (the relay runs the same two texts all day). */
   private readonly sql: SqlRunner;

@@ -65,3 +65,21 @@ describe('readKafkaSettings: topic retention', () => {
     }
   });
 });
+
+describe('readKafkaSettings: KAFKA_CLIENT (benchmark only)', () => {
+  it('is kafkajs unless asked, and ignores the native folder then', () => {
+    expect(read({}).nativeClient).toBeUndefined();
+    expect(read({ KAFKA_NATIVE_CLIENT_DIR: '/x' }).nativeClient).toBeUndefined();
+  });
+
+  it('takes the native client from KAFKA_NATIVE_CLIENT_DIR', () => {
+    expect(read({ KAFKA_CLIENT: 'native', KAFKA_NATIVE_CLIENT_DIR: '/repo/bench/native-client' }).nativeClient).toEqual({
+      dir: '/repo/bench/native-client',
+    });
+  });
+
+  it('refuses native without its folder, and an unknown client', () => {
+    expect(() => read({ KAFKA_CLIENT: 'native' })).toThrow(/KAFKA_NATIVE_CLIENT_DIR/);
+    expect(() => read({ KAFKA_CLIENT: 'rdkafka' })).toThrow(/KAFKA_CLIENT must be one of kafkajs, native/);
+  });
+});

@@ -14,6 +14,13 @@ export interface KafkaSettings {
    * days): how long a message — a retired learner's data included (SPEC §8.3) — stays on the bus.
    */
   topicRetentionMs: number;
+  /**
+   * KAFKA_CLIENT=native, for the benchmark only: the attempt-service's outbox relay produces through the
+   * bench-only native client (@confluentinc/kafka-javascript) loaded at run time from
+   * KAFKA_NATIVE_CLIENT_DIR (bench/native-client, installed by `npm run bench:native-setup`; the root
+   * project never installs it). Absent: kafkajs, as always (docs/performance.md, "Native Kafka client").
+   */
+  nativeClient?: { dir: string };
 }
 
 /** KAFKA_* variables shared by both services: brokers, TLS and SASL for production clusters. */
@@ -56,11 +63,17 @@ export function readKafkaSettings(env: EnvReader, clientIdFallback: string): Kaf
     } else if (!password) env.problem('KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE) is required when KAFKA_SASL_MECHANISM is set');
     sasl = { mechanism, username: username ?? '', password: password ?? '' };
   }
+  const client = env.oneOf('KAFKA_CLIENT', ['kafkajs', 'native'], 'kafkajs');
+  const nativeDir = env.optionalString('KAFKA_NATIVE_CLIENT_DIR');
+  if (client === 'native' && !nativeDir) {
+    env.problem('KAFKA_CLIENT=native (benchmark only) needs KAFKA_NATIVE_CLIENT_DIR: the folder of the bench-only native client');
+  }
   return {
     brokers,
     clientId,
     ssl,
     sasl,
+    ...(client === 'native' && nativeDir ? { nativeClient: { dir: nativeDir } } : {}),
     partitions: env.int('KAFKA_TOPIC_PARTITIONS', 3, 1, 1000),
     replicationFactor: env.int('KAFKA_TOPIC_REPLICATION_FACTOR', 1, 1, 10),
     // at least a minute; never unlimited (-1): retention bounds how long personal data stays on a topic
