@@ -23,7 +23,8 @@ describe('relayProducerFactory', () => {
 
   it('connects kafkajs’ producer when no native client is configured (the package is never loaded)', async () => {
     const connect = jest.fn().mockResolvedValue(undefined);
-    const producer = { connect };
+    // connectIdempotentProducer wraps send and sendBatch (kafka-client.ts: connectCompleteProducer)
+    const producer = { connect, send: jest.fn(), sendBatch: jest.fn() };
     const kafka = { producer: jest.fn(() => producer) } as unknown as Kafka;
     await expect(relayProducerFactory(kafka, settings, logger)()).resolves.toBe(producer);
     expect(connect).toHaveBeenCalledTimes(1);
