@@ -73,7 +73,11 @@ class FakeOutbox {
       const find = (id: unknown) => this.rows.find((r) => r.id === String(id));
       let rows: unknown[] = [];
       if (text.includes('SELECT id FROM attempts.outbox_message WHERE published_at IS NULL')) {
-        rows = this.rows.filter((r) => !r.published).slice(0, Number(values[0])).map((r) => ({ id: r.id }));
+        rows = this.rows
+          .filter((r) => !r.published && BigInt(r.id) > BigInt(String(values[1])))
+          .sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)))
+          .slice(0, Number(values[0]))
+          .map((r) => ({ id: r.id }));
       } else if (text.includes('SELECT id, topic, key, value, headers')) {
         rows = (values[0] as string[]).map(find);
       } else if (text.includes('SELECT event_id')) {
@@ -120,7 +124,13 @@ function scriptedBroker(o: { maxRecord: number; maxRequest?: number; missing?: S
   return { sent, connectProducer, connects: () => connects };
 }
 
-function relayOn(outbox: FakeOutbox, connectProducer: () => Promise<Producer>, lines: string[], maxRequestBytes = 10_000_000) {
+function relayOn(
+  outbox: FakeOutbox,
+  connectProducer: () => Promise<Producer>,
+  lines: string[],
+  maxRequestBytes = 10_000_000,
+  scan: { floorMarginIds?: number; fullScanIntervalMs?: number; now?: () => Date } = {},
+) {
   const metrics = new AttemptServiceMetrics();
   const logger = createLogger('test', 'info', { write: (l: string) => lines.push(l) });
   const relay = new OutboxRelay({
@@ -134,7 +144,9 @@ function relayOn(outbox: FakeOutbox, connectProducer: () => Promise<Producer>, l
     retentionDays: 7,
     housekeepingIntervalMs: 60_000,
     eventSource: 'urn:test',
-    now: () => new Date('2026-01-01T00:00:00Z'),
+    now: scan.now ?? (() => new Date('2026-01-01T00:00:00Z')),
+    floorMarginIds: scan.floorMarginIds,
+    fullScanIntervalMs: scan.fullScanIntervalMs,
   });
   return { relay, metrics };
 }
@@ -294,5 +306,44 @@ describe('OutboxRelay: publish spans (CloudEvents distributed tracing)', () => {
     expect(headers[1]).not.toHaveProperty('traceparent');
     // the stored value (and the event's creation context in it) is untouched
     expect(value.toString()).not.toContain(spans[0].spanContext().spanId);
+  });
+});
+
+/** Ten rows with gaps between their ids (10, 20, …, 100), so a late row can take an id between them. */
+function tenRowsAtIds10To100(outbox: FakeOutbox): void {
+  for (let i = 1; i <= 10; i++) outbox.add('t', 'u1', 10).id = String(i * 10);
+}
+
+describe('OutboxRelay: polls read from a floor below the last published id, not over every published row', () => {
+  it('publishes new rows above the floor at once, and a row committed below it (a slow transaction) on the next full scan', async () => {
+    const outbox = new FakeOutbox();
+    const broker = scriptedBroker({ maxRecord: 1_000_000 });
+    let clock = Date.parse('2026-01-01T00:00:00Z');
+    const { relay } = relayOn(outbox, broker.connectProducer, [], 10_000_000, { floorMarginIds: 3, fullScanIntervalMs: 10_000, now: () => new Date(clock) });
+    tenRowsAtIds10To100(outbox);
+    expect(await relay.drainOnce()).toBe(10); // the first poll reads everything; the floor is now 100 - 3
+    // a transaction that took id 55 before the others and commits only now, and a new row 110
+    const late = outbox.add('t', 'u2', 10);
+    late.id = '55';
+    outbox.add('t', 'u1', 10).id = '110';
+    clock += 1_000;
+    expect(await relay.drainOnce()).toBe(1);
+    expect(late.published).toBe(false);
+    clock += 10_000;
+    expect(await relay.drainOnce()).toBe(1);
+    expect(late.published).toBe(true);
+    expect(broker.sent).toHaveLength(12);
+  });
+
+  it('re-reads the margin below the last published id on every poll (rows committed just after it)', async () => {
+    const outbox = new FakeOutbox();
+    const broker = scriptedBroker({ maxRecord: 1_000_000 });
+    const { relay } = relayOn(outbox, broker.connectProducer, [], 10_000_000, { floorMarginIds: 3, fullScanIntervalMs: 3_600_000 });
+    tenRowsAtIds10To100(outbox);
+    await relay.drainOnce();
+    const late = outbox.add('t', 'u2', 10);
+    late.id = '99'; // within the margin: 99 > 100 - 3
+    expect(await relay.drainOnce()).toBe(1);
+    expect(late.published).toBe(true);
   });
 });
