@@ -104,7 +104,7 @@ export class EventFactory {
   attemptCreated(a: StoredAttempt, exam: Exam): OutgoingEvent<'AttemptCreated'> {
     return {
       type: 'AttemptCreated',
-      data: { ...attemptFields(a, exam), status: a.status, allowedTimeLimitMins: a.allowedTimeLimitMins, externalId: a.externalId, version: a.version },
+      data: withAttemptFields(a, exam, { status: a.status, allowedTimeLimitMins: a.allowedTimeLimitMins, externalId: a.externalId, version: a.version }),
       key: a.userId,
       subject: a.id,
     };
@@ -112,34 +112,16 @@ export class EventFactory {
 
   /** `after` is the stored attempt after `change`. */
   statusChanged(before: Attempt, change: StatusChange, after: StoredAttempt, exam: Exam, cascadeFromAttemptId: string | null): OutgoingEvent<'AttemptStatusChanged'> {
-    // One literal with every field (in attemptFields' order, so the JSON is the same): the hot path's
-    // event, and spreading attemptFields into it cost a copy and a slower object to serialise.
     return {
       type: 'AttemptStatusChanged',
-      data: {
-        attemptId: after.id,
-        attemptCode: after.attemptCode,
-        examId: after.examId,
-        courseId: exam.courseId,
-        contentId: exam.contentId,
-        examName: exam.examName,
-        courseName: exam.courseName,
-        provider: exam.provider,
-        userId: after.userId,
-        user: { username: after.username, email: after.email },
-        takingAsProctored: after.takingAsProctored,
-        isSampleAttempt: after.isSampleAttempt,
-        isPracticeExam: exam.isPracticeExam,
-        isProctored: exam.isProctored,
-        startedAt: iso(after.startedAt),
-        completedAt: iso(after.completedAt),
+      data: withAttemptFields(after, exam, {
         fromStatus: before.status,
         toStatus: change.to,
         requestedStatus: change.requested,
         statusAlias: statusAlias(change.to),
         version: after.version,
         cascadeFromAttemptId: cascadeFromAttemptId || undefined,
-      },
+      }),
       key: after.userId,
       subject: after.id,
     };
@@ -243,6 +225,16 @@ export class EventFactory {
       subject: a.id,
     };
   }
+}
+
+/**
+ * An attempt event's data: the attempt fields, then `rest`, in that order (the JSON is the same as a
+ * spread). Assigned onto the fresh object rather than spread into a new one: spreading copied every
+ * field and left an object several times slower to serialise (a micro-benchmark of the compiled
+ * code: ~16-18 µs against ~2-3 µs per AttemptStatusChanged), on the hot path of every command.
+ */
+function withAttemptFields<T extends object>(a: StoredAttempt, exam: Exam, rest: T): ReturnType<typeof attemptFields> & T {
+  return Object.assign(attemptFields(a, exam), rest);
 }
 
 function attemptFields(a: StoredAttempt, exam: Exam) {
