@@ -4,7 +4,7 @@ import { checkRecipient } from '../../../../libs/domain/src';
 import type { Logger } from '../../../../libs/platform/src/logging/logger';
 import { NO_TRACING, SpanKind, type Tracing } from '../../../../libs/platform/src/tracing/tracing';
 import type { EmailSender, SendOutcome } from '../email/email-sender.port';
-import type { ClaimedDelivery, DeliveryCompletion, DeliveryLedgerRepository } from '../persistence/delivery-ledger.repository';
+import type { ClaimedDelivery, ClaimFence, DeliveryCompletion, DeliveryLedgerRepository } from '../persistence/delivery-ledger.repository';
 import type { FailedEmailPublisher } from './failed-email.port';
 import type { NotifierMetrics } from './notifier.metrics';
 import type { RetryPolicy } from './retry.policy';
@@ -60,8 +60,8 @@ export class DeliveryWorker {
   private readonly inFlight = new Set<Promise<void>>();
   /** Claimed, not started yet, with the local time of the claim. */
   private queue: Array<{ claim: ClaimedDelivery; claimedAt: number }> = [];
-  /** Claims given back unsent (stale or stopping), to be released in the next statement. */
-  private unsent: ClaimedDelivery[] = [];
+  /** Claims given back unsent (stale, stopping, or the driver unavailable), to be released in the next statement. */
+  private unsent: ClaimFence[] = [];
   private finished: DeliveryCompletion[] = [];
   private signalled = false;
   private wakeUp: (() => void) | null = null;
@@ -238,7 +238,7 @@ export class DeliveryWorker {
     const batch = this.unsent;
     this.unsent = [];
     try {
-      await this.ledger.releaseMany(batch.map((c) => ({ eventId: c.eventId, attempts: c.attempts, requeues: c.requeues })));
+      await this.ledger.releaseMany(batch);
     } catch (e) {
       this.unsent = batch.concat(this.unsent);
       throw e;
@@ -258,7 +258,7 @@ export class DeliveryWorker {
     this.metrics.countDecision(decision.kind);
     const fields = { eventId: claim.eventId, attemptId: claim.attemptId, attempt: claim.attempts };
     if (decision.kind === 'deferred_unavailable') {
-      this.unsent.push(claim);
+      this.unsent.push(decision.release);
       if (!this.paused()) {
         this.outages = outages;
         this.pausedUntil = Date.now() + decision.pauseMs;
