@@ -298,7 +298,7 @@ export class World {
    */
   async publish(
     messages: OutMessage[],
-    o: { ratePerSec: number; chunk?: number; deadlineMs?: number; label?: string; onSend?: (chunk: OutMessage[], at: number) => void; ownProducer?: boolean },
+    o: { ratePerSec: number; chunk?: number; deadlineMs?: number; label?: string; onSend?: (chunk: OutMessage[]) => void; ownProducer?: boolean },
   ): Promise<void> {
     // ownProducer: not the shared producer, whose sends run one at a time (a probe must not wait behind a stuck chunk)
     const slot: { producer: Producer | null } = o.ownProducer ? { producer: null } : this.shared;
@@ -321,7 +321,7 @@ export class World {
         if (Date.now() > end) throw new Error(`${this.o.id}: publishing did not finish before its deadline (${i}/${messages.length})`);
         try {
           slot.producer ??= await this.connectProducer();
-          o.onSend?.(chunk, Date.now());
+          o.onSend?.(chunk);
           await slot.producer.send({
             topic: this.topics.commands,
             acks: -1,

@@ -29,7 +29,7 @@ export interface OutboxRelayOptions {
   handoff?: OutboxHandoff;
   /** CloudEvents `source` of an `EventDropped` marker that replaces a dead letter (events keep their own). */
   eventSource?: string;
-  /** The clock of the markers' `time` (tests pass their own). */
+  /** The relay's clock: the markers' `time` and when the next full scan is due (tests pass their own). */
   now?: () => Date;
   /** A publish span per row that carries a trace context (default: off). */
   tracing?: Tracing;
