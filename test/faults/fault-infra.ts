@@ -491,6 +491,8 @@ export class ThrowawayPostgres {
     readonly port: number,
     readonly dir: string,
     private readonly volumeMb = 0,
+    /** fsync on, as in production (the soak); off by default: the crash scenarios do not need the disk. */
+    private readonly durable = false,
   ) {
     this.data = join(dir, 'data');
     this.url = `postgres://postgres@127.0.0.1:${port}/postgres`;
@@ -535,7 +537,8 @@ export class ThrowawayPostgres {
   }
 
   async start(): Promise<void> {
-    const opts = `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c max_connections=200 -c fsync=off`;
+    // autovacuum explicitly on, as on any production server (the shared server here runs without it).
+    const opts = `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c max_connections=200 -c autovacuum=on${this.durable ? '' : ' -c fsync=off'}`;
     await this.ctl(
       ['-D', this.data, '-l', join(this.dir, 'postgres.log'), '-o', opts, '-w', '-t', '60', 'start'],
       90_000,

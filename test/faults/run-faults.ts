@@ -1,6 +1,6 @@
 /**
  * The fault-tolerance suite: `npm run faults` (full, writes docs/reliability.md) and
- * `npm run faults:ci` (reduced: scenarios 1, 3, 7, 7b, 7c and 8b, smaller counts; the short soak alone with --ci --only=9).
+ * `npm run faults:ci` (reduced: scenarios 1, 3, 7, 7b, 7c, 8b and the 3-minute soak 9, smaller counts).
  *
  *   node -r ts-node/register/transpile-only test/faults/run-faults.ts [--ci] [--only=1,3,7] [--no-build] [--no-report]
  *
@@ -145,7 +145,7 @@ async function main(): Promise<number> {
     },
     throwawayPostgres: async (o = {}) => {
       const port = await freePortPair(55432, 10);
-      const pg = new ThrowawayPostgres(port, join('/tmp', `proctoring-faults-pg-${port}`), o.volumeMb);
+      const pg = new ThrowawayPostgres(port, join('/tmp', `proctoring-faults-pg-${port}`), o.volumeMb, o.durable);
       say(`initdb + pg_ctl start: throwaway PostgreSQL on 127.0.0.1:${port}`);
       await pg.init();
       await pg.start();

@@ -73,7 +73,7 @@ export interface Infra {
   /** `partitionable`: each node in a network namespace of its own, so one can be cut off (6b) */
   cluster: (o?: { partitionable?: boolean }) => Promise<OwnCluster>;
   /** `volumeMb`: the data directory on a tmpfs of that size (scenario 12). */
-  throwawayPostgres: (o?: { volumeMb?: number }) => Promise<ThrowawayPostgres>;
+  throwawayPostgres: (o?: { volumeMb?: number; durable?: boolean }) => Promise<ThrowawayPostgres>;
 }
 
 export interface ScenarioDef {
@@ -533,4 +533,4 @@ export const SCENARIOS: ScenarioDef[] = [
 ];
 
 /** The scenarios of the reduced CI run. */
-export const CI_SCENARIOS = ['1', '3', '7', '7b', '7c', '8b'];
+export const CI_SCENARIOS = ['1', '3', '7', '7b', '7c', '8b', '9'];

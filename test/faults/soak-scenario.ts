@@ -443,7 +443,10 @@ export const soak: ScenarioDef = {
     const windowMs = Math.max(p.soak.sampleMs, Math.round((minutes * 60_000) / 6 / p.soak.sampleMs) * p.soak.sampleMs);
     const sp: SoakProfile = Number.isFinite(minutes) && minutes > 0 ? { ...p.soak, windowMs, durationMs: 6 * windowMs } : p.soak;
     const title = `soak: ${sp.durationMs / 60_000} min at ${sp.ratePerSec.toLocaleString('en-US')} commands/s with emails; RSS, heap, p99, outbox and ledger per ${sp.windowMs >= 60_000 ? `${sp.windowMs / 60_000}-minute` : `${sp.windowMs / 1000}-second`} window; no upward trend`;
-    return runScenario({ id: 's9-soak', title, brokers: broker.brokers, commandsStampedByBroker: true, pgServerUrl: infra.pgServerUrl, runDir: infra.runDir, runTag: infra.runTag }, async (w) => {
+    // Its own PostgreSQL, configured like production (autovacuum on, fsync on): half an hour of churn
+    // on a server that never vacuums measures that server, not the services (reliability.md, the first attempt).
+    const pg = await infra.throwawayPostgres({ durable: true });
+    return runScenario({ id: 's9-soak', title, brokers: broker.brokers, commandsStampedByBroker: true, pgServerUrl: pg.url, runDir: infra.runDir, runTag: infra.runTag }, async (w) => {
       const tooBig = memoryProblem(sp);
       if (tooBig) throw new Error(tooBig);
       await soakBody(w, `s9${infra.runTag}`, sp);

@@ -1,6 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
+import { autovacuumWarning } from '../../../libs/platform/src/database/churn-autovacuum';
 import { ensureDatabase } from '../../../libs/platform/src/database/ensure-database';
 import { openPgPool } from '../../../libs/platform/src/database/pg-pool';
 import { createKafka } from '../../../libs/platform/src/kafka/kafka-client';
@@ -77,6 +78,8 @@ export async function createAttemptServiceRuntime(
   const tracing = opts.tracing ?? (await startTracing(config.tracing, { serviceName: 'attempt-service' }));
   await migrateAttemptSchema(config, opts.migrate ?? config.migrateOnStart);
   const pool = await openAttemptServicePool(config, logger);
+  const vacuum = await autovacuumWarning(pool);
+  if (vacuum) logger.warn(vacuum);
   const kafka = createKafka(config.kafka, logger);
   const metrics = new AttemptServiceMetrics();
   // Outbox rows committed here go to this process's relay in memory (when it leads) as well as to the table.

@@ -3,6 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import type { Pool } from 'pg';
+import { autovacuumWarning } from '../../../libs/platform/src/database/churn-autovacuum';
 import { ensureDatabase } from '../../../libs/platform/src/database/ensure-database';
 import { openPgPool } from '../../../libs/platform/src/database/pg-pool';
 import { KafkaBatchTransport } from '../../../libs/platform/src/kafka/kafka-batch.transport';
@@ -117,9 +118,12 @@ async function connectDatabase(config: NotifierConfig, logger: Logger, schema: s
     }
     logger.info('notifier schema migrated');
   }
-  return openPgPool({ url, ssl, poolSize, timeouts, applicationName: NOTIFIER_APPLICATION_NAME }, (e) =>
+  const pool = await openPgPool({ url, ssl, poolSize, timeouts, applicationName: NOTIFIER_APPLICATION_NAME }, (e) =>
     logger.warn({ err: e }, 'an idle database connection failed'),
   );
+  const vacuum = await autovacuumWarning(pool);
+  if (vacuum) logger.warn(vacuum);
+  return pool;
 }
 
 function createSender(config: NotifierConfig): EmailSender {

@@ -7,6 +7,7 @@ import { LearnerRetirement1764700000000 } from './migrations/1764700000000-learn
 import { CommandChannels1764800000000 } from './migrations/1764800000000-command-channels.migration';
 import { Allowances1764600000000 } from './migrations/1764600000000-allowances.migration';
 import { Reviews1764800000001 } from './migrations/1764800000001-reviews.migration';
+import { VacuumThresholds1765100000000 } from './migrations/1765100000000-vacuum-thresholds.migration';
 
 export const ATTEMPTS_SCHEMA = 'attempts';
 
@@ -33,6 +34,7 @@ export function attemptDataSourceOptions(
       LearnerRetirement1764700000000,
       CommandChannels1764800000000,
       Reviews1764800000001,
+      VacuumThresholds1765100000000,
     ],
     entities: [],
     extra: { max: extra.poolSize ?? 10, application_name: ATTEMPT_SERVICE_APPLICATION_NAME, ...(extra.timeouts ? pgPoolTimeouts(extra.timeouts) : {}) },

@@ -5,6 +5,7 @@ import { CreateEmailDelivery1764100000000 } from './migrations/1764100000000-cre
 import { AddCorrelationAndRequeues1764300000000 } from './migrations/1764300000000-add-correlation-and-requeues.migration';
 import { LearnerRetirement1764700000000 } from './migrations/1764700000000-learner-retirement.migration';
 import { TraceContext1765000000000 } from './migrations/1765000000000-trace-context.migration';
+import { VacuumThresholds1765100000000 } from './migrations/1765100000000-vacuum-thresholds.migration';
 
 export interface NotifierDatabaseExtras {
   ssl?: false | { rejectUnauthorized: boolean; ca?: string };
@@ -23,6 +24,7 @@ export const NOTIFIER_MIGRATIONS = [
   AddCorrelationAndRequeues1764300000000,
   LearnerRetirement1764700000000,
   TraceContext1765000000000,
+  VacuumThresholds1765100000000,
 ];
 
 /**
