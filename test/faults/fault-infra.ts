@@ -493,6 +493,8 @@ export class ThrowawayPostgres {
     private readonly volumeMb = 0,
     /** fsync on, as in production (the soak); off by default: the crash scenarios do not need the disk. */
     private readonly durable = false,
+    /** Where its server log is copied when it is destroyed (the run's folder), so checkpoints and autovacuum runs can be read after. */
+    private readonly keepLogAs: string | null = null,
   ) {
     this.data = join(dir, 'data');
     this.url = `postgres://postgres@127.0.0.1:${port}/postgres`;
@@ -538,7 +540,9 @@ export class ThrowawayPostgres {
 
   async start(): Promise<void> {
     // autovacuum explicitly on, as on any production server (the shared server here runs without it).
-    const opts = `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c max_connections=200 -c autovacuum=on${this.durable ? '' : ' -c fsync=off'}`;
+    // Checkpoints and every autovacuum run are logged with their timing (the soak's latency is read against them).
+    const logging = '-c log_checkpoints=on -c log_autovacuum_min_duration=0';
+    const opts = `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c max_connections=200 -c autovacuum=on ${logging}${this.durable ? '' : ' -c fsync=off'}`;
     await this.ctl(
       ['-D', this.data, '-l', join(this.dir, 'postgres.log'), '-o', opts, '-w', '-t', '60', 'start'],
       90_000,
@@ -558,6 +562,8 @@ export class ThrowawayPostgres {
 
   async destroy(): Promise<void> {
     await this.stop('immediate').catch(() => undefined);
+    const log = join(this.dir, 'postgres.log');
+    if (this.keepLogAs && existsSync(log)) copyFileSync(log, this.keepLogAs);
     await this.volume?.unmount();
     rmSync(this.dir, { recursive: true, force: true });
     this.unregister();

@@ -145,7 +145,7 @@ async function main(): Promise<number> {
     },
     throwawayPostgres: async (o = {}) => {
       const port = await freePortPair(55432, 10);
-      const pg = new ThrowawayPostgres(port, join('/tmp', `proctoring-faults-pg-${port}`), o.volumeMb, o.durable);
+      const pg = new ThrowawayPostgres(port, join('/tmp', `proctoring-faults-pg-${port}`), o.volumeMb, o.durable, join(runDir, `postgres-${port}.log`));
       say(`initdb + pg_ctl start: throwaway PostgreSQL on 127.0.0.1:${port}`);
       await pg.init();
       await pg.start();

@@ -142,8 +142,8 @@ export function windowTable(windows: readonly SoakWindow[]): string[] {
     'Outbox backlog max',
     'Ledger pending max',
     'Commands lag max',
-    'Outbox rows',
-    'Ledger rows',
+    'Outbox rows (est.)',
+    'Ledger rows (est.)',
     'Suite RSS MiB',
   ];
   const mmss = (s: number) => `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}`;
