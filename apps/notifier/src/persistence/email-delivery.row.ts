@@ -11,6 +11,11 @@ export function ledgerSchemaOf(dataSource: DataSource): string {
   return (dataSource.options as { schema?: string }).schema ?? NOTIFIER_SCHEMA;
 }
 
+/** The same, quoted for SQL: what the migrations write their statements with. */
+export function quotedLedgerSchema(dataSource: DataSource): string {
+  return `"${ledgerSchemaOf(dataSource).replace(/"/g, '""')}"`;
+}
+
 /**
  * Where a qualifying event's email is in its life:
  * - `pending`: waiting to be sent (again) at `next_attempt_at`;

@@ -1,11 +1,12 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { quotedLedgerSchema } from '../email-delivery.row';
 
 /** The delivery ledger (ADR 0002). */
 export class CreateEmailDelivery1764100000000 implements MigrationInterface {
   name = 'CreateEmailDelivery1764100000000';
 
   async up(q: QueryRunner): Promise<void> {
-    const s = schemaOf(q);
+    const s = quotedLedgerSchema(q.connection);
     await q.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
     await q.query(`
       CREATE TABLE ${s}.email_delivery (
@@ -50,13 +51,7 @@ export class CreateEmailDelivery1764100000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    const s = schemaOf(q);
+    const s = quotedLedgerSchema(q.connection);
     await q.query(`DROP TABLE IF EXISTS ${s}.email_delivery`);
   }
-}
-
-/** The DataSource's schema (`notifier`; tests migrate throwaway schemas), quoted. */
-function schemaOf(q: QueryRunner): string {
-  const schema = (q.connection.options as { schema?: string }).schema ?? 'notifier';
-  return `"${schema.replace(/"/g, '""')}"`;
 }

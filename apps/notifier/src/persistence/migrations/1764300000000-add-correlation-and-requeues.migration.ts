@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { quotedLedgerSchema } from '../email-delivery.row';
 
 /**
  * For the notifier DLQ's CloudEvent (EmailDeliveryFailed): the failed event's `correlationid`, and
@@ -10,20 +11,14 @@ export class AddCorrelationAndRequeues1764300000000 implements MigrationInterfac
   name = 'AddCorrelationAndRequeues1764300000000';
 
   async up(q: QueryRunner): Promise<void> {
-    const s = schemaOf(q);
+    const s = quotedLedgerSchema(q.connection);
     await q.query(`ALTER TABLE ${s}.email_delivery ADD COLUMN correlation_id text NULL`);
     await q.query(`ALTER TABLE ${s}.email_delivery ADD COLUMN requeues integer NOT NULL DEFAULT 0`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    const s = schemaOf(q);
+    const s = quotedLedgerSchema(q.connection);
     await q.query(`ALTER TABLE ${s}.email_delivery DROP COLUMN IF EXISTS requeues`);
     await q.query(`ALTER TABLE ${s}.email_delivery DROP COLUMN IF EXISTS correlation_id`);
   }
-}
-
-/** The DataSource's schema (`notifier`; tests migrate throwaway schemas), quoted. */
-function schemaOf(q: QueryRunner): string {
-  const schema = (q.connection.options as { schema?: string }).schema ?? 'notifier';
-  return `"${schema.replace(/"/g, '""')}"`;
 }

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { quotedLedgerSchema } from '../email-delivery.row';
 
 /**
  * Learner retirement (SPEC §8.3): the `cancelled` status (an unsent email to a retired learner: never
@@ -9,7 +10,7 @@ export class LearnerRetirement1764700000000 implements MigrationInterface {
   name = 'LearnerRetirement1764700000000';
 
   async up(q: QueryRunner): Promise<void> {
-    const s = schemaOf(q);
+    const s = quotedLedgerSchema(q.connection);
     await q.query(`ALTER TABLE ${s}.email_delivery DROP CONSTRAINT email_delivery_status_ck`);
     await q.query(`ALTER TABLE ${s}.email_delivery ADD CONSTRAINT email_delivery_status_ck
       CHECK (status IN ('pending', 'sending', 'sent', 'unknown', 'failed', 'cancelled'))`);
@@ -22,7 +23,7 @@ export class LearnerRetirement1764700000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    const s = schemaOf(q);
+    const s = quotedLedgerSchema(q.connection);
     await q.query(`DROP TABLE IF EXISTS ${s}.retired_learner`);
     await q.query(`DROP INDEX IF EXISTS ${s}.email_delivery_user_idx`);
     await q.query(`DELETE FROM ${s}.email_delivery WHERE status = 'cancelled'`);
@@ -30,10 +31,4 @@ export class LearnerRetirement1764700000000 implements MigrationInterface {
     await q.query(`ALTER TABLE ${s}.email_delivery ADD CONSTRAINT email_delivery_status_ck
       CHECK (status IN ('pending', 'sending', 'sent', 'unknown', 'failed'))`);
   }
-}
-
-/** The DataSource's schema (`notifier`; tests migrate throwaway schemas), quoted. */
-function schemaOf(q: QueryRunner): string {
-  const schema = (q.connection.options as { schema?: string }).schema ?? 'notifier';
-  return `"${schema.replace(/"/g, '""')}"`;
 }

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { quotedLedgerSchema } from '../email-delivery.row';
 
 /**
  * The trace context of the span that recorded the row (the notifier's consume span of the event), so
@@ -10,18 +11,12 @@ export class TraceContext1765000000000 implements MigrationInterface {
   name = 'TraceContext1765000000000';
 
   async up(q: QueryRunner): Promise<void> {
-    const s = schemaOf(q);
+    const s = quotedLedgerSchema(q.connection);
     await q.query(`ALTER TABLE ${s}.email_delivery ADD COLUMN traceparent text NULL, ADD COLUMN tracestate text NULL`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    const s = schemaOf(q);
+    const s = quotedLedgerSchema(q.connection);
     await q.query(`ALTER TABLE ${s}.email_delivery DROP COLUMN IF EXISTS tracestate, DROP COLUMN IF EXISTS traceparent`);
   }
-}
-
-/** The DataSource's schema (`notifier`; tests migrate throwaway schemas), quoted. */
-function schemaOf(q: QueryRunner): string {
-  const schema = (q.connection.options as { schema?: string }).schema ?? 'notifier';
-  return `"${schema.replace(/"/g, '""')}"`;
 }

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { quotedLedgerSchema } from '../email-delivery.row';
 import { resetChurnAutovacuum, setChurnAutovacuum } from '../../../../../libs/platform/src/database/churn-autovacuum';
 
 /**
@@ -13,18 +14,14 @@ export class VacuumThresholds1765100000000 implements MigrationInterface {
   name = 'VacuumThresholds1765100000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(setChurnAutovacuum(`${schemaOf(q)}.email_delivery`));
-    await q.query(`ALTER TABLE ${schemaOf(q)}.email_delivery SET (fillfactor = 50)`);
+    const ledger = `${quotedLedgerSchema(q.connection)}.email_delivery`;
+    await q.query(setChurnAutovacuum(ledger));
+    await q.query(`ALTER TABLE ${ledger} SET (fillfactor = 50)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE ${schemaOf(q)}.email_delivery RESET (fillfactor)`);
-    await q.query(resetChurnAutovacuum(`${schemaOf(q)}.email_delivery`));
+    const ledger = `${quotedLedgerSchema(q.connection)}.email_delivery`;
+    await q.query(`ALTER TABLE ${ledger} RESET (fillfactor)`);
+    await q.query(resetChurnAutovacuum(ledger));
   }
-}
-
-/** The DataSource's schema (`notifier`; tests migrate throwaway schemas), quoted. */
-function schemaOf(q: QueryRunner): string {
-  const schema = (q.connection.options as { schema?: string }).schema ?? 'notifier';
-  return `"${schema.replace(/"/g, '""')}"`;
 }
