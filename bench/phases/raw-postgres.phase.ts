@@ -49,13 +49,11 @@ export async function runRawPostgres(ctx: BenchContext): Promise<RawPostgresResu
         key text,
         value bytea NOT NULL,
         headers jsonb NOT NULL DEFAULT '{}'::jsonb,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        published_at timestamptz
+        created_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await setup.query(`CREATE INDEX ON bench_raw.outbox_message (id) WHERE published_at IS NULL`);
-    await setup.query(
-      `CREATE INDEX ON bench_raw.outbox_message (published_at) WHERE published_at IS NOT NULL`,
-    );
+    await setup.query(`CREATE INDEX ON bench_raw.outbox_message (created_at)`);
+    // and of attempts.outbox_pending, written with each outbox row
+    await setup.query(`CREATE TABLE bench_raw.outbox_pending (id bigint PRIMARY KEY, scrub boolean NOT NULL DEFAULT false)`);
     await setup.query(
       `INSERT INTO bench_raw.attempt (n, status, version, updated_at) SELECT g, 'created', 1, now() FROM generate_series(0, $1 - 1) g`,
       [ROWS],
@@ -99,7 +97,8 @@ export async function runRawPostgres(ctx: BenchContext): Promise<RawPostgresResu
             [row, statuses[Math.floor(k / ROWS) % statuses.length]],
           );
           await c.query(
-            `INSERT INTO bench_raw.outbox_message (event_id, topic, key, value, headers) VALUES ($1, $2, $3, $4, $5)`,
+            `WITH w AS (INSERT INTO bench_raw.outbox_message (event_id, topic, key, value, headers) VALUES ($1, $2, $3, $4, $5) RETURNING id)
+             INSERT INTO bench_raw.outbox_pending (id) SELECT id FROM w`,
             [
               `bench-${k}`,
               'proctoring.attempt.events.v1',

@@ -59,11 +59,15 @@ describe('attempt-service: the outbox relay never stalls on one row', () => {
         }),
       ),
     );
+    // as the batch writes them: the outbox row and its pending row
     const { rows } = await db().query<{ id: string }>(
-      `INSERT INTO attempts.outbox_message (event_id, topic, key, value, headers)
-       SELECT e, $2, $3, v, '{"content-type":"application/cloudevents+json","ce-type":"CommandProcessed"}'::jsonb
-         FROM unnest($1::text[], $4::bytea[]) WITH ORDINALITY AS t(e, v, n) ORDER BY n
-       RETURNING id`,
+      `WITH w AS (
+         INSERT INTO attempts.outbox_message (event_id, topic, key, value, headers)
+         SELECT e, $2, $3, v, '{"content-type":"application/cloudevents+json","ce-type":"CommandProcessed"}'::jsonb
+           FROM unnest($1::text[], $4::bytea[]) WITH ORDINALITY AS t(e, v, n) ORDER BY n
+         RETURNING id),
+       p AS (INSERT INTO attempts.outbox_pending (id) SELECT id FROM w)
+       SELECT id FROM w`,
       [eventIds, topic, key, values],
     );
     await db().query(`NOTIFY attempts_outbox`);
@@ -73,7 +77,8 @@ describe('attempt-service: the outbox relay never stalls on one row', () => {
   const outboxRow = async (id: string) =>
     (
       await db().query<{ published: boolean; parked_at: Date | null; parked_reason: string | null }>(
-        `SELECT published_at IS NOT NULL AS published, parked_at, parked_reason FROM attempts.outbox_message WHERE id = $1`,
+        `SELECT NOT EXISTS (SELECT 1 FROM attempts.outbox_pending p WHERE p.id = m.id) AS published, parked_at, parked_reason
+           FROM attempts.outbox_message m WHERE id = $1`,
         [id],
       )
     ).rows[0];
@@ -101,9 +106,12 @@ describe('attempt-service: the outbox relay never stalls on one row', () => {
   afterAll(async () => {
     await service?.stop();
     // a failed test must not leave parked or blocked rows to the next suite's readiness and relay
-    await db().query(`DELETE FROM attempts.outbox_message WHERE (parked_at IS NOT NULL OR published_at IS NULL) AND topic = ANY($1::text[])`, [
-      [...suiteTopics, ...(topics ? [topics.commandsDlq] : [])],
-    ]);
+    const left = [...suiteTopics, ...(topics ? [topics.commandsDlq] : [])];
+    await db().query(
+      `DELETE FROM attempts.outbox_pending p USING attempts.outbox_message m WHERE m.id = p.id AND m.topic = ANY($1::text[])`,
+      [left],
+    );
+    await db().query(`DELETE FROM attempts.outbox_message WHERE parked_at IS NOT NULL AND topic = ANY($1::text[])`, [left]);
     for (const c of collectors) await c.stop();
     await producer?.disconnect();
     await admin?.disconnect();

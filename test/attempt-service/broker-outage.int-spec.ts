@@ -171,7 +171,7 @@ describe('attempt-service: a broker outage while commands are processed', () => 
   }
 
   async function unpublished(): Promise<number> {
-    const { rows } = await h.db.query('SELECT count(*)::int AS n FROM attempts.outbox_message WHERE published_at IS NULL AND topic = ANY($1::text[])', [myTopics()]);
+    const { rows } = await h.db.query('SELECT count(*)::int AS n FROM attempts.outbox_pending p JOIN attempts.outbox_message m ON m.id = p.id WHERE m.topic = ANY($1::text[])', [myTopics()]);
     return rows[0].n as number;
   }
 });

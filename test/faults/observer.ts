@@ -139,7 +139,7 @@ export async function snapshot(pool: Pool): Promise<DbSnapshot> {
   const counts = await pool.query<{ transitions: string; processed: string; backlog: string }>(
     `SELECT (SELECT count(*) FROM attempts.attempt_transition) AS transitions,
             (SELECT count(*) FROM attempts.processed_command) AS processed,
-            (SELECT count(*) FROM attempts.outbox_message WHERE published_at IS NULL) AS backlog`,
+            (SELECT count(*) FROM attempts.outbox_pending) AS backlog`,
   );
   return {
     attempts: attempts.rows.map((r) => ({

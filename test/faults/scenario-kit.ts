@@ -395,7 +395,7 @@ export class World {
       const counts = await tryQuery(async () => {
         const r = await this.pool.query<{ processed: string; backlog: string }>(
           `SELECT (SELECT count(*) FROM attempts.processed_command) AS processed,
-                  (SELECT count(*) FROM attempts.outbox_message WHERE published_at IS NULL) AS backlog`,
+                  (SELECT count(*) FROM attempts.outbox_pending) AS backlog`,
         );
         return { processed: Number(r.rows[0].processed), backlog: Number(r.rows[0].backlog) };
       });

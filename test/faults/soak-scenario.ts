@@ -233,7 +233,7 @@ async function takeSample(w: World, t: number, published: number): Promise<Sampl
     heapUsedMb(notifier),
     tryQuery(async () => {
       const r = await w.pool.query<{ backlog: string; pending: string }>(
-        `SELECT (SELECT count(*) FROM attempts.outbox_message WHERE published_at IS NULL) AS backlog,
+        `SELECT (SELECT count(*) FROM attempts.outbox_pending) AS backlog,
                 (SELECT count(*) FROM notifier.email_delivery WHERE status IN ('pending', 'sending')) AS pending`,
       );
       return { backlog: Number(r.rows[0].backlog), pending: Number(r.rows[0].pending) };

@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type { Logger } from '../../../../libs/platform/src/logging/logger';
 import { ConsumerLagMonitor as GroupLagMonitor } from '../../../../libs/platform/src/kafka/consumer-lag.monitor';
 import type { AttemptServiceMetrics } from '../attempt-service.metrics';
+import { OUTBOX_BACKLOG } from '../outbox/outbox-relay';
 import { withTimeout, type KafkaAdminClient } from '../../../../libs/platform/src/kafka/kafka-admin.client';
 
 export interface ConsumerLagMonitorOptions {
@@ -51,9 +52,8 @@ export class ConsumerLagMonitor {
   async refreshBacklog(timeoutMs = 2000): Promise<void> {
     const { rows } = await withTimeout(
       this.o.pool.query<{ n: string; oldest: number | null; parked: string }>(
-        `SELECT count(*) AS n, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS oldest,
-                (SELECT count(*) FROM attempts.outbox_message WHERE parked_at IS NOT NULL) AS parked
-           FROM attempts.outbox_message WHERE published_at IS NULL`,
+        `SELECT b.n, b.oldest, (SELECT count(*) FROM attempts.outbox_message WHERE parked_at IS NOT NULL) AS parked
+           FROM (${OUTBOX_BACKLOG}) b`,
       ),
       timeoutMs,
       'outbox backlog query',

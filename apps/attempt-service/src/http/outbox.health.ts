@@ -36,8 +36,9 @@ export class OutboxHealthIndicator implements ReadinessIndicator<'outbox'> {
       const { rows } = await withTimeout(
         this.o.pool.query<{ parked: number; oldest_ms: number | null }>(
           `SELECT (SELECT count(*) FROM attempts.outbox_message WHERE parked_at IS NOT NULL)::int AS parked,
-                  (SELECT (EXTRACT(EPOCH FROM now() - created_at) * 1000)::float8
-                     FROM attempts.outbox_message WHERE published_at IS NULL ORDER BY id LIMIT 1) AS oldest_ms`,
+                  (SELECT (EXTRACT(EPOCH FROM now() - m.created_at) * 1000)::float8
+                     FROM attempts.outbox_pending p JOIN attempts.outbox_message m ON m.id = p.id
+                    ORDER BY p.id LIMIT 1) AS oldest_ms`,
         ),
         this.o.dbTimeoutMs,
         'outbox check',

@@ -72,7 +72,7 @@ class FakeOutbox {
       const values = (typeof q === 'string' ? params : q.values) ?? [];
       const find = (id: unknown) => this.rows.find((r) => r.id === String(id));
       let rows: unknown[] = [];
-      if (text.includes('SELECT id FROM attempts.outbox_message WHERE published_at IS NULL')) {
+      if (text.includes('SELECT id FROM attempts.outbox_pending')) {
         rows = this.rows
           .filter((r) => !r.published && BigInt(r.id) > BigInt(String(values[1])))
           .sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)))
@@ -84,7 +84,7 @@ class FakeOutbox {
         rows = [find(values[0])];
       } else if (text.includes('parked_at = now()')) {
         Object.assign(find(values[0]) ?? {}, { published: true, parked_reason: values[1] });
-      } else if (text.includes('SET published_at = now()')) {
+      } else if (text.includes('DELETE FROM attempts.outbox_pending WHERE id = ANY')) {
         for (const id of values[0] as string[]) Object.assign(find(id) ?? {}, { published: true });
       } else {
         throw new Error(`unexpected statement ${text}`);

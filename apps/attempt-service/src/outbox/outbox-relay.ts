@@ -35,18 +35,18 @@ export interface OutboxRelayOptions {
   tracing?: Tracing;
   /** How far below the last published id a poll starts reading (default {@link FLOOR_MARGIN_IDS}). */
   floorMarginIds?: number;
-  /** How often a poll reads the whole unpublished index instead (default {@link FULL_SCAN_INTERVAL_MS}). */
+  /** How often a poll reads the whole pending table instead (default {@link FULL_SCAN_INTERVAL_MS}). */
   fullScanIntervalMs?: number;
 }
 
 /**
- * A poll reads unpublished rows from `floor` up: the last published id minus this margin. Marking a
- * row published leaves a dead entry in `outbox_unpublished_idx` until VACUUM, and a poll from the
- * lowest id walks every one of them: with autovacuum off (or behind, on a table that keeps 7 days of
- * rows) that cost grows with every command, and the soak (fault scenario 9) measured the relay's empty
- * poll at 27 ms after 3 minutes at 1,000 commands/s and rising. The margin covers rows of transactions
- * that took their ids before the last published one and committed after it (a group's ~600 rows, a
- * few groups in flight).
+ * A poll reads pending ids from `floor` up: the last published id minus this margin. Publishing a row
+ * deletes its `outbox_pending` row, which leaves a dead entry in that table's index until VACUUM, and
+ * a poll from the lowest id walks every one of them: with autovacuum off (or behind) that cost grows
+ * with every command (the soak, fault scenario 9, measured the relay's empty poll at 27 ms after 3
+ * minutes at 1,000 commands/s and rising, on the partial index that preceded the pending table). The
+ * margin covers rows of transactions that took their ids before the last published one and committed
+ * after it (a group's ~600 rows, a few groups in flight).
  */
 export const FLOOR_MARGIN_IDS = 10_000;
 /**
@@ -69,17 +69,25 @@ export interface RelayBlock {
 /** Sizes the broker refused are parked with this `parked_reason` prefix and marker `reason`. */
 const TOO_LARGE_REASON = 'too large';
 
-/** Session-level advisory lock: at most one relay publishes at a time, across all instances. */
 /**
- * Marks published rows, in one statement: a row a learner's retirement flagged `scrub_after_publish`
- * (SPEC §8.3) is deleted instead. The flag is read from the row itself, so the relay's hot path keeps
- * its one statement and reads nothing else.
+ * Marks rows published, in one statement: their `outbox_pending` rows go, and the outbox row of one a
+ * learner's retirement flagged `scrub` (SPEC §8.3) goes too. The outbox row itself is not written:
+ * it stays as the batch wrote it (until housekeeping's retention delete).
  */
-const MARK_PUBLISHED = `WITH scrubbed AS (DELETE FROM attempts.outbox_message WHERE id = ANY($1::bigint[]) AND scrub_after_publish RETURNING id)
-  UPDATE attempts.outbox_message SET published_at = now() WHERE id = ANY($1::bigint[]) AND NOT scrub_after_publish`;
+const MARK_PUBLISHED = `WITH done AS (DELETE FROM attempts.outbox_pending WHERE id = ANY($1::bigint[]) RETURNING id, scrub)
+  DELETE FROM attempts.outbox_message WHERE id IN (SELECT id FROM done WHERE scrub)`;
 
+/** Session-level advisory lock: at most one relay publishes at a time, across all instances. */
 const RELAY_LOCK = `SELECT pg_try_advisory_lock(hashtext('attempts.outbox_relay')) AS locked`;
 export const OUTBOX_CHANNEL = 'attempts_outbox';
+
+/**
+ * The unpublished rows (`n`) and the age in seconds of the oldest (`oldest`, null when none): the
+ * pending table is as small as the backlog, and the oldest pending id is the oldest row.
+ */
+export const OUTBOX_BACKLOG = `SELECT (SELECT count(*) FROM attempts.outbox_pending) AS n,
+  (SELECT EXTRACT(EPOCH FROM now() - m.created_at)::float8 FROM attempts.outbox_pending p
+     JOIN attempts.outbox_message m ON m.id = p.id ORDER BY p.id LIMIT 1) AS oldest`;
 
 /**
  * Publishes committed outbox rows to Kafka in id order (per key this is commit order, because a
@@ -180,7 +188,7 @@ export class OutboxRelay {
     const full = now - this.lastFullScan >= (this.o.fullScanIntervalMs ?? FULL_SCAN_INTERVAL_MS);
     if (full) this.lastFullScan = now;
     const pending = await this.sql.query<{ id: string }>(
-      `SELECT id FROM attempts.outbox_message WHERE published_at IS NULL AND id > $2 ORDER BY id LIMIT $1`,
+      `SELECT id FROM attempts.outbox_pending WHERE id > $2 ORDER BY id LIMIT $1`,
       [this.o.batchSize, full ? '0' : this.floor.toString()],
     );
     if (pending.length === 0) {
@@ -247,7 +255,7 @@ export class OutboxRelay {
       throw e;
     }
     this.clearBlock(true);
-    // A row a learner's retirement flagged (`scrub_after_publish`) is deleted instead (SPEC §8.3).
+    // A row a learner's retirement flagged (`scrub`) is deleted instead (SPEC §8.3).
     await this.sql.query(MARK_PUBLISHED, [rows.map((r) => r.id)]);
     this.o.handoff?.forget(rows.map((r) => r.id));
     for (const [topic, n] of countByTopic(rows)) this.o.metrics?.eventsPublished.inc({ topic }, n);
@@ -327,9 +335,10 @@ export class OutboxRelay {
     await this.send([record]);
     this.clearBlock(true);
     await this.o.pool.query(
-      `WITH scrubbed AS (DELETE FROM attempts.outbox_message WHERE id = $1 AND scrub_after_publish RETURNING id)
-       UPDATE attempts.outbox_message SET published_at = now(), parked_at = now(), parked_reason = $2
-        WHERE id = $1 AND NOT scrub_after_publish`,
+      `WITH done AS (DELETE FROM attempts.outbox_pending WHERE id = $1 RETURNING scrub),
+            scrubbed AS (DELETE FROM attempts.outbox_message WHERE id = $1 AND (SELECT scrub FROM done))
+       UPDATE attempts.outbox_message SET parked_at = now(), parked_reason = $2
+        WHERE id = $1 AND NOT coalesce((SELECT scrub FROM done), false)`,
       [row.id, `${TOO_LARGE_REASON}: ${code}, ${event.data.sizeBytes} bytes`],
     );
     this.o.handoff?.forget([row.id]);
@@ -385,19 +394,18 @@ export class OutboxRelay {
     if (now - this.lastHousekeeping < this.o.housekeepingIntervalMs) return;
     this.lastHousekeeping = now;
     const days = this.o.retentionDays;
-    // parked rows stay until an operator drops them
+    // Rows no longer pending, by age since they were written; parked rows stay until an operator drops them.
     const outbox = await this.o.pool.query(
-      `DELETE FROM attempts.outbox_message WHERE published_at < now() - make_interval(days => $1) AND parked_at IS NULL`,
+      `DELETE FROM attempts.outbox_message m
+        WHERE m.created_at < now() - make_interval(days => $1) AND m.parked_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM attempts.outbox_pending p WHERE p.id = m.id)`,
       [days],
     );
     const inbox = await this.o.pool.query(
       `DELETE FROM attempts.processed_command WHERE processed_at < now() - make_interval(days => $1)`,
       [days],
     );
-    const backlog = await this.o.pool.query<{ n: string; oldest: number | null }>(
-      `SELECT count(*) AS n, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS oldest
-         FROM attempts.outbox_message WHERE published_at IS NULL`,
-    );
+    const backlog = await this.o.pool.query<{ n: string; oldest: number | null }>(OUTBOX_BACKLOG);
     this.o.metrics?.outboxBacklog.set(Number(backlog.rows[0].n));
     this.o.metrics?.outboxOldestAge.set(backlog.rows[0].oldest ?? 0);
     this.o.logger.info(

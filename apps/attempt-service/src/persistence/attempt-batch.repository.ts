@@ -393,6 +393,8 @@ export class AttemptBatchRepository {
           ${arg(w.outbox.map((r) => r.key))}::text[], ${arg(starts)}::int[], ${arg(lengths)}::int[],
           ${arg(w.outbox.map((r) => JSON.stringify(r.headers)))}::jsonb[]) AS x(event_id, topic, key, start, len, headers)
       RETURNING id, event_id, topic)`);
+      // what the relay has left to publish: a narrow row it deletes once published (the outbox row stays as written)
+      parts.push(`w_pending AS (INSERT INTO attempts.outbox_pending (id) SELECT id FROM w_outbox)`);
     }
     if (w.sequences.size > 0) {
       const keys = [...w.sequences.keys()];

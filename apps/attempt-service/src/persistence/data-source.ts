@@ -8,6 +8,7 @@ import { CommandChannels1764800000000 } from './migrations/1764800000000-command
 import { Allowances1764600000000 } from './migrations/1764600000000-allowances.migration';
 import { Reviews1764800000001 } from './migrations/1764800000001-reviews.migration';
 import { VacuumThresholds1765100000000 } from './migrations/1765100000000-vacuum-thresholds.migration';
+import { OutboxPending1765200000000 } from './migrations/1765200000000-outbox-pending.migration';
 
 export const ATTEMPTS_SCHEMA = 'attempts';
 
@@ -35,6 +36,7 @@ export function attemptDataSourceOptions(
       CommandChannels1764800000000,
       Reviews1764800000001,
       VacuumThresholds1765100000000,
+      OutboxPending1765200000000,
     ],
     entities: [],
     extra: { max: extra.poolSize ?? 10, application_name: ATTEMPT_SERVICE_APPLICATION_NAME, ...(extra.timeouts ? pgPoolTimeouts(extra.timeouts) : {}) },

@@ -36,8 +36,14 @@ export const LEARNER_SCRUBS: readonly LearnerScrub[] = [
   // key): the unpublished ones are flagged first (the relay deletes them once published), then the
   // published ones (parked rows and stored dead letters included) are deleted. In this order a row the
   // relay publishes meanwhile is caught by one statement or the other.
-  { sql: `UPDATE attempts.outbox_message SET scrub_after_publish = true WHERE key = $1 AND published_at IS NULL` },
-  { sql: `DELETE FROM attempts.outbox_message WHERE key = $1 AND published_at IS NOT NULL` },
+  {
+    sql: `UPDATE attempts.outbox_pending p SET scrub = true
+            FROM attempts.outbox_message m WHERE m.id = p.id AND m.key = $1`,
+  },
+  {
+    sql: `DELETE FROM attempts.outbox_message m
+           WHERE m.key = $1 AND NOT EXISTS (SELECT 1 FROM attempts.outbox_pending p WHERE p.id = m.id)`,
+  },
   // kept for good: later user data of this learner is stored as the placeholders
   { sql: `INSERT INTO attempts.retired_learner (user_id) VALUES ($1) ON CONFLICT DO NOTHING` },
 ];
