@@ -18,8 +18,10 @@ import { runRawKafka } from './phases/raw-kafka.phase';
 import { runRawPostgres } from './phases/raw-postgres.phase';
 import { formatProfileSummary, summarizeProfile, type CpuProfile } from './profile-summary';
 import {
+  BASELINE_FILE,
   derive,
   ok,
+  readBaseline,
   renderTable,
   type BenchResults,
   type PhaseOutcome,
@@ -199,7 +201,7 @@ async function main(): Promise<number> {
     },
     build,
     phases,
-    ...derive({ phases }),
+    ...derive({ phases }, { baseline: readBaseline(join(ROOT, BASELINE_FILE)), machine }),
     errors,
   };
   const out = join(ROOT, cfg.out);

@@ -4,6 +4,7 @@ import type { RawKafkaResult, RawKafkaRun } from '../phases/raw-kafka.phase';
 import type { RawPostgresResult } from '../phases/raw-postgres.phase';
 import type { PostgresInfo } from '../support/infra';
 import type { CpuBudget, MachineInfo } from '../support/machine';
+import { existsSync, readFileSync } from 'node:fs';
 import { fmtInt, fmtNum, round } from '../support/stats';
 
 export type PhaseOutcome<T> = T | { error: string } | undefined;
@@ -70,6 +71,46 @@ export interface BenchResults {
   errors: string[];
 }
 
+/**
+ * (c)'s figures of the code issue #23 was filed against, measured on one machine
+ * (bench/results/baseline-c.json): "the 2,000-learner figures no worse than now" is judged against
+ * them, with the run-to-run spread measured beside them as the tolerance, and only on a machine with
+ * the same CPU model and cores (elsewhere it is not comparable, and says so).
+ */
+export interface EndToEndBaseline {
+  commit: string;
+  measuredAt: string;
+  cpuModel: string;
+  cores: number;
+  saturationPerSecond: number;
+  /** p99 in ms by offered rate (commands/s). */
+  p99MsAt: Record<string, number>;
+  /** Fractions: saturation may be this much lower, a p99 this much higher. */
+  tolerance: { saturation: number; p99: number };
+}
+
+/** Where the baseline lives, relative to the repository. */
+export const BASELINE_FILE = 'bench/results/baseline-c.json';
+
+/** The baseline file, or null when there is none; a malformed one is an error (it is committed). */
+export function readBaseline(file: string): EndToEndBaseline | null {
+  if (!existsSync(file)) return null;
+  const b = JSON.parse(readFileSync(file, 'utf8')) as Partial<EndToEndBaseline>;
+  const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  const valid =
+    typeof b.commit === 'string' &&
+    typeof b.measuredAt === 'string' &&
+    typeof b.cpuModel === 'string' &&
+    num(b.cores) &&
+    num(b.saturationPerSecond) &&
+    typeof b.p99MsAt === 'object' && b.p99MsAt !== null &&
+    Object.entries(b.p99MsAt).every(([k, v]) => /^\d+$/.test(k) && num(v)) &&
+    num(b.tolerance?.saturation) &&
+    num(b.tolerance?.p99);
+  if (!valid) throw new Error(`${file}: not a baseline (commit, measuredAt, cpuModel, cores, saturationPerSecond, p99MsAt, tolerance)`);
+  return b as EndToEndBaseline;
+}
+
 export function ok<T extends object>(p: PhaseOutcome<T>): T | undefined {
   return p && !('error' in p) ? p : undefined;
 }
@@ -77,6 +118,7 @@ export function ok<T extends object>(p: PhaseOutcome<T>): T | undefined {
 /** Ratios, RSS and the targets (issue #23), from the phase results. */
 export function derive(
   r: Pick<BenchResults, 'phases'>,
+  context: { baseline?: EndToEndBaseline | null; machine?: Pick<MachineInfo, 'cpuModel' | 'cores'> } = {},
 ): Pick<BenchResults, 'ratios' | 'peakRssMb' | 'targets'> {
   const a = ok(r.phases.rawKafka);
   const b = ok(r.phases.rawPostgres);
@@ -126,6 +168,7 @@ export function derive(
       measured: ratios.endToEndOverRawKafka === null ? '—' : `${fmtNum(ratios.endToEndOverRawKafka, 2)} ×`,
       pass: check(ratios.endToEndOverRawKafka, (v) => v >= 0.25),
     },
+    ...baselineChecks(c, context.baseline ?? null, context.machine),
     {
       target: 'notifier ≥ 3,000 emails/s',
       measured: d
@@ -152,6 +195,40 @@ export function derive(
     },
   ];
   return { ratios, peakRssMb, targets };
+}
+
+/**
+ * (c) no worse than the baseline: saturation, and p99 at each offered rate the baseline has. Not
+ * judged (null) without (c), without a baseline, or on another kind of machine.
+ */
+export function baselineChecks(
+  c: EndToEndResult | undefined,
+  base: EndToEndBaseline | null,
+  machine: Pick<MachineInfo, 'cpuModel' | 'cores'> | undefined,
+): TargetCheck[] {
+  const learners = c ? fmtInt(c.learners) : '2,000';
+  const of = base ? ` (${base.commit})` : '';
+  const comparable = base !== null && machine !== undefined && machine.cpuModel === base.cpuModel && machine.cores === base.cores;
+  const why = base === null ? ' — no baseline file' : comparable ? '' : ` — baseline from ${base.cores} × ${base.cpuModel}: not comparable`;
+  const satFloor = base ? base.saturationPerSecond * (1 - base.tolerance.saturation) : null;
+  const sat = c?.saturation.perSecond ?? null;
+  const checks: TargetCheck[] = [
+    {
+      target: `(c) ${learners} learners: saturation no worse than before #23${of}${satFloor === null ? '' : `, ≥ ${fmtInt(satFloor)}/s`}`,
+      measured: `${sat === null ? '—' : `${fmtInt(sat)}/s`}${why}`,
+      pass: sat !== null && comparable && satFloor !== null ? sat >= satFloor : null,
+    },
+  ];
+  for (const [offered, p99] of Object.entries(base?.p99MsAt ?? {})) {
+    const ceiling = p99 * (1 + (base?.tolerance.p99 ?? 0));
+    const l = c?.latency.find((x) => x.offeredPerSecond === Number(offered));
+    checks.push({
+      target: `(c) ${learners} learners: p99 at ${fmtInt(Number(offered))}/s no worse than before #23${of}, ≤ ${fmtNum(ceiling, 1)} ms`,
+      measured: `${l ? `${fmtNum(l.latency.p99Ms, 1)} ms${l.missing ? ` (${l.missing} missing)` : ''}` : '—'}${why}`,
+      pass: l && comparable ? l.missing === 0 && l.latency.p99Ms <= ceiling : null,
+    });
+  }
+  return checks;
 }
 
 /** "commands 20,000 / 40,000, partitions 0 / 1,2, relay on instance-2" */
