@@ -82,6 +82,8 @@ export interface EndToEndBaseline {
   measuredAt: string;
   cpuModel: string;
   cores: number;
+  /** The workload's learners: a run of another size (the smoke run's 200) is not judged. */
+  learners: number;
   saturationPerSecond: number;
   /** p99 in ms by offered rate (commands/s). */
   p99MsAt: Record<string, number>;
@@ -102,12 +104,13 @@ export function readBaseline(file: string): EndToEndBaseline | null {
     typeof b.measuredAt === 'string' &&
     typeof b.cpuModel === 'string' &&
     num(b.cores) &&
+    num(b.learners) &&
     num(b.saturationPerSecond) &&
     typeof b.p99MsAt === 'object' && b.p99MsAt !== null &&
     Object.entries(b.p99MsAt).every(([k, v]) => /^\d+$/.test(k) && num(v)) &&
     num(b.tolerance?.saturation) &&
     num(b.tolerance?.p99);
-  if (!valid) throw new Error(`${file}: not a baseline (commit, measuredAt, cpuModel, cores, saturationPerSecond, p99MsAt, tolerance)`);
+  if (!valid) throw new Error(`${file}: not a baseline (commit, measuredAt, cpuModel, cores, learners, saturationPerSecond, p99MsAt, tolerance)`);
   return b as EndToEndBaseline;
 }
 
@@ -208,8 +211,17 @@ export function baselineChecks(
 ): TargetCheck[] {
   const learners = c ? fmtInt(c.learners) : '2,000';
   const of = base ? ` (${base.commit})` : '';
-  const comparable = base !== null && machine !== undefined && machine.cpuModel === base.cpuModel && machine.cores === base.cores;
-  const why = base === null ? ' — no baseline file' : comparable ? '' : ` — baseline from ${base.cores} × ${base.cpuModel}: not comparable`;
+  const sameMachine = base !== null && machine !== undefined && machine.cpuModel === base.cpuModel && machine.cores === base.cores;
+  const sameWorkload = base !== null && c !== undefined && c.learners === base.learners;
+  const comparable = sameMachine && sameWorkload;
+  const why =
+    base === null
+      ? ' — no baseline file'
+      : !sameMachine
+        ? ` — baseline from ${base.cores} × ${base.cpuModel}: not comparable`
+        : c !== undefined && !sameWorkload
+          ? ` — baseline of ${fmtInt(base.learners)} learners: not comparable`
+          : '';
   const satFloor = base ? base.saturationPerSecond * (1 - base.tolerance.saturation) : null;
   const sat = c?.saturation.perSecond ?? null;
   const checks: TargetCheck[] = [

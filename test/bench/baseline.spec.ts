@@ -9,15 +9,16 @@ const base: EndToEndBaseline = {
   commit: 'abc1234',
   measuredAt: '2026-12-04T23:00:00Z',
   ...machine,
+  learners: 2000,
   saturationPerSecond: 4000,
   p99MsAt: { '1000': 80 },
   tolerance: { saturation: 0.1, p99: 0.25 },
 };
 
 /** The parts of (c)'s result the checks read. */
-const endToEnd = (perSecond: number, p99Ms: number, missing = 0) =>
+const endToEnd = (perSecond: number, p99Ms: number, missing = 0, learners = 2000) =>
   ({
-    learners: 2000,
+    learners,
     saturation: { perSecond },
     latency: [{ offeredPerSecond: 1000, missing, latency: { p99Ms } }],
   }) as unknown as EndToEndResult;
@@ -35,6 +36,9 @@ describe('the 2,000-learner baseline (issue #23: no worse than before)', () => {
     expect(other[0].measured).toContain('not comparable');
     expect(baselineChecks(endToEnd(5000, 10), null, machine)).toEqual([expect.objectContaining({ pass: null, measured: expect.stringContaining('no baseline') })]);
     expect(baselineChecks(undefined, base, machine).map((c) => c.pass)).toEqual([null, null]);
+    const smoke = baselineChecks(endToEnd(5000, 10, 0, 200), base, machine);
+    expect(smoke.map((c) => c.pass)).toEqual([null, null]);
+    expect(smoke[0].measured).toContain('baseline of 2,000 learners: not comparable');
   });
 
   it('reads the committed file and refuses a malformed one', () => {
