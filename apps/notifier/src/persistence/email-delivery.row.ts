@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn, type DataSource } from 'typeorm';
+import { quoteIdent } from '../../../../libs/platform/src/database/ensure-database';
 
 /** The schema the notifier owns (tests use throwaway schemas of their own; see data-source.ts). */
 export const NOTIFIER_SCHEMA = 'notifier';
@@ -13,7 +14,7 @@ export function ledgerSchemaOf(dataSource: DataSource): string {
 
 /** The same, quoted for SQL: what the migrations write their statements with. */
 export function quotedLedgerSchema(dataSource: DataSource): string {
-  return `"${ledgerSchemaOf(dataSource).replace(/"/g, '""')}"`;
+  return quoteIdent(ledgerSchemaOf(dataSource));
 }
 
 /**
