@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { withTimeout } from '../../../../libs/platform/src/kafka/kafka-admin.client';
 import type { ReadinessIndicator } from '../../../../libs/platform/src/health/readiness';
-import type { RelayBlock } from '../outbox/outbox-relay';
+import { OLDEST_UNPUBLISHED_AGE_S, type RelayBlock } from '../outbox/outbox-relay';
 
 export interface OutboxHealthOptions {
   pool: Pool;
@@ -36,9 +36,7 @@ export class OutboxHealthIndicator implements ReadinessIndicator<'outbox'> {
       const { rows } = await withTimeout(
         this.o.pool.query<{ parked: number; oldest_ms: number | null }>(
           `SELECT (SELECT count(*) FROM attempts.outbox_message WHERE parked_at IS NOT NULL)::int AS parked,
-                  (SELECT (EXTRACT(EPOCH FROM now() - m.created_at) * 1000)::float8
-                     FROM attempts.outbox_pending p JOIN attempts.outbox_message m ON m.id = p.id
-                    ORDER BY p.id LIMIT 1) AS oldest_ms`,
+                  (${OLDEST_UNPUBLISHED_AGE_S}) * 1000 AS oldest_ms`,
         ),
         this.o.dbTimeoutMs,
         'outbox check',

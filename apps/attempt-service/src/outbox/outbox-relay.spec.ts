@@ -83,7 +83,7 @@ class FakeOutbox {
       } else if (text.includes('SELECT event_id')) {
         rows = [find(values[0])];
       } else if (text.includes('parked_at = now()')) {
-        Object.assign(find(values[0]) ?? {}, { published: true, parked_reason: values[1] });
+        Object.assign(find((values[0] as string[])[0]) ?? {}, { published: true, parked_reason: values[1] });
       } else if (text.includes('DELETE FROM attempts.outbox_pending WHERE id = ANY')) {
         for (const id of values[0] as string[]) Object.assign(find(id) ?? {}, { published: true });
       } else {

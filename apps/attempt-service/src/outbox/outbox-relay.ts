@@ -70,24 +70,28 @@ export interface RelayBlock {
 const TOO_LARGE_REASON = 'too large';
 
 /**
- * Marks rows published, in one statement: their `outbox_pending` rows go, and the outbox row of one a
- * learner's retirement flagged `scrub` (SPEC §8.3) goes too. The outbox row itself is not written:
- * it stays as the batch wrote it (until housekeeping's retention delete).
+ * What publishing rows (`$1`, ids) does, as the CTEs of one statement: their `outbox_pending` rows go
+ * (`done`: id and scrub), and the outbox row of one a learner's retirement flagged `scrub` (SPEC §8.3)
+ * goes too. The outbox row itself is not written: it stays as the batch wrote it (until housekeeping's
+ * retention delete).
  */
-const MARK_PUBLISHED = `WITH done AS (DELETE FROM attempts.outbox_pending WHERE id = ANY($1::bigint[]) RETURNING id, scrub)
-  DELETE FROM attempts.outbox_message WHERE id IN (SELECT id FROM done WHERE scrub)`;
+const PUBLISHED = `done AS (DELETE FROM attempts.outbox_pending WHERE id = ANY($1::bigint[]) RETURNING id, scrub),
+  scrubbed AS (DELETE FROM attempts.outbox_message WHERE id IN (SELECT id FROM done WHERE scrub))`;
+const MARK_PUBLISHED = `WITH ${PUBLISHED} SELECT count(*) FROM done`;
+/** Published as a marker's stand-in (`$2`: the reason), and kept for an operator unless scrubbed. */
+const MARK_PARKED = `WITH ${PUBLISHED}
+  UPDATE attempts.outbox_message SET parked_at = now(), parked_reason = $2 WHERE id IN (SELECT id FROM done WHERE NOT scrub)`;
 
 /** Session-level advisory lock: at most one relay publishes at a time, across all instances. */
 const RELAY_LOCK = `SELECT pg_try_advisory_lock(hashtext('attempts.outbox_relay')) AS locked`;
 export const OUTBOX_CHANNEL = 'attempts_outbox';
 
-/**
- * The unpublished rows (`n`) and the age in seconds of the oldest (`oldest`, null when none): the
- * pending table is as small as the backlog, and the oldest pending id is the oldest row.
- */
-export const OUTBOX_BACKLOG = `SELECT (SELECT count(*) FROM attempts.outbox_pending) AS n,
-  (SELECT EXTRACT(EPOCH FROM now() - m.created_at)::float8 FROM attempts.outbox_pending p
-     JOIN attempts.outbox_message m ON m.id = p.id ORDER BY p.id LIMIT 1) AS oldest`;
+/** The age in seconds of the oldest unpublished row (null when none): the oldest pending id is the oldest row. */
+export const OLDEST_UNPUBLISHED_AGE_S = `SELECT EXTRACT(EPOCH FROM now() - m.created_at)::float8 FROM attempts.outbox_pending p
+     JOIN attempts.outbox_message m ON m.id = p.id ORDER BY p.id LIMIT 1`;
+
+/** The unpublished rows (`n`) and the age of the oldest (`oldest`): the pending table is as small as the backlog. */
+export const OUTBOX_BACKLOG = `SELECT (SELECT count(*) FROM attempts.outbox_pending) AS n, (${OLDEST_UNPUBLISHED_AGE_S}) AS oldest`;
 
 /**
  * Publishes committed outbox rows to Kafka in id order (per key this is commit order, because a
@@ -334,13 +338,7 @@ export class OutboxRelay {
     });
     await this.send([record]);
     this.clearBlock(true);
-    await this.o.pool.query(
-      `WITH done AS (DELETE FROM attempts.outbox_pending WHERE id = $1 RETURNING scrub),
-            scrubbed AS (DELETE FROM attempts.outbox_message WHERE id = $1 AND (SELECT scrub FROM done))
-       UPDATE attempts.outbox_message SET parked_at = now(), parked_reason = $2
-        WHERE id = $1 AND NOT coalesce((SELECT scrub FROM done), false)`,
-      [row.id, `${TOO_LARGE_REASON}: ${code}, ${event.data.sizeBytes} bytes`],
-    );
+    await this.o.pool.query(MARK_PARKED, [[row.id], `${TOO_LARGE_REASON}: ${code}, ${event.data.sizeBytes} bytes`]);
     this.o.handoff?.forget([row.id]);
     this.o.metrics?.outboxParked.inc({ topic: row.topic });
     this.o.metrics?.outboxParkedRows.inc();
