@@ -339,10 +339,8 @@ export class World {
           await delay(Math.min(5000, 250 * 2 ** Math.min(failures, 5)));
         }
       }
-      for (const m of chunk)
-        this.ref.accept(m.value === null ? null : Buffer.isBuffer(m.value) ? m.value : Buffer.from(m.value, 'utf8'), { overBound: overBound(m) });
+      this.accept(chunk);
       i += chunk.length;
-      this.published += chunk.length;
       if (Date.now() - lastReport > 5000) {
         lastReport = Date.now();
         say(`${this.o.id}: ${o.label ?? 'published'} ${i}/${messages.length}`);
@@ -351,6 +349,16 @@ export class World {
       if (due > Date.now()) await delay(due - Date.now());
     }
     if (o.ownProducer) await slot.producer?.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * Feeds messages to the reference model and counts them as published, in publish order: what
+   * publish() does after each chunk, for a scenario that publishes by other means (the soak's worker).
+   */
+  accept(messages: OutMessage[]): void {
+    for (const m of messages)
+      this.ref.accept(m.value === null ? null : Buffer.isBuffer(m.value) ? m.value : Buffer.from(m.value, 'utf8'), { overBound: overBound(m) });
+    this.published += messages.length;
   }
 
   /** Publishes the exam registrations and waits until the service has consumed them (SPEC §3: register first). */

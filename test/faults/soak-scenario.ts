@@ -3,11 +3,13 @@ import { freemem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Consumer } from 'kafkajs';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { processMemory } from '../../bench/support/machine';
 import { percentile } from '../../bench/support/stats';
 import { clientKafka, say, type ServiceProcess } from './fault-infra';
 import { groupLag, tryQuery } from './observer';
+import { PacedPublisher } from './paced-publisher';
 import { renderChart, type ChartSeries } from './png-chart';
 import { runScenario, type World } from './scenario-kit';
 import type { Infra, Profile, ScenarioDef } from './scenarios';
@@ -200,6 +202,10 @@ interface Sample {
   ledgerPending: number;
   commandLag: number;
   published: number;
+  /** the most the publisher ran behind its schedule in the interval (ms) */
+  publishLateMs?: number;
+  /** the suite's own garbage-collection pauses of ≥ 20 ms in the interval, summed (ms) */
+  suiteGcMs?: number;
 }
 
 /** `nodejs_heap_size_used_bytes` (the same name in both services, labelled `service`) in MiB, from a service's /metrics. */
@@ -320,10 +326,17 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
   const { watch: latency, stop: stopLatency } = await LatencyWatch.start(w, tag, () => t0, sp.sampleMs);
   const samples: Sample[] = [];
   const windowEnds: { published: number; sizes: { outboxRows: number; ledgerRows: number }; suiteRssMb: number }[] = [];
-  let published = 0;
   let publishing = true;
   let compacted = 0;
-  t0 = Date.now();
+  // The suite's own collections, for reading the latency against (they no longer pause the publisher).
+  const gcPauses: { t: number; ms: number }[] = [];
+  const gcWatch = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (e.duration >= 20) gcPauses.push({ t: (performance.timeOrigin + e.startTime - t0) / 1000, ms: Math.round(e.duration) });
+  });
+  gcWatch.observe({ entryTypes: ['gc'] });
+  const publisher = await PacedPublisher.start({ brokers: w.o.brokers, clientId: `faults-${w.o.id}-soak`, topic: w.topics.commands, ratePerSec: sp.ratePerSec }, (l) => say(`${w.o.id}: ${l}`));
+  t0 = publisher.go();
+  const published = () => publisher.published;
   const sampler = (async () => {
     const perWindow = Math.round(sp.windowMs / sp.sampleMs);
     // Until the duration is over and publishing has ended (later, when the machine could not keep the
@@ -331,43 +344,42 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
     for (let k = 1; k * sp.sampleMs <= sp.durationMs || publishing; k++) {
       const due = t0 + k * sp.sampleMs;
       if (due > Date.now()) await delay(due - Date.now());
-      samples.push(await takeSample(w, (due - t0) / 1000, published));
+      samples.push({ ...(await takeSample(w, (due - t0) / 1000, published())), publishLateMs: publisher.takeLateMs(), suiteGcMs: gcPauses.filter((g) => g.t > (due - t0) / 1000 - sp.sampleMs / 1000 && g.t <= (due - t0) / 1000).reduce((n, g) => n + g.ms, 0) });
       compacted = compactStub(w, compacted);
       latency.prune(120_000);
       const over = (k + 1) * sp.sampleMs > sp.durationMs && !publishing;
       if (samples.length % perWindow === 0 || over) {
         const sizes = await tableSizes(w);
-        windowEnds.push({ published, sizes, suiteRssMb: process.memoryUsage().rss / 2 ** 20 });
+        windowEnds.push({ published: published(), sizes, suiteRssMb: process.memoryUsage().rss / 2 ** 20 });
         const s = samples[samples.length - 1];
         say(
-          `${w.o.id}: window ${windowEnds.length}: ${published} published, RSS ${s.rss.attemptService}/${s.rss.notifier} MiB, heap ${s.heap.attemptService.toFixed(0)}/${s.heap.notifier.toFixed(0)} MiB, ` +
+          `${w.o.id}: window ${windowEnds.length}: ${published()} published, RSS ${s.rss.attemptService}/${s.rss.notifier} MiB, heap ${s.heap.attemptService.toFixed(0)}/${s.heap.notifier.toFixed(0)} MiB, ` +
             `outbox ${sizes.outboxRows} rows (${s.outboxBacklog} unpublished), ledger ${sizes.ledgerRows} rows (${s.ledgerPending} pending), suite RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
         );
       }
     }
   })();
 
+  let failed = true;
   try {
-    // Batches at a global schedule: a batch that starts late is sent faster (at most 2×) to catch up.
+    // Batches handed to the worker ahead of their time, fed to the reference model as they are handed
+    // over (the model needs the order, not the time). The worker sends on a global schedule and
+    // catches up at most 2× after a late start.
     let queued = 0;
     for (let k = 0; queued < total; k++) {
       const batch = soakBatch(tag, catalog, k, Math.min(BATCH_COMMANDS, total - queued));
-      const dueEnd = t0 + ((queued + batch.length) / sp.ratePerSec) * 1000;
+      await publisher.enqueue(batch);
+      w.accept(batch);
       queued += batch.length;
-      const rate = Math.min(2 * sp.ratePerSec, batch.length / Math.max(0.001, (dueEnd - Date.now()) / 1000));
-      await w.publish(batch, {
-        ratePerSec: rate,
-        chunk: 100,
-        label: `soak batch ${k}: published`,
-        // Called before each produce request (a re-sent chunk counts again: none expected without faults).
-        onSend: (chunk) => {
-          published += chunk.length;
-        },
-      });
+      if (k % 12 === 0) say(`${w.o.id}: soak batch ${k} handed over (${publisher.published.toLocaleString('en-US')} published)`);
     }
+    await publisher.finish();
+    failed = false;
   } finally {
+    if (failed) await publisher.abort();
     publishing = false;
     await sampler;
+    gcWatch.disconnect();
   }
   const publishedS = (Date.now() - t0) / 1000;
   await delay(5000); // the last outcomes' events reach the latency watch
@@ -407,7 +419,7 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
   });
   const png = chart(samples, p99, title);
   writeFileSync(join(w.logDir, 'soak.png'), png);
-  writeFileSync(join(w.logDir, 'soak-samples.json'), JSON.stringify({ profile: sp, t0: new Date(t0).toISOString(), samples, p99PerSample: p99, windows }, null, 1));
+  writeFileSync(join(w.logDir, 'soak-samples.json'), JSON.stringify({ profile: sp, t0: new Date(t0).toISOString(), samples, p99PerSample: p99, windows, suiteGcPauses: gcPauses }, null, 1));
   const table = windowTable(windows);
   for (const l of table) say(`${w.o.id}: ${l}`);
 
@@ -420,7 +432,7 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
   const answered = windows.reduce((n, x) => n + x.answered, 0);
   w.fault(
     `${minutes} min at ${sp.ratePerSec.toLocaleString('en-US')} commands/s`,
-    `${published.toLocaleString('en-US')} commands in ${(publishedS / 60).toFixed(1)} min (${Math.round(published / publishedS)}/s), ${windows.length} windows of ${sp.windowMs >= 60_000 ? `${sp.windowMs / 60_000} min` : `${sp.windowMs / 1000} s`}; ` +
+    `${published().toLocaleString('en-US')} commands in ${(publishedS / 60).toFixed(1)} min (${Math.round(published() / publishedS)}/s), ${windows.length} windows of ${sp.windowMs >= 60_000 ? `${sp.windowMs / 60_000} min` : `${sp.windowMs / 1000} s`}; ` +
       `latency measured on ${answered.toLocaleString('en-US')} outcomes (${latency.dropped.toLocaleString('en-US')} ids without an outcome within 2 min of their append: repeats, answered as duplicates); ${(w.stub?.requests.length ?? 0).toLocaleString('en-US')} emails at the stub; ` +
       `trend: ${trend.length === 0 ? 'none' : `${trend.length} problem(s)`}`,
   );
