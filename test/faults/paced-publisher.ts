@@ -12,7 +12,8 @@ import type { OutMessage } from './workload';
  * that heap stopped the publisher in the same thread for up to a second, which then sent the missed
  * second at once. The service answered those bursts late, so the soak's p99 rose with the suite's heap,
  * not the services'. This one runs in a worker thread (its own V8 heap of a few MB): the main thread
- * hands it batches ahead of time and feeds the reference model itself.
+ * hands it batches ahead of time, and is told of every chunk written, in order (`onSent`: the main
+ * thread feeds its reference model there, so a publisher that fails leaves nothing unwritten in it).
  */
 
 interface Setup {
@@ -79,6 +80,8 @@ async function workerMain(o: Setup): Promise<void> {
         const due = Math.max(t0 + (sent / o.ratePerSec) * 1000, lastSendAt + (chunk.length / (o.catchUp * o.ratePerSec)) * 1000);
         if (due > Date.now()) await delay(due - Date.now());
         const lateMs = Math.max(0, Date.now() - (t0 + (sent / o.ratePerSec) * 1000));
+        // the catch-up limit counts from the start of a send: a slow answer must not widen the gap
+        const startedAt = Date.now();
         const giveUpAt = Date.now() + o.deadlineMs;
         for (let failures = 0; ; ) {
           try {
@@ -105,7 +108,7 @@ async function workerMain(o: Setup): Promise<void> {
             await delay(Math.min(5000, 250 * 2 ** Math.min(failures, 5)));
           }
         }
-        lastSendAt = Date.now();
+        lastSendAt = startedAt;
         sent += chunk.length;
         post({ kind: 'sent', n: chunk.length, lateMs });
       }
@@ -119,6 +122,7 @@ async function workerMain(o: Setup): Promise<void> {
     post({ kind: 'failed', error: e instanceof Error ? e.message : String(e) });
   } finally {
     await producer?.disconnect().catch(() => undefined);
+    port.close(); // nothing keeps the worker alive after this
   }
 }
 
@@ -126,6 +130,9 @@ async function workerMain(o: Setup): Promise<void> {
 export class PacedPublisher {
   /** messages the worker has written */
   published = 0;
+  /** handed over, not yet written, in order */
+  private readonly unsent: OutMessage[] = [];
+  private done = false;
   private lateMs = 0;
   private outstanding = 0;
   private failure: Error | null = null;
@@ -137,6 +144,7 @@ export class PacedPublisher {
   private constructor(
     private readonly worker: Worker,
     private readonly say: (line: string) => void,
+    private readonly onSent: (messages: OutMessage[]) => void,
   ) {
     this.ready = new Promise<void>((r) => (this.onReady = r));
     this.finished = new Promise<void>((resolve, reject) => {
@@ -145,6 +153,7 @@ export class PacedPublisher {
         else if (m.kind === 'sent') {
           this.published += m.n;
           this.lateMs = Math.max(this.lateMs, m.lateMs);
+          this.onSent(this.unsent.splice(0, m.n));
         } else if (m.kind === 'batch-done') {
           this.outstanding--;
           this.waiters.splice(0).forEach((w) => w());
@@ -153,7 +162,10 @@ export class PacedPublisher {
           this.failure = new Error(`paced publisher: ${m.error}`);
           this.waiters.splice(0).forEach((w) => w());
           reject(this.failure);
-        } else resolve();
+        } else {
+          this.done = true;
+          resolve();
+        }
       });
       worker.on('error', (e) => {
         this.failure = e;
@@ -161,8 +173,8 @@ export class PacedPublisher {
         reject(e);
       });
       worker.on('exit', (code) => {
-        if (code !== 0 && !this.failure) {
-          this.failure = new Error(`paced publisher exited with code ${code}`);
+        if (!this.done && !this.failure) {
+          this.failure = new Error(`paced publisher exited with code ${code} before it was done`);
           this.waiters.splice(0).forEach((w) => w());
           reject(this.failure);
         }
@@ -172,7 +184,10 @@ export class PacedPublisher {
   }
 
   /** Starts the worker and waits until its producer is connected. */
-  static async start(o: Omit<Setup, 'role' | 'catchUp' | 'chunk' | 'deadlineMs'> & Partial<Pick<Setup, 'catchUp' | 'chunk' | 'deadlineMs'>>, say: (line: string) => void): Promise<PacedPublisher> {
+  static async start(
+    o: Omit<Setup, 'role' | 'catchUp' | 'chunk' | 'deadlineMs'> & Partial<Pick<Setup, 'catchUp' | 'chunk' | 'deadlineMs'>>,
+    hooks: { say: (line: string) => void; onSent: (messages: OutMessage[]) => void },
+  ): Promise<PacedPublisher> {
     const setup: Setup = { role: 'paced-publisher', catchUp: 2, chunk: 100, deadlineMs: 15 * 60_000, ...o };
     // A .ts module cannot be a worker's entry point: the worker registers ts-node, then loads this file.
     const worker = new Worker(`require('ts-node/register/transpile-only'); require(${JSON.stringify(__filename)});`, {
@@ -181,8 +196,13 @@ export class PacedPublisher {
       workerData: setup,
       resourceLimits: { maxOldGenerationSizeMb: 512 },
     });
-    const p = new PacedPublisher(worker, say);
-    await Promise.race([p.ready, p.finished]);
+    const p = new PacedPublisher(worker, hooks.say, hooks.onSent);
+    try {
+      await Promise.race([p.ready, p.finished]);
+    } catch (e) {
+      await worker.terminate();
+      throw e;
+    }
     return p;
   }
 
@@ -193,11 +213,15 @@ export class PacedPublisher {
     return t0;
   }
 
-  /** Hands a batch over once fewer than `ahead` are waiting to be sent (so the worker never starves). */
+  /**
+   * Hands a batch over once fewer than `ahead` are unfinished (the one being sent counts): with the
+   * default, the next batch waits in the worker while one is sent.
+   */
   async enqueue(messages: OutMessage[], ahead = 2): Promise<void> {
     while (this.outstanding >= ahead && !this.failure) await new Promise<void>((r) => this.waiters.push(r));
     if (this.failure) throw this.failure;
     this.outstanding++;
+    for (const m of messages) this.unsent.push(m);
     this.worker.postMessage({ kind: 'batch', messages } satisfies ToWorker);
   }
 

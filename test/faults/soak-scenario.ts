@@ -334,7 +334,18 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
     for (const e of list.getEntries()) if (e.duration >= 20) gcPauses.push({ t: (performance.timeOrigin + e.startTime - t0) / 1000, ms: Math.round(e.duration) });
   });
   gcWatch.observe({ entryTypes: ['gc'] });
-  const publisher = await PacedPublisher.start({ brokers: w.o.brokers, clientId: `faults-${w.o.id}-soak`, topic: w.topics.commands, ratePerSec: sp.ratePerSec }, (l) => say(`${w.o.id}: ${l}`));
+  let publisher: PacedPublisher;
+  try {
+    // The reference model is fed with each chunk once it is written, in publish order.
+    publisher = await PacedPublisher.start(
+      { brokers: w.o.brokers, clientId: `faults-${w.o.id}-soak`, topic: w.topics.commands, ratePerSec: sp.ratePerSec },
+      { say: (l) => say(`${w.o.id}: ${l}`), onSent: (chunk) => w.accept(chunk) },
+    );
+  } catch (e) {
+    gcWatch.disconnect();
+    await stopLatency();
+    throw e;
+  }
   t0 = publisher.go();
   const published = () => publisher.published;
   const sampler = (async () => {
@@ -362,14 +373,12 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
 
   let failed = true;
   try {
-    // Batches handed to the worker ahead of their time, fed to the reference model as they are handed
-    // over (the model needs the order, not the time). The worker sends on a global schedule and
-    // catches up at most 2× after a late start.
+    // Batches handed to the worker ahead of their time; it sends on a global schedule and catches up
+    // at most 2× after a late start.
     let queued = 0;
     for (let k = 0; queued < total; k++) {
       const batch = soakBatch(tag, catalog, k, Math.min(BATCH_COMMANDS, total - queued));
       await publisher.enqueue(batch);
-      w.accept(batch);
       queued += batch.length;
       if (k % 12 === 0) say(`${w.o.id}: soak batch ${k} handed over (${publisher.published.toLocaleString('en-US')} published)`);
     }
