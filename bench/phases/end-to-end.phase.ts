@@ -21,6 +21,7 @@ import {
   type ProcessMemory,
 } from '../support/machine';
 import { say, sleep, waitUntil } from '../support/progress';
+import { StallWatch, type StepStalls } from '../support/stalls';
 import type { ServiceProcess } from '../support/service-process';
 import { ArrivalLog, fmtInt, round, summarizeLatencies, type LatencySummary } from '../support/stats';
 import {
@@ -73,6 +74,8 @@ export interface LatencyResult {
   cpu: CpuUsage;
   cpuBudget: CpuBudget | null;
   postgres: PostgresPerMessage | null;
+  /** What may have stopped the step's commands: collections, checkpoints, each second's p99. */
+  stalls: StepStalls;
 }
 
 export type PostgresPerMessage = ReturnType<typeof postgresPerMessage>;
@@ -488,8 +491,10 @@ async function runAtRate(
   const total = offered * seconds;
   const sentAt = new Map<string, { perf: number; epoch: number }>();
   const latencies: number[] = [];
+  const bySecond: { sentS: number; ms: number }[] = [];
   const toBatchStart: number[] = [];
   const afterBatchStart: number[] = [];
+  let t0 = performance.now();
   observer.setListener((e, at) => {
     if (e.type === 'AttemptStatusChanged' && e.causationId !== undefined) {
       const t = sentAt.get(e.causationId);
@@ -497,6 +502,7 @@ async function runAtRate(
         sentAt.delete(e.causationId);
         const total = at - t.perf;
         latencies.push(total);
+        bySecond.push({ sentS: (t.perf - t0) / 1000, ms: total });
         const applied = e.time === undefined ? Number.NaN : Date.parse(e.time);
         if (!Number.isNaN(applied)) {
           toBatchStart.push(applied - t.epoch);
@@ -508,7 +514,9 @@ async function runAtRate(
   say(`${tag} latency: offering ${fmtInt(offered)} commands/s for ${seconds} s`);
   const meter = await CpuMeter.start(ctx.meterSources({ service: svc.pid }));
   const pg0 = await ctx.postgresCounters();
-  const t0 = performance.now();
+  const checkpoints0 = await ctx.checkpointCounters();
+  t0 = performance.now();
+  const stalls = StallWatch.start(t0, svc, checkpoints0);
   let sent = 0;
   let lastSend = t0;
   let nextReport = t0 + 1000;
@@ -540,6 +548,7 @@ async function runAtRate(
   while (sentAt.size > 0 && performance.now() < drainEnd && svc.alive) await sleep(20);
   const cpu = await meter.stop();
   observer.setListener(null);
+  const stepStalls = stalls.stop(await ctx.checkpointCounters(), bySecond);
   await sleep(1100);
   const pg1 = await ctx.postgresCounters();
   const summary = summarizeLatencies(latencies);
@@ -558,6 +567,7 @@ async function runAtRate(
     // CPU over the whole window (producing and draining) divided by the commands of the window
     cpuBudget: cpuBudget(cpu, total, machineInfo().cores),
     postgres: postgresPerMessage(pg0, pg1, total),
+    stalls: stepStalls,
   };
   say(
     `${tag} @${fmtInt(offered)}/s: p50 ${summary.p50Ms} ms, p95 ${summary.p95Ms} ms, p99 ${summary.p99Ms} ms${result.missing ? `, ${result.missing} missing` : ''}` +

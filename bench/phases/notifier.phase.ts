@@ -11,22 +11,23 @@ import { emailWorthyEvent } from '../support/workload';
 
 const NOTIFIER_SCRIPT = 'dist/apps/notifier/src/main.js';
 
-/** The `msg` (and error message) of the last warning or error in a pino log file. */
+/** The `msg` (and error message) of the last warning or error in a pino log file (other lines skipped: `--trace-gc`'s). */
 function lastProblem(logFile: string): string {
+  let lines: string[];
   try {
-    const lines = readFileSync(logFile, 'utf8').trim().split('\n').reverse();
-    for (const line of lines) {
-      const entry = JSON.parse(line) as {
-        level?: number;
-        msg?: string;
-        reason?: string;
-        err?: { message?: string };
-      };
-      if ((entry.level ?? 0) >= 40)
-        return [entry.msg, entry.reason, entry.err?.message].filter(Boolean).join(': ').slice(0, 300);
-    }
+    lines = readFileSync(logFile, 'utf8').trim().split('\n').reverse();
   } catch {
-    // not JSON lines
+    return 'none (no log)';
+  }
+  for (const line of lines) {
+    if (!line.startsWith('{')) continue;
+    let entry: { level?: number; msg?: string; reason?: string; err?: { message?: string } };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue;
+    }
+    if ((entry.level ?? 0) >= 40) return [entry.msg, entry.reason, entry.err?.message].filter(Boolean).join(': ').slice(0, 300);
   }
   return 'none (see its log)';
 }

@@ -4,6 +4,7 @@ import type { RawKafkaResult, RawKafkaRun } from '../phases/raw-kafka.phase';
 import type { RawPostgresResult } from '../phases/raw-postgres.phase';
 import type { PostgresInfo } from '../support/infra';
 import type { CpuBudget, MachineInfo } from '../support/machine';
+import type { StepStalls } from '../support/stalls';
 import { existsSync, readFileSync } from 'node:fs';
 import { fmtInt, fmtNum, round } from '../support/stats';
 
@@ -328,6 +329,24 @@ export function renderTable(r: BenchResults): string {
       `${fmtInt(b.perSecond)} tx/s`,
       `${fmtInt(b.transactions)} × (UPDATE + outbox INSERT) on ${b.connections} connections; tx p50 ${fmtNum(b.transactionLatency.p50Ms)} ms, p99 ${fmtNum(b.transactionLatency.p99Ms)} ms; machine ${fmtNum(b.cpu.machineBusyPct, 0)}% busy; ${budget(b.cpuBudget, ['postgres', 'bench'])}`,
     ]);
+  /** A step's possible stalls, in one clause: the service's and the bench's collections, checkpoints, the worst seconds. */
+  const stallNote = (st: StepStalls | undefined): string => {
+    if (!st) return 'stalls not recorded';
+    const gc = st.serviceGc
+      ? `service GC ${st.serviceGc.markCompact.count} mark-compact (Σ ${fmtNum(st.serviceGc.markCompact.totalMs, 0)} ms, max ${fmtNum(st.serviceGc.markCompact.maxMs, 0)}), ${st.serviceGc.scavenge.count} scavenge (Σ ${fmtNum(st.serviceGc.scavenge.totalMs, 0)} ms, max ${fmtNum(st.serviceGc.scavenge.maxMs, 0)})`
+      : 'service GC not traced';
+    const ckpt = st.checkpoints
+      ? `${st.checkpoints.started} checkpoint${st.checkpoints.started === 1 ? '' : 's'} started${st.checkpoints.buffersWritten > 0 ? ` (${fmtInt(st.checkpoints.buffersWritten)} buffers written by the ones that ended)` : ''}`
+      : 'checkpoints not read';
+    const worst = st.p99PerSecond
+      .map((v, i) => [i, v] as const)
+      .filter(([, v]) => Number.isFinite(v))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([i, v]) => `s${i} ${fmtNum(v, 0)}`)
+      .join(', ');
+    return `${gc}; bench GC max ${fmtNum(st.benchGc.maxMs, 0)} ms; ${ckpt}; worst seconds' p99 (ms): ${worst}`;
+  };
   const endToEndRows = (name: string, p: PhaseOutcome<EndToEndResult>) => {
     if (p && 'error' in p) failed(`${name} end to end`, p);
     else if (p) {
@@ -341,7 +360,7 @@ export function renderTable(r: BenchResults): string {
         rows.push([
           `${name} ${fmtInt(p.learners)} learners, latency at ${fmtInt(l.offeredPerSecond)}/s offered`,
           `p50 ${fmtNum(l.latency.p50Ms)} / p95 ${fmtNum(l.latency.p95Ms)} / p99 ${fmtNum(l.latency.p99Ms)} ms`,
-          `${fmtInt(l.commands)} commands at ${fmtInt(l.producedPerSecond)}/s, max ${fmtNum(l.latency.maxMs)} ms${l.missing ? `, ${fmtInt(l.missing)} MISSING` : ''}; ${perCommit(l.postgres)}; p50 split: produce → batch start ${fmtNum(l.breakdown.produceToBatchStartMs.p50Ms, 0)} ms, batch start → observed ${fmtNum(l.breakdown.batchStartToObservedMs.p50Ms, 0)} ms; service ${cores(l.cpu.processCores.service)}, machine ${fmtNum(l.cpu.machineBusyPct, 0)}% busy; ${budget(l.cpuBudget, ['service', 'postgres', 'broker', 'bench'])}`,
+          `${fmtInt(l.commands)} commands at ${fmtInt(l.producedPerSecond)}/s, max ${fmtNum(l.latency.maxMs)} ms${l.missing ? `, ${fmtInt(l.missing)} MISSING` : ''}; ${perCommit(l.postgres)}; p50 split: produce → batch start ${fmtNum(l.breakdown.produceToBatchStartMs.p50Ms, 0)} ms, batch start → observed ${fmtNum(l.breakdown.batchStartToObservedMs.p50Ms, 0)} ms; service ${cores(l.cpu.processCores.service)}, machine ${fmtNum(l.cpu.machineBusyPct, 0)}% busy; ${budget(l.cpuBudget, ['service', 'postgres', 'broker', 'bench'])}; ${stallNote(l.stalls)}`,
         ]);
       }
       for (const k of p.scaling) {

@@ -10,6 +10,7 @@ import { createTopics } from './kafka-tools';
 import { listeningPid, type PidSource } from './machine';
 import { nativeClientDir } from './native-client';
 import { ServiceProcess } from './service-process';
+import type { CheckpointCounters } from './stalls';
 
 /** Service settings the bench reports (from the environment, else the service's default). */
 export const TUNABLES: Record<string, string> = {
@@ -148,6 +149,23 @@ export class BenchContext {
   }
 
   /**
+   * PostgreSQL's checkpoints so far (server-wide; see CheckpointCounters): `pg_stat_checkpointer` from 17 on,
+   * `pg_stat_bgwriter` before. Null without a monitor connection.
+   */
+  async checkpointCounters(): Promise<CheckpointCounters | null> {
+    if (!this.monitor) return null;
+    await this.monitor.query('SELECT pg_stat_clear_snapshot()');
+    const v17 = (await this.monitor.query<{ t: string | null }>(`SELECT to_regclass('pg_catalog.pg_stat_checkpointer')::text AS t`)).rows[0].t !== null;
+    const { rows } = await this.monitor.query<{ n: string; b: string; w: string; s: string }>(
+      v17
+        ? 'SELECT num_timed + num_requested AS n, buffers_written AS b, write_time AS w, sync_time AS s FROM pg_stat_checkpointer'
+        : 'SELECT checkpoints_timed + checkpoints_req AS n, buffers_checkpoint AS b, checkpoint_write_time AS w, checkpoint_sync_time AS s FROM pg_stat_bgwriter',
+    );
+    const r = rows[0];
+    return { started: Number(r.n), buffersWritten: Number(r.b), writeMs: Math.round(Number(r.w)), syncMs: Math.round(Number(r.s)) };
+  }
+
+  /**
    * What a CPU meter watches: the given processes, the bench itself, the database's backends and the
    * broker. The broker may be shared with other users of the machine; its figure is then an upper bound.
    */
@@ -238,7 +256,8 @@ export class BenchContext {
 
   /** Starts `dist/<script>` as a child; with `profile`, under the SIGUSR2-toggled CPU profiler. */
   startService(name: string, script: string, env: NodeJS.ProcessEnv, profile = false): ServiceProcess {
-    const nodeArgs: string[] = [];
+    // Every collection as a line in the service's log: a latency step reads its own (stalls.ts).
+    const nodeArgs: string[] = ['--trace-gc'];
     if (profile) {
       mkdirSync(this.profilesDir, { recursive: true });
       nodeArgs.push(

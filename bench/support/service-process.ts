@@ -18,6 +18,8 @@ export interface ExitInfo {
   signal: NodeJS.Signals | null;
 }
 
+const TRACE_GC_LINE = /^\[\d+:0x[0-9a-f]+\]\s+\d+ ms: /;
+
 /** Every child the bench started and has not seen exit, so an interrupted run can stop them (by pid). */
 const live = new Set<ServiceProcess>();
 
@@ -112,8 +114,10 @@ export class ServiceProcess {
   logTail(lines = 20): string {
     try {
       const text = readFileSync(this.logFile, 'utf8');
+      // without the service's --trace-gc lines, which would push the reason out of the tail
       return text
         .split('\n')
+        .filter((l) => !TRACE_GC_LINE.test(l))
         .slice(-lines - 1)
         .join('\n');
     } catch {
