@@ -1,5 +1,3 @@
-import { readdirSync, readlinkSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Producer } from 'kafkajs';
@@ -40,7 +38,7 @@ interface WireMessage {
 /** `go`: the schedule starts at t0 (epoch ms): message n is due at t0 + n / rate. */
 type ToWorker = { kind: 'go'; t0: number } | { kind: 'batch'; messages: WireMessage[] } | { kind: 'end' };
 type FromWorker =
-  | { kind: 'ready'; tid: number | null }
+  | { kind: 'ready' }
   | { kind: 'sent'; n: number; lateMs: number }
   | { kind: 'batch-done' }
   | { kind: 'note'; text: string }
@@ -48,16 +46,6 @@ type FromWorker =
   | { kind: 'done' };
 
 const asBuffer = (v: Uint8Array | string): Buffer | string => (typeof v === 'string' ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength));
-
-/** This thread's kernel id (Linux: /proc/thread-self is `<pid>/task/<tid>`); null elsewhere. */
-function ownThreadId(): number | null {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    return Number.isInteger(tid) ? tid : null;
-  } catch {
-    return null;
-  }
-}
 
 /** The worker's side: sends what it is handed, in order, chunk by chunk on the schedule. */
 async function workerMain(o: Setup): Promise<void> {
@@ -77,7 +65,7 @@ async function workerMain(o: Setup): Promise<void> {
   let t0 = Date.now();
   try {
     producer = await connectCompleteProducer(kafka, javaCompatiblePartitioner);
-    post({ kind: 'ready', tid: ownThreadId() });
+    post({ kind: 'ready' });
     for (;;) {
       while (queue.length === 0) await new Promise<void>((r) => (wake = r));
       wake = null;
@@ -142,8 +130,6 @@ async function workerMain(o: Setup): Promise<void> {
 export class PacedPublisher {
   /** messages the worker has written */
   published = 0;
-  /** the worker's kernel thread id (Linux), from its ready message */
-  tid: number | null = null;
   /** handed over, not yet written, in order */
   private readonly unsent: OutMessage[] = [];
   private done = false;
@@ -163,10 +149,7 @@ export class PacedPublisher {
     this.ready = new Promise<void>((r) => (this.onReady = r));
     this.finished = new Promise<void>((resolve, reject) => {
       worker.on('message', (m: FromWorker) => {
-        if (m.kind === 'ready') {
-          this.tid = m.tid;
-          this.onReady();
-        }
+        if (m.kind === 'ready') this.onReady();
         else if (m.kind === 'sent') {
           this.published += m.n;
           this.lateMs = Math.max(this.lateMs, m.lateMs);
@@ -221,42 +204,6 @@ export class PacedPublisher {
       throw e;
     }
     return p;
-  }
-
-  /**
-   * Lowers the priority of every thread of this process but the worker's (Linux; nice values are
-   * per thread): the suite's own work (its V8 collector threads above all, marking a heap of
-   * gigabytes) then yields the 2 cores to the services it measures. Returns the undo, which needs the
-   * privilege to raise a priority again (root) and otherwise leaves the suite lowered.
-   */
-  yieldToServices(nice = 10): () => void {
-    const changed: { tid: number; was: number }[] = [];
-    let tids: number[];
-    try {
-      tids = readdirSync('/proc/self/task').map(Number);
-    } catch {
-      return () => undefined;
-    }
-    for (const tid of tids) {
-      if (tid === this.tid) continue;
-      try {
-        const was = getPriority(tid);
-        if (was < nice) {
-          setPriority(tid, nice);
-          changed.push({ tid, was });
-        }
-      } catch {
-        // the thread ended meanwhile
-      }
-    }
-    return () => {
-      for (const c of changed)
-        try {
-          setPriority(c.tid, c.was);
-        } catch {
-          // not privileged, or the thread ended
-        }
-    };
   }
 
   /** Starts the schedule now; returns its start (epoch ms). */

@@ -346,10 +346,6 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
     await stopLatency();
     throw e;
   }
-  // The suite's collections of its reference model (1 → 3 GB) ran on the same 2 cores as the services
-  // and their spikes followed the suite's collections (p99 per sample against the suite's GC time, r = 0.68, in
-  // the first run with the worker); the suite yields the CPU to them for the soak.
-  const unyield = publisher.yieldToServices();
   t0 = publisher.go();
   const published = () => publisher.published;
   const sampler = (async () => {
@@ -393,7 +389,6 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
     publishing = false;
     await sampler;
     gcWatch.disconnect();
-    unyield();
   }
   const publishedS = (Date.now() - t0) / 1000;
   await delay(5000); // the last outcomes' events reach the latency watch
