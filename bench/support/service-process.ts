@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { processCpuSeconds, processMemory, type ProcessMemory } from './machine';
+import { isTraceGcLine } from './stalls';
 
 export interface ServiceProcessOptions {
   name: string;
@@ -17,8 +18,6 @@ export interface ExitInfo {
   code: number | null;
   signal: NodeJS.Signals | null;
 }
-
-const TRACE_GC_LINE = /^\[\d+:0x[0-9a-f]+\]\s+\d+ ms: /;
 
 /** Every child the bench started and has not seen exit, so an interrupted run can stop them (by pid). */
 const live = new Set<ServiceProcess>();
@@ -117,7 +116,7 @@ export class ServiceProcess {
       // without the service's --trace-gc lines, which would push the reason out of the tail
       return text
         .split('\n')
-        .filter((l) => !TRACE_GC_LINE.test(l))
+        .filter((l) => !isTraceGcLine(l))
         .slice(-lines - 1)
         .join('\n');
     } catch {

@@ -48,7 +48,11 @@ export interface GcLine {
 
 // [pid:0xisolate]   12034 ms: Scavenge 45.2 (60.1) -> 30.3 (60.1) MB, 1.23 / 0.00 ms  (average mu = …
 // [pid:0xisolate]   20345 ms: Mark-Compact 120.1 (150.2) -> 60.3 (152.1) MB, 25.3 / 0.1 ms  (+ 30.2 ms in …
+const TRACE_GC_PREFIX = /^\[\d+:0x[0-9a-f]+\]\s+\d+ ms: /;
 const TRACE_GC = /^\[\d+:0x[0-9a-f]+\]\s+(\d+) ms: (Scavenge|Minor Mark-(?:Sweep|Compact)|Mark-Compact|Mark-Sweep)[^,]*,(?: pooled: [\d.]+ MB,)? ([\d.]+) \/ [\d.]+ ms/;
+
+/** A line of V8's `--trace-gc` output (a service log's other lines are pino's JSON). */
+export const isTraceGcLine = (line: string): boolean => TRACE_GC_PREFIX.test(line);
 
 /** The collections in V8's `--trace-gc` output (other lines are ignored). */
 export function parseTraceGc(text: string): GcLine[] {
@@ -64,8 +68,8 @@ export function parseTraceGc(text: string): GcLine[] {
 export function summarizePauses(ms: number[]): PauseSummary {
   return {
     count: ms.length,
-    totalMs: Math.round(ms.reduce((a, b) => a + b, 0) * 10) / 10,
-    maxMs: Math.round((ms.length ? Math.max(...ms) : 0) * 10) / 10,
+    totalMs: round(ms.reduce((a, b) => a + b, 0), 1),
+    maxMs: round(ms.length ? Math.max(...ms) : 0, 1),
   };
 }
 
@@ -115,7 +119,7 @@ export class StallWatch {
     for (const e of this.observer.takeRecords()) this.benchPauses.push({ at: e.startTime, ms: e.duration });
     this.observer.disconnect();
     const pauses: StepStalls['pauses'] = [];
-    const atS = (perf: number) => Math.round(((perf - this.t0) / 1000) * 10) / 10;
+    const atS = (perf: number) => round((perf - this.t0) / 1000, 1);
     for (const p of this.benchPauses) if (p.ms >= 10) pauses.push({ atS: atS(p.at), ms: Math.round(p.ms), what: 'bench GC' });
     let serviceGc: StepStalls['serviceGc'] = null;
     if (this.service) {
