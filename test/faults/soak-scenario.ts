@@ -198,6 +198,10 @@ interface Sample {
   t: number;
   rss: { attemptService: number; notifier: number };
   heap: { attemptService: number; notifier: number };
+  /** the live heap: heap used just after the latest full collection */
+  liveHeap: { attemptService: number; notifier: number };
+  /** RSS outside V8's heap: RSS less the heap's committed size (native buffers, malloc, code) */
+  native: { attemptService: number; notifier: number };
   outboxBacklog: number;
   ledgerPending: number;
   commandLag: number;
@@ -208,15 +212,25 @@ interface Sample {
   suiteGcMs?: number;
 }
 
-/** `nodejs_heap_size_used_bytes` (the same name in both services, labelled `service`) in MiB, from a service's /metrics. */
-async function heapUsedMb(svc: ServiceProcess | undefined): Promise<number> {
-  if (!svc?.alive) return Number.NaN;
+/**
+ * From a service's /metrics (the same names in both services, labelled `service`), in MiB: V8's heap used
+ * now (`nodejs_heap_size_used_bytes`), just after its latest full collection
+ * (`proctoring_heap_after_full_gc_bytes`, the live heap) and its committed size
+ * (`nodejs_heap_size_total_bytes`). NaN for what could not be read.
+ */
+async function heapMb(svc: ServiceProcess | undefined): Promise<{ used: number; live: number; total: number }> {
+  const none = { used: Number.NaN, live: Number.NaN, total: Number.NaN };
+  if (!svc?.alive) return none;
   try {
     const res = await fetch(`http://127.0.0.1:${svc.httpPort}/metrics`, { signal: AbortSignal.timeout(3000) });
-    const m = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? ([0-9.e+]+)$/m.exec(await res.text());
-    return m ? Number(m[1]) / 2 ** 20 : Number.NaN;
+    const text = await res.text();
+    const read = (name: string) => {
+      const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text);
+      return m ? Number(m[1]) / 2 ** 20 : Number.NaN;
+    };
+    return { used: read('nodejs_heap_size_used_bytes'), live: read('proctoring_heap_after_full_gc_bytes'), total: read('nodejs_heap_size_total_bytes') };
   } catch {
-    return Number.NaN;
+    return none;
   }
 }
 
@@ -235,8 +249,8 @@ async function takeSample(w: World, t: number, published: number): Promise<Sampl
   const svc = w.liveServices()[0];
   const notifier = w.notifiers.find((n) => n.alive);
   const [heapSvc, heapNotifier, counts, lag] = await Promise.all([
-    heapUsedMb(svc),
-    heapUsedMb(notifier),
+    heapMb(svc),
+    heapMb(notifier),
     tryQuery(async () => {
       const r = await w.pool.query<{ backlog: string; pending: string }>(
         `SELECT (SELECT count(*) FROM attempts.outbox_pending) AS backlog,
@@ -246,10 +260,13 @@ async function takeSample(w: World, t: number, published: number): Promise<Sampl
     }),
     groupLag(w.o.brokers, w.groupId, w.topics.commands),
   ]);
+  const [rssSvc, rssNotifier] = [rssOf(svc), rssOf(notifier)];
   return {
     t,
-    rss: { attemptService: rssOf(svc), notifier: rssOf(notifier) },
-    heap: { attemptService: heapSvc, notifier: heapNotifier },
+    rss: { attemptService: rssSvc, notifier: rssNotifier },
+    heap: { attemptService: heapSvc.used, notifier: heapNotifier.used },
+    liveHeap: { attemptService: heapSvc.live, notifier: heapNotifier.live },
+    native: { attemptService: rssSvc - heapSvc.total, notifier: rssNotifier - heapNotifier.total },
     outboxBacklog: counts?.backlog ?? Number.NaN,
     ledgerPending: counts?.pending ?? Number.NaN,
     commandLag: lag === null ? Number.NaN : Number(lag),
@@ -297,8 +314,8 @@ function chart(samples: Sample[], p99: [number, number][], title: string): Buffe
         series: [
           line('attempt-service RSS', [31, 119, 180], (s) => s.rss.attemptService),
           line('notifier RSS', [255, 127, 14], (s) => s.rss.notifier),
-          line('attempt-service heap', [44, 160, 44], (s) => s.heap.attemptService),
-          line('notifier heap', [214, 39, 40], (s) => s.heap.notifier),
+          line('attempt-service live heap', [44, 160, 44], (s) => s.liveHeap.attemptService),
+          line('notifier live heap', [214, 39, 40], (s) => s.liveHeap.notifier),
         ],
       },
       { title: 'Latency (ms), command appended to outcome event', series: [{ label: 'p99 per sample interval', color: [148, 103, 189], points: p99 }] },
@@ -364,7 +381,7 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
         windowEnds.push({ published: published(), sizes, suiteRssMb: process.memoryUsage().rss / 2 ** 20 });
         const s = samples[samples.length - 1];
         say(
-          `${w.o.id}: window ${windowEnds.length}: ${published()} published, RSS ${s.rss.attemptService}/${s.rss.notifier} MiB, heap ${s.heap.attemptService.toFixed(0)}/${s.heap.notifier.toFixed(0)} MiB, ` +
+          `${w.o.id}: window ${windowEnds.length}: ${published()} published, RSS ${s.rss.attemptService}/${s.rss.notifier} MiB, heap ${s.heap.attemptService.toFixed(0)}/${s.heap.notifier.toFixed(0)} MiB (live ${s.liveHeap.attemptService.toFixed(0)}/${s.liveHeap.notifier.toFixed(0)}), ` +
             `outbox ${sizes.outboxRows} rows (${s.outboxBacklog} unpublished), ledger ${sizes.ledgerRows} rows (${s.ledgerPending} pending), suite RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
         );
       }
@@ -409,7 +426,8 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
       p99Ms: percentile(lat, 99),
       maxMs: lat.length ? lat[lat.length - 1] : Number.NaN,
       rssMb: { attemptService: round1(mean(own.map((s) => s.rss.attemptService))), notifier: round1(mean(own.map((s) => s.rss.notifier))) },
-      heapMb: { attemptService: round1(floor(own.map((s) => s.heap.attemptService))), notifier: round1(floor(own.map((s) => s.heap.notifier))) },
+      nativeMb: { attemptService: round1(mean(own.map((s) => s.native.attemptService))), notifier: round1(mean(own.map((s) => s.native.notifier))) },
+      liveHeapMb: { attemptService: round1(floor(own.map((s) => s.liveHeap.attemptService))), notifier: round1(floor(own.map((s) => s.liveHeap.notifier))) },
       heapMeanMb: { attemptService: round1(mean(own.map((s) => s.heap.attemptService))), notifier: round1(mean(own.map((s) => s.heap.notifier))) },
       outboxBacklogMax: Math.max(...own.map((s) => s.outboxBacklog).filter(Number.isFinite), 0),
       ledgerPendingMax: Math.max(...own.map((s) => s.ledgerPending).filter(Number.isFinite), 0),
@@ -436,6 +454,7 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
   const trend = trendProblems(
     windows.filter((x) => x.toS - x.fromS >= sp.windowMs / 2000),
     sp.ratePerSec,
+    { judgeRss: sp.windowMs >= TREND.rssMinWindowMs },
   );
   for (const p of trend) w.problem(p);
   const answered = windows.reduce((n, x) => n + x.answered, 0);
@@ -448,7 +467,7 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
   w.notes.push(
     ...table,
     '',
-    `RSS: mean of samples every ${sp.sampleMs / 1000} s; heap: the window's lowest sample (≈ live heap after a collection) / mean; latency from the command's append (LogAppendTime) to its outcome event's Kafka timestamp, per window of that timestamp. ` +
+    `RSS and RSS outside V8's heap (RSS less \`nodejs_heap_size_total_bytes\`): means of samples every ${sp.sampleMs / 1000} s; live heap: the window's lowest sample of the heap used just after the latest full collection (\`proctoring_heap_after_full_gc_bytes\`) / heap used: the mean; latency from the command's append (LogAppendTime) to its outcome event's Kafka timestamp, per window of that timestamp. ` +
       `The trend check ignores window 1 (warm-up) and allows, from window 2 to the last: memory +${TREND.memoryNetRise * 100} % net and +${TREND.memoryFitRise * 100} % on the least-squares line (at least ${TREND.memoryFloorMb} MiB), ` +
       `p99 ×${TREND.p99Factor} + ${TREND.p99SlackMs} ms, backlogs ×${TREND.backlogFactor} (at least ${TREND.backlogFloorSeconds} s of traffic).`,
     '',

@@ -1,6 +1,6 @@
 import { slope, trendProblems, windowTable, type SoakWindow } from './soak-trend';
 
-function window(index: number, o: { rss?: number; heap?: number; p99?: number; backlog?: number } = {}): SoakWindow {
+function window(index: number, o: { rss?: number; native?: number; heap?: number; p99?: number; backlog?: number } = {}): SoakWindow {
   return {
     index,
     fromS: (index - 1) * 300,
@@ -11,7 +11,8 @@ function window(index: number, o: { rss?: number; heap?: number; p99?: number; b
     p99Ms: o.p99 ?? 40,
     maxMs: 120,
     rssMb: { attemptService: o.rss ?? 250, notifier: 180 },
-    heapMb: { attemptService: o.heap ?? 60, notifier: 40 },
+    nativeMb: { attemptService: o.native ?? 110, notifier: 90 },
+    liveHeapMb: { attemptService: o.heap ?? 60, notifier: 40 },
     heapMeanMb: { attemptService: (o.heap ?? 60) + 30, notifier: 60 },
     outboxBacklogMax: o.backlog ?? 300,
     ledgerPendingMax: 50,
@@ -21,6 +22,8 @@ function window(index: number, o: { rss?: number; heap?: number; p99?: number; b
     suiteRssMb: 900,
   };
 }
+
+const RSS = { judgeRss: true };
 
 describe('soak trend check', () => {
   it('fits a least-squares slope', () => {
@@ -33,13 +36,21 @@ describe('soak trend check', () => {
     const rss = [150, 250, 262, 241, 255, 248];
     const heap = [30, 60, 66, 55, 63, 58];
     const windows = rss.map((r, i) => window(i + 1, { rss: r, heap: heap[i], p99: 35 + (i % 2) * 10 }));
-    expect(trendProblems(windows, 1000)).toEqual([]);
+    expect(trendProblems(windows, 1000, RSS)).toEqual([]);
   });
 
   it('fails a leak: a net rise beyond 20 %', () => {
     const windows = [200, 250, 260, 275, 290, 310].map((r, i) => window(i + 1, { rss: r }));
-    const problems = trendProblems(windows, 1000);
+    const problems = trendProblems(windows, 1000, RSS);
     expect(problems.some((p) => p.startsWith('soak: attempt-service RSS rose 60.0 MiB from window 2 to window 6'))).toBe(true);
+  });
+
+  it('judges RSS only when asked (windows of 5 minutes or more), the RSS outside the V8 heap always', () => {
+    const windows = [200, 250, 260, 275, 290, 310].map((r, i) => window(i + 1, { rss: r }));
+    expect(trendProblems(windows, 1000, { judgeRss: false })).toEqual([]);
+    const native = [100, 110, 120, 130, 140, 150].map((n, i) => window(i + 1, { native: n }));
+    const problems = trendProblems(native, 1000, { judgeRss: false });
+    expect(problems).toContain('soak: attempt-service RSS outside the V8 heap rose 40.0 MiB from window 2 to window 6 (110.0 → 150.0 MiB; limit 22.0)');
   });
 
   it('fails a steady climb hidden by a low last window (least-squares line)', () => {
@@ -47,25 +58,37 @@ describe('soak trend check', () => {
     const problems = trendProblems(
       heap.map((h, i) => window(i + 1, { heap: h })),
       1000,
+      RSS,
     );
-    expect(problems.some((p) => p.includes('attempt-service heap floor climbs'))).toBe(true);
-    expect(problems.some((p) => p.includes('attempt-service heap floor rose'))).toBe(false);
+    expect(problems.some((p) => p.includes('attempt-service live heap climbs'))).toBe(true);
+    expect(problems.some((p) => p.includes('attempt-service live heap rose'))).toBe(false);
   });
 
   it('fails a p99 that more than doubles, and a growing backlog', () => {
     const windows = [1, 2, 3, 4].map((i) => window(i, { p99: i === 4 ? 200 : 40, backlog: i === 4 ? 9000 : 500 }));
-    const problems = trendProblems(windows, 1000);
+    const problems = trendProblems(windows, 1000, RSS);
     expect(problems).toContain('soak: p99 rose from 40 ms (window 2) to 200 ms (window 4; limit 130 ms)');
     expect(problems).toContain('soak: outbox backlog grew to 9000 in window 4 (window 2: 500; limit 2000)');
   });
 
-  it('needs three windows', () => {
-    expect(trendProblems([window(1), window(2)], 1000)).toEqual(['soak: 2 window(s) measured, at least 3 are needed to judge a trend']);
+  it('needs two windows after the warm-up', () => {
+    expect(trendProblems([window(1), window(2)], 1000, RSS)).toEqual(['soak: 1 window(s) measured after the warm-up, at least 2 are needed to judge a trend']);
+  });
+
+  it('leaves the first 90 s out as warm-up when windows are short', () => {
+    const short = (index: number, native: number, p99: number) => ({ ...window(index, { native, p99 }), fromS: (index - 1) * 30, toS: index * 30 });
+    const windows = [75, 81, 101, 105, 106, 106].map((n, i) => short(i + 1, n, i < 3 ? 2000 : 200));
+    expect(trendProblems(windows, 1000, { judgeRss: false })).toEqual([]);
+    expect(trendProblems(windows.slice(0, 4), 1000, { judgeRss: false })).toEqual(['soak: 1 window(s) measured after the warm-up, at least 2 are needed to judge a trend']);
+    const leak = [75, 81, 101, 105, 115, 125].map((n, i) => short(i + 1, n, 200));
+    expect(trendProblems(leak, 1000, { judgeRss: false })).toEqual([
+      'soak: attempt-service RSS outside the V8 heap climbs: the least-squares line over windows 4..6 rises 20.0 MiB (limit 17.3)',
+    ]);
   });
 
   it('renders the window table', () => {
     const t = windowTable([window(1), window(2)]);
     expect(t).toHaveLength(4);
-    expect(t[2]).toContain('| 1 (0:00–5:00) | 300,000 | 10.0 / 40.0 / 120.0 | 250.0 / 180.0 |');
+    expect(t[2]).toContain('| 1 (0:00–5:00) | 300,000 | 10.0 / 40.0 / 120.0 | 250.0 / 110.0; 180.0 / 90.0 | 60.0 / 90.0; 40.0 / 60.0 |');
   });
 });

@@ -1,3 +1,6 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { expectEventually } from '../../../../test/support/expect-eventually';
 import { counter, createRegistry, gauge, readinessGauge } from './metrics';
 
 describe('createRegistry (the one metrics set-up of both services)', () => {
@@ -39,5 +42,21 @@ describe('createRegistry (the one metrics set-up of both services)', () => {
     expect(await registry.metrics()).toContain('notifier_ledger_backlog{status="pending",service="notifier"} 3');
     backlog = 0;
     expect(await registry.metrics()).toContain('notifier_ledger_backlog{status="pending",service="notifier"} 0');
+  });
+});
+
+describe('proctoring_heap_after_full_gc_bytes', () => {
+  it('reads the live heap after each full collection', async () => {
+    const registry = createRegistry('attempt-service');
+    const read = async () => Number(/^proctoring_heap_after_full_gc_bytes\{service="attempt-service"\} (\S+)$/m.exec(await registry.metrics())?.[1]);
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const held: number[][] = Array.from({ length: 2_500 }, (_, i) => new Array<number>(1_000).fill(i + 0.5)); // ≥ 20 MB live
+    gc();
+    await expectEventually(async () => expect(await read()).toBeGreaterThan(20 * 2 ** 20));
+    const withHeld = await read();
+    held.length = 0; // let them go
+    gc();
+    await expectEventually(async () => expect(await read()).toBeLessThan(withHeld - 15 * 2 ** 20));
   });
 });
