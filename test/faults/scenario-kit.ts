@@ -8,6 +8,7 @@ import type { ProvidersConfig } from '../../libs/domain/src';
 import { connectCompleteProducer } from '../../libs/platform/src/kafka/kafka-client';
 import { javaCompatiblePartitioner } from '../../libs/platform/src/kafka/murmur2.partitioner';
 import { startSendGridStub, type SendGridStub } from '../support/sendgrid-stub';
+import { ThreadedSendGridStub } from './threaded-stub';
 import { clientKafka, createTopics, freePort, grantTopicAcls, kafkaIdentity, resetFaultDatabase, ROOT, say, ServiceProcess, tail } from './fault-infra';
 import { faultPool, groupLag, ledgerRows, readEach, snapshot, tryQuery, type ReadMessage } from './observer';
 import { hashValue, loadProviders as loadProvidersFile, ReferenceModel } from '../support/reference.model';
@@ -88,7 +89,7 @@ export class World {
   readonly logDir: string;
   readonly groupId: string;
   readonly notifierGroupId: string;
-  stub: SendGridStub | null = null;
+  stub: SendGridStub | ThreadedSendGridStub | null = null;
   /** Emails per event id when the notifier writes .eml files (scenario 11): the verdict counts these, not the stub's requests. */
   emailCounts: (() => Map<string, number>) | null = null;
   published = 0;
@@ -233,6 +234,13 @@ export class World {
       headers: { 'X-Message-Id': `fault-${++counter}` },
       delayMs: minDelayMs + Math.floor(Math.random() * (maxDelayMs - minDelayMs + 1)),
     }));
+    this.stub = stub;
+    return stub;
+  }
+
+  /** The stub in a worker thread of its own (`threaded-stub.ts`): the soak's, whose suite heap grows to GBs. */
+  async startThreadedStub(minDelayMs: number, maxDelayMs: number): Promise<ThreadedSendGridStub> {
+    const stub = await ThreadedSendGridStub.start(minDelayMs, maxDelayMs);
     this.stub = stub;
     return stub;
   }
@@ -475,6 +483,7 @@ export class World {
       900_000,
     );
     const db = await snapshot(this.pool);
+    if (this.stub instanceof ThreadedSendGridStub) await this.stub.flush();
     const requests = this.emailCounts?.() ?? (this.stub ? countBy(this.stub.requests.map((r) => r.body?.custom_args?.event_id ?? '(none)')) : null);
     const email = requests
       ? {

@@ -17,7 +17,8 @@ import { trendProblems, TREND, windowTable, type SoakWindow } from './soak-trend
 import { examCatalog, interleave, learnerScripts, type Catalog, type OutMessage } from './workload';
 
 /**
- * Scenario 9 (issue #15): a soak. The attempt-service, the notifier and the SendGrid stub run for
+ * Scenario 9 (issue #15): a soak. The attempt-service, the notifier and the SendGrid stub (in a worker
+ * thread of its own, threaded-stub.ts) run for
  * `durationMs` under a steady learner workload at `ratePerSec` (emails included); every `sampleMs` the
  * suite samples both services' RSS (/proc/<pid>/status) and V8 heap (`/metrics`), the outbox backlog,
  * the ledger's pending rows and the consumer lag; every command's latency is measured from the
@@ -287,21 +288,6 @@ async function tableSizes(w: World): Promise<{ outboxRows: number; ledgerRows: n
   return r ?? { outboxRows: Number.NaN, ledgerRows: Number.NaN };
 }
 
-/**
- * The stub keeps every request; at 1,000 commands/s that is ~180 emails/s with their bodies. The
- * verdict needs only each request's event id, so bodies older than a sample are cut to that.
- */
-function compactStub(w: World, from: number): number {
-  const requests = w.stub?.requests ?? [];
-  for (let i = from; i < requests.length; i++) {
-    const r = requests[i];
-    r.rawBody = '';
-    r.headers = {};
-    if (r.body) r.body = { from: r.body.from, personalizations: [], custom_args: r.body.custom_args };
-  }
-  return requests.length;
-}
-
 function chart(samples: Sample[], p99: [number, number][], title: string): Buffer {
   const min = (s: Sample) => s.t / 60;
   const line = (label: string, color: ChartSeries['color'], of: (s: Sample) => number): ChartSeries => ({ label, color, points: samples.map((s) => [min(s), of(s)]) });
@@ -325,7 +311,7 @@ function chart(samples: Sample[], p99: [number, number][], title: string): Buffe
 
 async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
   const catalog = examCatalog(tag, 5);
-  await w.startStub(5, 30);
+  await w.startThreadedStub(5, 30);
   await w.startAttemptService();
   // The shipped notifier settings (the World's are tuned to catch sends in flight for scenario 2).
   await w.startNotifier({
@@ -344,7 +330,6 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
   const samples: Sample[] = [];
   const windowEnds: { published: number; sizes: { outboxRows: number; ledgerRows: number }; suiteRssMb: number }[] = [];
   let publishing = true;
-  let compacted = 0;
   // The suite's own collections, for reading the latency against (they no longer pause the publisher).
   const gcPauses: { t: number; ms: number }[] = [];
   const gcWatch = new PerformanceObserver((list) => {
@@ -373,7 +358,6 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
       const due = t0 + k * sp.sampleMs;
       if (due > Date.now()) await delay(due - Date.now());
       samples.push({ ...(await takeSample(w, (due - t0) / 1000, published())), publishLateMs: publisher.takeLateMs(), suiteGcMs: gcPauses.filter((g) => g.t > (due - t0) / 1000 - sp.sampleMs / 1000 && g.t <= (due - t0) / 1000).reduce((n, g) => n + g.ms, 0) });
-      compacted = compactStub(w, compacted);
       latency.prune(120_000);
       const over = (k + 1) * sp.sampleMs > sp.durationMs && !publishing;
       if (samples.length % perWindow === 0 || over) {

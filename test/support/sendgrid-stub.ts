@@ -58,11 +58,17 @@ export const badRequest = (message = 'The from object must be provided for every
  */
 export class SendGridStub {
   readonly requests: RecordedRequest[] = [];
+  /**
+   * Called with each request once it is answered (or dropped, or left hanging); with `keep: false`
+   * the stub hands requests only to it and keeps none (a long run in a thread of its own).
+   */
+  constructor(private readonly o: { keep?: boolean; onRequest?: (r: RecordedRequest) => void } = {}) {}
   private readonly queue: StubResponse[] = [];
   private responder: ((req: RecordedRequest, index: number) => StubResponse | undefined) | null = null;
   private server: Server | null = null;
   private readonly hanging = new Set<ServerResponse>();
   private counter = 0;
+  private counted = 0;
 
   /** The base URL to give `client.setDefaultRequest('baseUrl', …)`, e.g. `http://127.0.0.1:43567/`. */
   baseUrl = '';
@@ -107,6 +113,7 @@ export class SendGridStub {
 
   reset(): void {
     this.requests.length = 0;
+    this.counted = 0;
     this.queue.length = 0;
     this.responder = null;
   }
@@ -135,9 +142,16 @@ export class SendGridStub {
       receivedAt: Date.now(),
       answeredStatus: null,
     };
-    const index = this.requests.length;
-    this.requests.push(recorded);
+    const index = this.counted++;
+    if (this.o.keep !== false) this.requests.push(recorded);
+    try {
+      await this.answer(req, res, recorded, index);
+    } finally {
+      this.o.onRequest?.(recorded);
+    }
+  }
 
+  private async answer(req: IncomingMessage, res: ServerResponse, recorded: RecordedRequest, index: number): Promise<void> {
     if (req.method !== 'POST' || req.url !== '/v3/mail/send') {
       recorded.answeredStatus = 404;
       this.reply(res, { status: 404, body: { errors: [{ message: 'not found', field: null, help: null }] } });
