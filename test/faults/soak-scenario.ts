@@ -438,7 +438,7 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
   const trend = trendProblems(
     windows.filter((x) => x.toS - x.fromS >= sp.windowMs / 2000),
     sp.ratePerSec,
-    { judgeRss: sp.windowMs >= TREND.rssMinWindowMs },
+    { windowMs: sp.windowMs },
   );
   for (const p of trend) w.problem(p);
   const answered = windows.reduce((n, x) => n + x.answered, 0);
@@ -452,8 +452,8 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
     ...table,
     '',
     `RSS and RSS outside V8's heap (RSS less \`nodejs_heap_size_total_bytes\`): means of samples every ${sp.sampleMs / 1000} s; live heap: the window's lowest sample of the heap used just after the latest full collection (\`proctoring_heap_after_full_gc_bytes\`) / heap used: the mean; latency from the command's append (LogAppendTime) to its outcome event's Kafka timestamp, per window of that timestamp. ` +
-      `The trend check ignores window 1 (warm-up) and allows, from window 2 to the last: memory +${TREND.memoryNetRise * 100} % net and +${TREND.memoryFitRise * 100} % on the least-squares line (at least ${TREND.memoryFloorMb} MiB), ` +
-      `p99 ×${TREND.p99Factor} + ${TREND.p99SlackMs} ms, backlogs ×${TREND.backlogFactor} (at least ${TREND.backlogFloorSeconds} s of traffic).`,
+      `The trend check ignores the warm-up (window 1 and every window starting in the first ${TREND.warmupS} s) and allows, from the first window after it to the last: live heap and RSS outside the V8 heap (RSS too on windows of 5 min or more) +${TREND.memoryNetRise * 100} % net and +${TREND.memoryFitRise * 100} % on the least-squares line (at least ${TREND.memoryFloorMb} MiB), ` +
+      `p99 ×${TREND.p99Factor} + ${sp.windowMs >= TREND.longWindowMs ? TREND.p99SlackMs : TREND.p99SlackShortMs} ms, backlogs ×${TREND.backlogFactor} (at least ${TREND.backlogFloorSeconds} s of traffic).`,
     '',
     '![soak: memory and p99 over time](reliability-soak.png)',
   );

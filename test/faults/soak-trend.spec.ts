@@ -23,7 +23,7 @@ function window(index: number, o: { rss?: number; native?: number; heap?: number
   };
 }
 
-const RSS = { judgeRss: true };
+const RSS = { windowMs: 300_000 };
 
 describe('soak trend check', () => {
   it('fits a least-squares slope', () => {
@@ -45,11 +45,11 @@ describe('soak trend check', () => {
     expect(problems.some((p) => p.startsWith('soak: attempt-service RSS rose 60.0 MiB from window 2 to window 6'))).toBe(true);
   });
 
-  it('judges RSS only when asked (windows of 5 minutes or more), the RSS outside the V8 heap always', () => {
+  it('judges RSS only on windows of 5 minutes or more, the RSS outside the V8 heap always', () => {
     const windows = [200, 250, 260, 275, 290, 310].map((r, i) => window(i + 1, { rss: r }));
-    expect(trendProblems(windows, 1000, { judgeRss: false })).toEqual([]);
+    expect(trendProblems(windows, 1000, { windowMs: 30_000 })).toEqual([]);
     const native = [100, 110, 120, 130, 140, 150].map((n, i) => window(i + 1, { native: n }));
-    const problems = trendProblems(native, 1000, { judgeRss: false });
+    const problems = trendProblems(native, 1000, { windowMs: 30_000 });
     expect(problems).toContain('soak: attempt-service RSS outside the V8 heap rose 40.0 MiB from window 2 to window 6 (110.0 → 150.0 MiB; limit 22.0)');
   });
 
@@ -78,10 +78,14 @@ describe('soak trend check', () => {
   it('leaves the first 90 s out as warm-up when windows are short', () => {
     const short = (index: number, native: number, p99: number) => ({ ...window(index, { native, p99 }), fromS: (index - 1) * 30, toS: index * 30 });
     const windows = [75, 81, 101, 105, 106, 106].map((n, i) => short(i + 1, n, i < 3 ? 2000 : 200));
-    expect(trendProblems(windows, 1000, { judgeRss: false })).toEqual([]);
-    expect(trendProblems(windows.slice(0, 4), 1000, { judgeRss: false })).toEqual(['soak: 1 window(s) measured after the warm-up, at least 2 are needed to judge a trend']);
+    expect(trendProblems(windows, 1000, { windowMs: 30_000 })).toEqual([]);
+    // 30-second windows: p99 may go from 150 to 700 ms (one of the suite's collections), not beyond.
+    const p99 = (last: number) => [2000, 900, 700, 150, 495, last].map((v, i) => short(i + 1, 100, v));
+    expect(trendProblems(p99(700), 1000, { windowMs: 30_000 })).toEqual([]);
+    expect(trendProblems(p99(701), 1000, { windowMs: 30_000 })).toEqual(['soak: p99 rose from 150 ms (window 4) to 701 ms (window 6; limit 700 ms)']);
+    expect(trendProblems(windows.slice(0, 4), 1000, { windowMs: 30_000 })).toEqual(['soak: 1 window(s) measured after the warm-up, at least 2 are needed to judge a trend']);
     const leak = [75, 81, 101, 105, 115, 125].map((n, i) => short(i + 1, n, 200));
-    expect(trendProblems(leak, 1000, { judgeRss: false })).toEqual([
+    expect(trendProblems(leak, 1000, { windowMs: 30_000 })).toEqual([
       'soak: attempt-service RSS outside the V8 heap climbs: the least-squares line over windows 4..6 rises 20.0 MiB (limit 17.3)',
     ]);
   });

@@ -71,7 +71,10 @@ export interface SoakWindow {
  *   happens to fall after a major GC is still seen, and one noisy end point alone does not fail it.
  * - p99: the last window's p99 may be at most twice the first judged window's plus 50 ms. The machine is
  *   shared (2 cores): a neighbour's burst moves p99 by tens of milliseconds, so only a doubling is a
- *   trend (a bloating index or an unbounded queue keeps growing and gets there over 30 minutes).
+ *   trend (a bloating index or an unbounded queue keeps growing and gets there over 30 minutes). On
+ *   30-second windows the slack is 400 ms: such a window's p99 is its ~300th-worst command, set by one
+ *   or two of the suite's own collections (four reduced soaks of 2026-12-05, windows 4–6 with no trend:
+ *   199 / 521 / 159, 185 / 303 / 345, 381 / 350 / 201, 150 / 495 / 245 ms).
  * - Backlogs: at 1,000 commands/s the outbox, the ledger and the consumer normally hold well under a
  *   second of work. The last window's largest backlog may be at most twice the first judged window's,
  *   or 2 s of traffic (2,000 commands or outbox rows, 500 ledger rows: ~18 % of commands lead to an
@@ -86,7 +89,8 @@ export const TREND = {
   backlogFactor: 2,
   backlogFloorSeconds: 2,
   emailShare: 0.25,
-  rssMinWindowMs: 5 * 60_000,
+  p99SlackShortMs: 400,
+  longWindowMs: 5 * 60_000,
   warmupS: 90,
 } as const;
 
@@ -106,14 +110,15 @@ export function slope(values: readonly number[]): number {
 }
 
 /** The problems of a soak's windows: one line per violated threshold; empty when there is no upward trend. */
-export function trendProblems(windows: readonly SoakWindow[], ratePerSec: number, o: { judgeRss: boolean }): string[] {
+export function trendProblems(windows: readonly SoakWindow[], ratePerSec: number, o: { windowMs: number }): string[] {
+  const long = o.windowMs >= TREND.longWindowMs;
   const steady = windows.filter((w) => w.index > 1 && w.fromS >= TREND.warmupS);
   if (steady.length < 2) return [`soak: ${steady.length} window(s) measured after the warm-up, at least 2 are needed to judge a trend`];
   const problems: string[] = [];
   const first = steady[0];
   const last = steady[steady.length - 1];
   const memory: [string, (w: SoakWindow) => number][] = [
-    ...(o.judgeRss
+    ...(long
       ? ([
           ['attempt-service RSS', (w) => w.rssMb.attemptService],
           ['notifier RSS', (w) => w.rssMb.notifier],
@@ -140,7 +145,7 @@ export function trendProblems(windows: readonly SoakWindow[], ratePerSec: number
     if (fitted > fitLimit)
       problems.push(`soak: ${name} climbs: the least-squares line over windows ${first.index}..${last.index} rises ${fitted.toFixed(1)} MiB (limit ${fitLimit.toFixed(1)})`);
   }
-  const p99Limit = TREND.p99Factor * first.p99Ms + TREND.p99SlackMs;
+  const p99Limit = TREND.p99Factor * first.p99Ms + (long ? TREND.p99SlackMs : TREND.p99SlackShortMs);
   if (!(last.p99Ms <= p99Limit)) problems.push(`soak: p99 rose from ${first.p99Ms} ms (window ${first.index}) to ${last.p99Ms} ms (window ${last.index}; limit ${p99Limit.toFixed(0)} ms)`);
   const floor = TREND.backlogFloorSeconds * ratePerSec;
   const backlogs: [string, (w: SoakWindow) => number, number][] = [
