@@ -7,7 +7,7 @@ import { parseCommand, providerReviewTopics } from '../../libs/contracts/src';
 import type { ProvidersConfig } from '../../libs/domain/src';
 import { connectCompleteProducer } from '../../libs/platform/src/kafka/kafka-client';
 import { javaCompatiblePartitioner } from '../../libs/platform/src/kafka/murmur2.partitioner';
-import { startSendGridStub, type SendGridStub } from '../support/sendgrid-stub';
+import { acceptAfterRandomDelay, startSendGridStub, type SendGridStub } from '../support/sendgrid-stub';
 import { ThreadedSendGridStub } from './threaded-stub';
 import { clientKafka, createTopics, freePort, grantTopicAcls, kafkaIdentity, resetFaultDatabase, ROOT, say, ServiceProcess, tail } from './fault-infra';
 import { faultPool, groupLag, ledgerRows, readEach, snapshot, tryQuery, type ReadMessage } from './observer';
@@ -228,12 +228,7 @@ export class World {
 
   async startStub(minDelayMs: number, maxDelayMs: number): Promise<SendGridStub> {
     const stub = await startSendGridStub();
-    let counter = 0;
-    stub.respondWith(() => ({
-      status: 202,
-      headers: { 'X-Message-Id': `fault-${++counter}` },
-      delayMs: minDelayMs + Math.floor(Math.random() * (maxDelayMs - minDelayMs + 1)),
-    }));
+    stub.respondWith(acceptAfterRandomDelay(minDelayMs, maxDelayMs));
     this.stub = stub;
     return stub;
   }

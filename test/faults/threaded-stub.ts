@@ -1,5 +1,5 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { SendGridStub, type RecordedRequest } from '../support/sendgrid-stub';
+import { acceptAfterRandomDelay, SendGridStub, type RecordedRequest } from '../support/sendgrid-stub';
 
 /*
  * The SendGrid stub in a worker thread of the suite, for the soak (scenario 9).
@@ -35,17 +35,12 @@ async function workerMain(o: Setup): Promise<void> {
     pending = [];
   };
   const timer = setInterval(send, 50);
-  let counter = 0;
   const stub = new SendGridStub({
     keep: false,
     onRequest: (r) =>
       pending.push({ eventId: r.body?.custom_args?.event_id ?? null, receivedAt: r.receivedAt, status: r.answeredStatus, method: r.method, path: r.path }),
   });
-  stub.respondWith(() => ({
-    status: 202,
-    headers: { 'X-Message-Id': `fault-${++counter}` },
-    delayMs: o.minDelayMs + Math.floor(Math.random() * (o.maxDelayMs - o.minDelayMs + 1)),
-  }));
+  stub.respondWith(acceptAfterRandomDelay(o.minDelayMs, o.maxDelayMs));
   await stub.start();
   port.on('message', (m: ToWorker) => {
     if (m.kind === 'flush') {

@@ -51,6 +51,16 @@ export const badRequest = (message = 'The from object must be provided for every
   body: { errors: [{ message, field, help: 'http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html' }] },
 });
 
+/** A responder that accepts every request after a random delay in [minDelayMs, maxDelayMs], each with its own `X-Message-Id`. */
+export function acceptAfterRandomDelay(minDelayMs: number, maxDelayMs: number, idPrefix = 'fault'): () => StubResponse {
+  let counter = 0;
+  return () => ({
+    status: 202,
+    headers: { 'X-Message-Id': `${idPrefix}-${++counter}` },
+    delayMs: minDelayMs + Math.floor(Math.random() * (maxDelayMs - minDelayMs + 1)),
+  });
+}
+
 /**
  * A local stand-in for SendGrid's v3 API (`POST /v3/mail/send`) for the real `@sendgrid/mail` client:
  * records every request and answers from a script — a queue of responses consumed in order, or a
