@@ -30,7 +30,7 @@ step "integration tests (real Kafka and PostgreSQL)"
 # --forceExit: a suite that leaves a client handle open must not hang CI after every test passed (jest still
 # fails on any failed test); the open handle seen with SASL on is noted in the closing note of #18.
 npx jest --selectProjects integration --runInBand --forceExit
-step "reduced fault suite (scenarios 1, 3, 7, 7b, 7c, 8b, 9: kill -9, broker outage, hostile input, attacks, database blackhole, 3-minute soak)"
+step "reduced fault suite (scenarios 1, 3, 7, 7b, 7c, 8b, 9: kill -9, broker outage, hostile input, attacks, database blackhole, 4-minute soak)"
 npm run --silent faults:ci -- --no-build
 step "benchmark smoke run (figures printed, not asserted)"
 npm run --silent bench:smoke -- --build=never

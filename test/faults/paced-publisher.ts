@@ -4,6 +4,7 @@ import type { Producer } from 'kafkajs';
 import { connectCompleteProducer } from '../../libs/platform/src/kafka/kafka-client';
 import { javaCompatiblePartitioner } from '../../libs/platform/src/kafka/murmur2.partitioner';
 import { clientKafka } from './fault-infra';
+import { ownTaskId } from './thread-priority';
 import type { OutMessage } from './workload';
 
 /**
@@ -38,7 +39,7 @@ interface WireMessage {
 /** `go`: the schedule starts at t0 (epoch ms): message n is due at t0 + n / rate. */
 type ToWorker = { kind: 'go'; t0: number } | { kind: 'batch'; messages: WireMessage[] } | { kind: 'end' };
 type FromWorker =
-  | { kind: 'ready' }
+  | { kind: 'ready'; taskId: number | null }
   | { kind: 'sent'; n: number; lateMs: number }
   | { kind: 'batch-done' }
   | { kind: 'note'; text: string }
@@ -65,7 +66,7 @@ async function workerMain(o: Setup): Promise<void> {
   let t0 = Date.now();
   try {
     producer = await connectCompleteProducer(kafka, javaCompatiblePartitioner);
-    post({ kind: 'ready' });
+    post({ kind: 'ready', taskId: ownTaskId() });
     for (;;) {
       while (queue.length === 0) await new Promise<void>((r) => (wake = r));
       wake = null;
@@ -132,6 +133,8 @@ export class PacedPublisher {
   published = 0;
   /** handed over, not yet written, in order */
   private readonly unsent: OutMessage[] = [];
+  /** The worker's Linux task id (thread-priority.ts), once it is ready; null where unknown. */
+  taskId: number | null = null;
   private done = false;
   private lateMs = 0;
   private outstanding = 0;
@@ -149,8 +152,10 @@ export class PacedPublisher {
     this.ready = new Promise<void>((r) => (this.onReady = r));
     this.finished = new Promise<void>((resolve, reject) => {
       worker.on('message', (m: FromWorker) => {
-        if (m.kind === 'ready') this.onReady();
-        else if (m.kind === 'sent') {
+        if (m.kind === 'ready') {
+          this.taskId = m.taskId;
+          this.onReady();
+        } else if (m.kind === 'sent') {
           this.published += m.n;
           this.lateMs = Math.max(this.lateMs, m.lateMs);
           this.onSent(this.unsent.splice(0, m.n));

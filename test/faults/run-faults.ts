@@ -1,6 +1,6 @@
 /**
  * The fault-tolerance suite: `npm run faults` (full, writes docs/reliability.md) and
- * `npm run faults:ci` (reduced: scenarios 1, 3, 7, 7b, 7c, 8b and the 3-minute soak 9, smaller counts).
+ * `npm run faults:ci` (reduced: scenarios 1, 3, 7, 7b, 7c, 8b and the 4-minute soak 9, smaller counts).
  *
  *   node -r ts-node/register/transpile-only test/faults/run-faults.ts [--ci] [--only=1,3,7] [--no-build] [--no-report]
  *

@@ -60,7 +60,7 @@ export const PROFILES: Record<'full' | 'ci', Profile> = {
     hostileKeys: { probes: 12, learners: 20, commands: 150 },
     attacks: { learners: 30, commands: 300 },
     network: { learners: 80, commands: 800, faultMs: 20_000, blackholeMs: 30_000 },
-    soak: { durationMs: 3 * 60_000, windowMs: 30_000, ratePerSec: 1000, sampleMs: 2_000 },
+    soak: { durationMs: 4 * 60_000, windowMs: 30_000, ratePerSec: 1000, sampleMs: 2_000 },
   },
 };
 

@@ -14,6 +14,7 @@ import { renderChart, type ChartSeries } from './png-chart';
 import { runScenario, type World } from './scenario-kit';
 import type { Infra, Profile, ScenarioDef } from './scenarios';
 import { trendProblems, TREND, windowTable, type SoakWindow } from './soak-trend';
+import { lowerOwnThreads } from './thread-priority';
 import { examCatalog, interleave, learnerScripts, type Catalog, type OutMessage } from './workload';
 
 /**
@@ -22,7 +23,8 @@ import { examCatalog, interleave, learnerScripts, type Catalog, type OutMessage 
  * `durationMs` under a steady learner workload at `ratePerSec` (emails included); every `sampleMs` the
  * suite samples both services' RSS (/proc/<pid>/status) and V8 heap (`/metrics`), the outbox backlog,
  * the ledger's pending rows and the consumer lag; every command's latency is measured from the
- * broker's append of it to its outcome event. Per window it reports means and percentiles, fails on an upward trend
+ * broker's append of it to its outcome event. While it publishes, the suite's own threads run at nice 10
+ * (thread-priority.ts), as if it were on another machine. Per window it reports means and percentiles, fails on an upward trend
  * (soak-trend.ts), draws the chart (`soak.png` in the run's folder; run-faults copies it to
  * docs/reliability-soak.png with the report), and the reference-model verdict still has to hold.
  */
@@ -38,7 +40,7 @@ export interface SoakProfile {
 /**
  * What the suite's own process needs per command published: the reference model, the outcome and
  * send bookkeeping, then the verdict's tallies (it reads every topic back message by message and keeps
- * ids and counts, not messages). The reduced run (180,000 commands) held ~600 MB at its last window,
+ * ids and counts, not messages). The 3-minute reduced run (180,000 commands) held ~600 MB at its last window,
  * ~3.3 KB per command; the verdict's tallies add to that. Until the verdict kept messages it was
  * ~9.5 KB per command (17 GB for the full soak).
  */
@@ -309,9 +311,12 @@ function chart(samples: Sample[], p99: [number, number][], title: string): Buffe
   });
 }
 
+/** The suite's threads but the stub's and the publisher's run at this nice value while the soak publishes (thread-priority.ts). */
+const SUITE_NICE = 10;
+
 async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
   const catalog = examCatalog(tag, 5);
-  await w.startThreadedStub(5, 30);
+  const stub = await w.startThreadedStub(5, 30);
   await w.startAttemptService();
   // The shipped notifier settings (the World's are tuned to catch sends in flight for scenario 2).
   await w.startNotifier({
@@ -348,6 +353,8 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
     await stopLatency();
     throw e;
   }
+  const yielded = lowerOwnThreads(SUITE_NICE, [stub.taskId, publisher.taskId]);
+  say(`${w.o.id}: ${yielded.lowered} of the suite's threads at nice ${SUITE_NICE} while it publishes (the SendGrid stub's and the publisher's stay at 0)`);
   t0 = publisher.go();
   const published = () => publisher.published;
   const sampler = (async () => {
@@ -390,6 +397,8 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
     publishing = false;
     await sampler;
     gcWatch.disconnect();
+    const stuck = yielded.restore();
+    if (stuck) say(`${w.o.id}: ${stuck}`);
   }
   const publishedS = (Date.now() - t0) / 1000;
   await delay(5000); // the last outcomes' events reach the latency watch
@@ -452,7 +461,7 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
     ...table,
     '',
     `RSS and RSS outside V8's heap (RSS less \`nodejs_heap_size_total_bytes\`): means of samples every ${sp.sampleMs / 1000} s; live heap: the window's lowest sample of the heap used just after the latest full collection (\`proctoring_heap_after_full_gc_bytes\`) / heap used: the mean; latency from the command's append (LogAppendTime) to its outcome event's Kafka timestamp, per window of that timestamp. ` +
-      `The trend check ignores the warm-up (window 1 and every window starting in the first ${TREND.warmupS} s) and allows, from the first window after it to the last: live heap and RSS outside the V8 heap (RSS too on windows of 5 min or more) +${TREND.memoryNetRise * 100} % net and +${TREND.memoryFitRise * 100} % on the least-squares line (at least ${TREND.memoryFloorMb} MiB), ` +
+      `The trend check ignores the warm-up (window 1, every window starting in the first ${TREND.warmupS} s, and every window until the first whose median command is answered within ${TREND.warmupP50Ms} ms) and allows, from the first window after it to the last: live heap and RSS outside the V8 heap (RSS too on windows of 5 min or more) +${TREND.memoryNetRise * 100} % net and +${TREND.memoryFitRise * 100} % on the least-squares line (at least ${TREND.memoryFloorMb} MiB), ` +
       `p99 ×${TREND.p99Factor} + ${sp.windowMs >= TREND.longWindowMs ? TREND.p99SlackMs : TREND.p99SlackShortMs} ms, backlogs ×${TREND.backlogFactor} (at least ${TREND.backlogFloorSeconds} s of traffic).`,
     '',
     '![soak: memory and p99 over time](reliability-soak.png)',

@@ -90,6 +90,29 @@ describe('soak trend check', () => {
     ]);
   });
 
+  it('counts a start that fell behind as warm-up until the median command is answered within a second', () => {
+    // CI's reduced soak at stop 30: four windows 3–8 s behind, then caught up; the notifier's native
+    // memory grew while it sent that backlog's emails (window 5), then settled.
+    const ci = (index: number, p50: number, notifierNative: number) => {
+      const w = { ...window(index), fromS: (index - 1) * 30, toS: index * 30, p50Ms: p50, p99Ms: p50 * 2 };
+      return { ...w, nativeMb: { ...w.nativeMb, notifier: notifierNative } };
+    };
+    const p50 = [4554, 6281, 7859, 3360, 273, 242, 230, 250];
+    const native = [68.3, 72.0, 70.8, 86.5, 114.1, 107.7, 108.2, 109.0];
+    const windows = p50.map((v, i) => ci(i + 1, v, native[i]));
+    expect(trendProblems(windows, 1000, { windowMs: 30_000 })).toEqual([]);
+    // The same native memory judged from window 4 on would have failed (what CI reported).
+    const judgedFrom4 = windows.map((w) => ({ ...w, p50Ms: 100 }));
+    expect(trendProblems(judgedFrom4, 1000, { windowMs: 30_000 }).some((p) => p.startsWith('soak: notifier RSS outside the V8 heap rose 22.5 MiB from window 4'))).toBe(true);
+    // After the warm-up a slow window is judged like any other.
+    const slowAgain = [...windows.slice(0, 7), ci(8, 3000, 109)];
+    expect(trendProblems(slowAgain, 1000, { windowMs: 30_000 })).toEqual(['soak: p99 rose from 546 ms (window 5) to 6000 ms (window 8; limit 1492 ms)']);
+    // Never caught up: nothing to judge, and the reason is given.
+    expect(trendProblems(windows.slice(0, 5), 1000, { windowMs: 30_000 })).toEqual([
+      'soak: 1 window(s) measured after the warm-up (the median command waited over 1000 ms until window 4: the services fell behind the offered rate at the start), at least 2 are needed to judge a trend',
+    ]);
+  });
+
   it('renders the window table', () => {
     const t = windowTable([window(1), window(2)]);
     expect(t).toHaveLength(4);

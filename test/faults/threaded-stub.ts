@@ -1,5 +1,6 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { acceptAfterRandomDelay, SendGridStub, type RecordedRequest } from '../support/sendgrid-stub';
+import { ownTaskId } from './thread-priority';
 
 /*
  * The SendGrid stub in a worker thread of the suite, for the soak (scenario 9).
@@ -22,7 +23,7 @@ interface Setup {
 
 type ToWorker = { kind: 'flush' } | { kind: 'stop' };
 type Seen = { eventId: string | null; receivedAt: number; status: number | null; method: string; path: string };
-type FromWorker = { kind: 'ready'; baseUrl: string } | { kind: 'seen'; requests: Seen[] } | { kind: 'flushed' } | { kind: 'stopped' };
+type FromWorker = { kind: 'ready'; baseUrl: string; taskId: number | null } | { kind: 'seen'; requests: Seen[] } | { kind: 'flushed' } | { kind: 'stopped' };
 
 async function workerMain(o: Setup): Promise<void> {
   const port = parentPort;
@@ -55,7 +56,7 @@ async function workerMain(o: Setup): Promise<void> {
       });
     }
   });
-  post({ kind: 'ready', baseUrl: stub.baseUrl });
+  post({ kind: 'ready', baseUrl: stub.baseUrl, taskId: ownTaskId() });
 }
 
 /** The main thread's side: the same `baseUrl`, `requests` (reduced to what the verdict reads) and `stop` as `SendGridStub`. */
@@ -68,6 +69,8 @@ export class ThreadedSendGridStub {
   private constructor(
     private readonly worker: Worker,
     readonly baseUrl: string,
+    /** The thread's Linux task id (thread-priority.ts), null where unknown. */
+    readonly taskId: number | null,
   ) {
     worker.on('message', (m: FromWorker) => {
       if (m.kind === 'seen') for (const r of m.requests) this.requests.push(toRecorded(r));
@@ -86,12 +89,12 @@ export class ThreadedSendGridStub {
       workerData: setup,
       resourceLimits: { maxOldGenerationSizeMb: 512 },
     });
-    const baseUrl = await new Promise<string>((resolve, reject) => {
-      worker.once('message', (m: FromWorker) => (m.kind === 'ready' ? resolve(m.baseUrl) : reject(new Error(`stub thread said ${m.kind} first`))));
+    const ready = await new Promise<Extract<FromWorker, { kind: 'ready' }>>((resolve, reject) => {
+      worker.once('message', (m: FromWorker) => (m.kind === 'ready' ? resolve(m) : reject(new Error(`stub thread said ${m.kind} first`))));
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`SendGrid stub thread exited (code ${code}) before it was ready`)));
     });
-    return new ThreadedSendGridStub(worker, baseUrl);
+    return new ThreadedSendGridStub(worker, ready.baseUrl, ready.taskId);
   }
 
   /** Resolves once every request answered so far is in `requests`. */
