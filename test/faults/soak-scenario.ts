@@ -353,8 +353,6 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
     await stopLatency();
     throw e;
   }
-  const yielded = lowerOwnThreads(SUITE_NICE, [stub.taskId, publisher.taskId]);
-  say(`${w.o.id}: ${yielded.lowered} of the suite's threads at nice ${SUITE_NICE} while it publishes (the SendGrid stub's and the publisher's stay at 0)`);
   t0 = publisher.go();
   const published = () => publisher.published;
   const sampler = (async () => {
@@ -379,6 +377,8 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
     }
   })();
 
+  const yielded = lowerOwnThreads(SUITE_NICE, [stub.taskId, publisher.taskId]);
+  say(`${w.o.id}: ${yielded.lowered} of the suite's threads at nice ${SUITE_NICE} while it publishes (the SendGrid stub's and the publisher's as they were)`);
   let failed = true;
   try {
     // Batches handed to the worker ahead of their time; it sends on a global schedule and catches up
@@ -393,12 +393,13 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
     await publisher.finish();
     failed = false;
   } finally {
+    // First, whatever else fails here: the scenarios after the soak run at the suite's own priority.
+    const stuck = yielded.restore();
+    if (stuck) say(`${w.o.id}: ${stuck}`);
     if (failed) await publisher.abort();
     publishing = false;
     await sampler;
     gcWatch.disconnect();
-    const stuck = yielded.restore();
-    if (stuck) say(`${w.o.id}: ${stuck}`);
   }
   const publishedS = (Date.now() - t0) / 1000;
   await delay(5000); // the last outcomes' events reach the latency watch

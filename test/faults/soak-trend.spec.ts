@@ -72,7 +72,7 @@ describe('soak trend check', () => {
   });
 
   it('needs two windows after the warm-up', () => {
-    expect(trendProblems([window(1), window(2)], 1000, RSS)).toEqual(['soak: 1 window(s) measured after the warm-up, at least 2 are needed to judge a trend']);
+    expect(trendProblems([window(1), window(2)], 1000, RSS)).toEqual(['soak: 1 of 2 window(s) measured after the warm-up, at least 2 are needed to judge a trend']);
   });
 
   it('leaves the first 90 s out as warm-up when windows are short', () => {
@@ -83,7 +83,7 @@ describe('soak trend check', () => {
     const p99 = (last: number) => [2000, 900, 700, 150, 495, last].map((v, i) => short(i + 1, 100, v));
     expect(trendProblems(p99(700), 1000, { windowMs: 30_000 })).toEqual([]);
     expect(trendProblems(p99(701), 1000, { windowMs: 30_000 })).toEqual(['soak: p99 rose from 150 ms (window 4) to 701 ms (window 6; limit 700 ms)']);
-    expect(trendProblems(windows.slice(0, 4), 1000, { windowMs: 30_000 })).toEqual(['soak: 1 window(s) measured after the warm-up, at least 2 are needed to judge a trend']);
+    expect(trendProblems(windows.slice(0, 4), 1000, { windowMs: 30_000 })).toEqual(['soak: 1 of 4 window(s) measured after the warm-up, at least 2 are needed to judge a trend']);
     const leak = [75, 81, 101, 105, 115, 125].map((n, i) => short(i + 1, n, 200));
     expect(trendProblems(leak, 1000, { windowMs: 30_000 })).toEqual([
       'soak: attempt-service RSS outside the V8 heap climbs: the least-squares line over windows 4..6 rises 20.0 MiB (limit 17.3)',
@@ -107,9 +107,12 @@ describe('soak trend check', () => {
     // After the warm-up a slow window is judged like any other.
     const slowAgain = [...windows.slice(0, 7), ci(8, 3000, 109)];
     expect(trendProblems(slowAgain, 1000, { windowMs: 30_000 })).toEqual(['soak: p99 rose from 546 ms (window 5) to 6000 ms (window 8; limit 1492 ms)']);
-    // Never caught up: nothing to judge, and the reason is given.
-    expect(trendProblems(windows.slice(0, 5), 1000, { windowMs: 30_000 })).toEqual([
-      'soak: 1 window(s) measured after the warm-up (the median command waited over 1000 ms until window 4: the services fell behind the offered rate at the start), at least 2 are needed to judge a trend',
+    // Caught up too late (fewer than half the windows left), or never: the reason is given.
+    expect(trendProblems(windows.slice(0, 6), 1000, { windowMs: 30_000 })).toEqual([
+      'soak: 2 of 6 window(s) measured after the warm-up (the median command waited over 1000 ms until window 4: the services caught up with the offered rate too late), at least 3 are needed to judge a trend',
+    ]);
+    expect(trendProblems(windows.slice(0, 4), 1000, { windowMs: 30_000 })).toEqual([
+      'soak: 0 of 4 window(s) measured after the warm-up (the median command waited over 1000 ms in every window after the first 90 s: the services never kept up with the offered rate), at least 2 are needed to judge a trend',
     ]);
   });
 

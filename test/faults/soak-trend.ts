@@ -49,7 +49,7 @@ export interface SoakWindow {
  * Thresholds. Warm-up is left out of every check: the first window, every window that starts in the
  * first 90 s (`warmupS`), and every window until the first whose median command is answered within a
  * second (`warmupP50Ms`): a start that fell behind the offered rate is a backlog being caught up, not a
- * trend (CI's reduced soak at stop 30: p50 4.6 / 6.3 / 7.9 / 3.4 s in windows 1–4 with 7–10 k commands
+ * trend, as long as at least half the windows (and two) are left to judge (CI's reduced soak at stop 30: p50 4.6 / 6.3 / 7.9 / 3.4 s in windows 1–4 with 7–10 k commands
  * behind, then 273 and 242 ms; the notifier's RSS outside the V8 heap grew 86 → 114 MiB while it sent
  * that backlog's emails in window 5, then settled). After the warm-up every window is judged, slow or not. The JIT, the connection pools, kafkajs's buffers, malloc's arenas and V8's old
  * space grow to their working size there by design, and that takes longer than the reduced run's
@@ -124,10 +124,17 @@ export function slope(values: readonly number[]): number {
 export function trendProblems(windows: readonly SoakWindow[], ratePerSec: number, o: { windowMs: number }): string[] {
   const long = o.windowMs >= TREND.longWindowMs;
   const steady = judgedWindows(windows);
-  if (steady.length < 2) {
-    const late = windows.filter((w) => w.index > 1 && w.fromS >= TREND.warmupS && !(w.p50Ms <= TREND.warmupP50Ms));
-    const why = late.length ? ` (the median command waited over ${TREND.warmupP50Ms} ms until window ${late[late.length - 1].index}: the services fell behind the offered rate at the start)` : '';
-    return [`soak: ${steady.length} window(s) measured after the warm-up${why}, at least 2 are needed to judge a trend`];
+  // At least two windows, and at least half the run: a warm-up may not hide most of it.
+  const need = Math.max(2, Math.ceil(windows.length / 2));
+  if (steady.length < need) {
+    const slow = windows.filter((w) => w.index > 1 && w.fromS >= TREND.warmupS && !(w.p50Ms <= TREND.warmupP50Ms) && (steady.length === 0 || w.index < steady[0].index));
+    const why =
+      slow.length === 0
+        ? ''
+        : steady.length === 0
+          ? ` (the median command waited over ${TREND.warmupP50Ms} ms in every window after the first ${TREND.warmupS} s: the services never kept up with the offered rate)`
+          : ` (the median command waited over ${TREND.warmupP50Ms} ms until window ${slow[slow.length - 1].index}: the services caught up with the offered rate too late)`;
+    return [`soak: ${steady.length} of ${windows.length} window(s) measured after the warm-up${why}, at least ${need} are needed to judge a trend`];
   }
   const problems: string[] = [];
   const first = steady[0];
