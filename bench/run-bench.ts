@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs, type BenchConfig } from './bench.config';
 import { runEndToEnd } from './phases/end-to-end.phase';
 import { runNotifier } from './phases/notifier.phase';
@@ -204,7 +204,8 @@ async function main(): Promise<number> {
     ...derive({ phases }, { baseline: readBaseline(join(ROOT, BASELINE_FILE)), machine }),
     errors,
   };
-  const out = join(ROOT, cfg.out);
+  // Relative to the checkout; an absolute --out stays where it was asked for.
+  const out = resolve(ROOT, cfg.out);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 

@@ -5,6 +5,7 @@ import { connectCompleteProducer } from '../../libs/platform/src/kafka/kafka-cli
 import { javaCompatiblePartitioner } from '../../libs/platform/src/kafka/murmur2.partitioner';
 import { clientKafka } from './fault-infra';
 import { ownTaskId } from './thread-priority';
+import { startTsWorker } from './ts-worker';
 import type { OutMessage } from './workload';
 
 /**
@@ -194,13 +195,7 @@ export class PacedPublisher {
     hooks: { say: (line: string) => void; onSent: (messages: OutMessage[]) => void },
   ): Promise<PacedPublisher> {
     const setup: Setup = { role: 'paced-publisher', catchUp: 2, chunk: 100, deadlineMs: 15 * 60_000, ...o };
-    // A .ts module cannot be a worker's entry point: the worker registers ts-node, then loads this file.
-    const worker = new Worker(`require('ts-node/register/transpile-only'); require(${JSON.stringify(__filename)});`, {
-      eval: true,
-      execArgv: [],
-      workerData: setup,
-      resourceLimits: { maxOldGenerationSizeMb: 512 },
-    });
+    const worker = startTsWorker(__filename, setup);
     const p = new PacedPublisher(worker, hooks.say, hooks.onSent);
     try {
       await Promise.race([p.ready, p.finished]);

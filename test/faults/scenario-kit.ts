@@ -478,7 +478,7 @@ export class World {
       900_000,
     );
     const db = await snapshot(this.pool);
-    if (this.stub instanceof ThreadedSendGridStub) await this.stub.flush();
+    await this.stub?.flush();
     const requests = this.emailCounts?.() ?? (this.stub ? countBy(this.stub.requests.map((r) => r.body?.custom_args?.event_id ?? '(none)')) : null);
     const email = requests
       ? {

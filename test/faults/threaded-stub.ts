@@ -1,6 +1,7 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { acceptAfterRandomDelay, SendGridStub, type RecordedRequest } from '../support/sendgrid-stub';
 import { ownTaskId } from './thread-priority';
+import { startTsWorker } from './ts-worker';
 
 /*
  * The SendGrid stub in a worker thread of the suite, for the soak (scenario 9).
@@ -82,13 +83,7 @@ export class ThreadedSendGridStub {
 
   static async start(minDelayMs: number, maxDelayMs: number): Promise<ThreadedSendGridStub> {
     const setup: Setup = { role: 'sendgrid-stub', minDelayMs, maxDelayMs };
-    // A .ts module cannot be a worker's entry point: the worker registers ts-node, then loads this file.
-    const worker = new Worker(`require('ts-node/register/transpile-only'); require(${JSON.stringify(__filename)});`, {
-      eval: true,
-      execArgv: [],
-      workerData: setup,
-      resourceLimits: { maxOldGenerationSizeMb: 512 },
-    });
+    const worker = startTsWorker(__filename, setup);
     const ready = await new Promise<Extract<FromWorker, { kind: 'ready' }>>((resolve, reject) => {
       worker.once('message', (m: FromWorker) => (m.kind === 'ready' ? resolve(m) : reject(new Error(`stub thread said ${m.kind} first`))));
       worker.once('error', reject);

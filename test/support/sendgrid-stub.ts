@@ -121,6 +121,9 @@ export class SendGridStub {
     return this;
   }
 
+  /** Every request answered so far is in `requests` already (the threaded stub's needs a round trip). */
+  async flush(): Promise<void> {}
+
   reset(): void {
     this.requests.length = 0;
     this.counted = 0;
