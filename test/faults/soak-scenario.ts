@@ -462,7 +462,7 @@ async function soakBody(w: World, tag: string, sp: SoakProfile): Promise<void> {
     ...table,
     '',
     `RSS and RSS outside V8's heap (RSS less \`nodejs_heap_size_total_bytes\`): means of samples every ${sp.sampleMs / 1000} s; live heap: the window's lowest sample of the heap used just after the latest full collection (\`proctoring_heap_after_full_gc_bytes\`) / heap used: the mean; latency from the command's append (LogAppendTime) to its outcome event's Kafka timestamp, per window of that timestamp. ` +
-      `The trend check ignores the warm-up (window 1, every window starting in the first ${TREND.warmupS} s, and every window until the first whose median command is answered within ${TREND.warmupP50Ms} ms) and allows, from the first window after it to the last: live heap and RSS outside the V8 heap (RSS too on windows of 5 min or more) +${TREND.memoryNetRise * 100} % net and +${TREND.memoryFitRise * 100} % on the least-squares line (at least ${TREND.memoryFloorMb} MiB), ` +
+      `The trend check ignores the warm-up (window 1, every window starting in the first ${TREND.warmupS} s, and every window until the first whose median command is answered within ${TREND.warmupP50Ms} ms) and allows, from the first window after it to the last: live heap (RSS and RSS outside the V8 heap too on windows of 5 min or more) +${TREND.memoryNetRise * 100} % net and +${TREND.memoryFitRise * 100} % on the least-squares line (at least ${TREND.memoryFloorMb} MiB), ` +
       `p99 ×${TREND.p99Factor} + ${sp.windowMs >= TREND.longWindowMs ? TREND.p99SlackMs : TREND.p99SlackShortMs} ms, backlogs ×${TREND.backlogFactor} (at least ${TREND.backlogFloorSeconds} s of traffic).`,
     '',
     '![soak: memory and p99 over time](reliability-soak.png)',
