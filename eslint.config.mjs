@@ -4,8 +4,9 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  // bench/native-client is a bench-only package of its own (not installed by npm ci, see its setup.sh)
-  { ignores: ['dist/**', 'node_modules/**', '.kafka/**', 'var/**', '*.js', '*.mjs', 'bench/native-client/**'] },
+  // bench/native-client is a bench-only package of its own (not installed by npm ci, see its setup.sh);
+  // bench/support/*.preload.js are plain JavaScript preloaded into the measured services (no TS loader)
+  { ignores: ['dist/**', 'node_modules/**', '.kafka/**', 'var/**', '*.js', '*.mjs', 'bench/native-client/**', 'bench/support/*.preload.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -6,6 +6,8 @@ const esmOnly = ['jose', '@nestjs'];
 const esmPackages = ['<rootDir>/jest.esm-packages.js', { tsconfig: '<rootDir>/tsconfig.jest.json', diagnostics: false }];
 const transform = { '^.+\\.ts$': tsJest, [`/node_modules/(${esmOnly.join('|')})/.+\\.js$`]: esmPackages };
 const transformIgnorePatterns = [`/node_modules/(?!(${esmOnly.join('|')})/)`];
+// var/ holds run data and the bench's built base commits (a whole checkout each): never modules of ours
+const modulePathIgnorePatterns = ['<rootDir>/var/'];
 module.exports = {
   testTimeout: 120000,
   projects: [
@@ -14,6 +16,7 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       transformIgnorePatterns,
+      modulePathIgnorePatterns,
       testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
     },
     {
@@ -21,6 +24,7 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       transformIgnorePatterns,
+      modulePathIgnorePatterns,
       testMatch: ['<rootDir>/apps/**/*.int-spec.ts', '<rootDir>/libs/**/*.int-spec.ts', '<rootDir>/test/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',

@@ -45,9 +45,19 @@ export interface BenchConfig {
   notifier: { emails: number };
   /** Longest wait for a saturation run to finish. */
   phaseTimeoutMs: number;
+  /**
+   * The commit (c) is compared with in the same run ("no worse than now", issue #23), or null: (c) then
+   * runs `abRounds` times on each side, base first, alternating; the first of main's runs is the (c) of
+   * the table. Null: judged against bench/results/baseline-c.json, where the machine matches.
+   */
+  base: string | null;
+  abRounds: number;
 }
 
-const FULL: Omit<BenchConfig, 'phases' | 'build' | 'cpuProfile' | 'keepTopics' | 'out'> = {
+/** The code issue #23 was filed against: the base of "the 2,000-learner figures no worse than now". */
+export const ISSUE_23_BASE = '51d5459';
+
+const FULL: Omit<BenchConfig, 'phases' | 'build' | 'cpuProfile' | 'keepTopics' | 'out' | 'base'> = {
   mode: 'full',
   partitions: 3,
   rawKafka: { messages: 200_000, rounds: 1 },
@@ -71,6 +81,7 @@ const FULL: Omit<BenchConfig, 'phases' | 'build' | 'cpuProfile' | 'keepTopics' |
   instances: [],
   notifier: { emails: 20_000 },
   phaseTimeoutMs: 300_000,
+  abRounds: 3,
 };
 
 const SMOKE: typeof FULL = {
@@ -97,13 +108,15 @@ const SMOKE: typeof FULL = {
   instances: [],
   notifier: { emails: 500 },
   phaseTimeoutMs: 60_000,
+  abRounds: 1,
 };
 
 export const USAGE = `usage: npm run bench [-- options]        (npm run bench:smoke = --smoke)
   --smoke                 tiny counts (< 60 s), for CI; figures printed, not asserted
   --phases=a,b,c,d,e      run only these phases (a raw Kafka, b raw PostgreSQL, c end to end with 2,000
                           learners, d notifier, e end to end with 60,000 learners, one command each per wave)
-  --cpu-prof              profile the attempt-service (saturation and each rate) into bench/results/profiles/
+  --cpu-prof              profile the attempt-service (saturation and each rate) and the notifier (its sending
+                          window) into bench/results/profiles/
   --build=auto|always|never   rebuild dist/ when sources are newer (auto), always, or never
   --keep-topics           leave the run's topics and consumer groups on the broker
   --learners=N --exams=N --commands=N --rates=500,1000     counts of (c)
@@ -114,6 +127,12 @@ export const USAGE = `usage: npm run bench [-- options]        (npm run bench:sm
                           per command summed over the instances
   --raw-rounds=N          (a): N pass-through runs per Kafka client, kafkajs and native alternately (the
                           native client only when installed: npm run bench:native-setup)
+  --base=REF|none         run (c) on REF and on this checkout alternately, --ab-rounds times each, and judge
+                          "no worse than now" by the ratio of their medians (default for a full run:
+                          ${ISSUE_23_BASE}, the code issue #23 was filed against; REF is built once into
+                          var/bench-base/, which needs the npm registry); none: judged against
+                          bench/results/baseline-c.json on the machine it was measured on
+  --ab-rounds=N           runs of (c) per side with --base (default 3)
   --raw-messages=N --pg-transactions=N --pg-connections=N --emails=N --out=path.json
 Service settings come from the environment (COMMAND_BATCH_SIZE, PARTITIONS_CONSUMED_CONCURRENTLY,
 OUTBOX_RELAY_BATCH_SIZE, DATABASE_POOL_SIZE, LOG_LEVEL, NOTIFIER_CONCURRENCY, …); the bench only sets
@@ -162,6 +181,9 @@ export function parseArgs(argv: string[]): BenchConfig {
     'cpu-prof',
     'phases',
   ].some((k) => opts.has(k));
+  // latest.json is a full run that compared (c) with the default base the default number of times
+  const abAsked = opts.has('ab-rounds');
+  const comparisonChanged = opts.has('base') || abAsked;
   const base = take('smoke') === 'true' ? SMOKE : FULL;
   const phasesArg = take('phases');
   const phases = phasesArg === undefined ? [...ALL_PHASES] : phasesArg.split(',').map((p) => p.trim());
@@ -212,14 +234,26 @@ export function parseArgs(argv: string[]): BenchConfig {
     instances,
     notifier: { emails: int('emails', base.notifier.emails) },
     out: '',
+    base: null,
+    abRounds: int('ab-rounds', base.abRounds),
   };
+  // The comparison is the full run's (and on demand): a partial or smoke run leaves it out unless asked.
+  const baseArg = take('base');
+  cfg.base =
+    baseArg === 'none'
+      ? null
+      : (baseArg ?? (base.mode === 'full' && (!customized || abAsked) ? ISSUE_23_BASE : null));
+  if (cfg.base !== null && !/^[0-9A-Za-z._/-]+$/.test(cfg.base)) throw new Error('--base must name a commit, a branch or a tag');
+  if (cfg.base !== null && !phases.includes('c')) throw new Error('--base compares (c): add c to --phases');
+  if (cfg.base !== null && cfg.cpuProfile)
+    throw new Error('--base with --cpu-prof would compare a profiled main with an unprofiled base: add --base=none');
   const out = take('out');
   // latest.json is only ever a complete full run with the default counts; docs/performance.md quotes it.
   cfg.out =
     out ??
     (base.mode === 'smoke'
       ? 'bench/results/smoke.json'
-      : customized
+      : customized || comparisonChanged
         ? 'bench/results/partial.json'
         : 'bench/results/latest.json');
   if (opts.size > 0)

@@ -72,7 +72,7 @@ export function moduleOf(f: CallFrame): string {
   return url.replace(/^file:\/\//, '');
 }
 
-/** Concerns of the attempt-service's hot path, tested against each frame from the leaf up. */
+/** Concerns of the attempt-service's and the notifier's hot paths, tested against each frame from the leaf up. */
 const CONCERNS: [string, (f: CallFrame) => boolean][] = [
   ['garbage collection', (f) => f.functionName === '(garbage collector)'],
   [
@@ -102,6 +102,9 @@ const CONCERNS: [string, (f: CallFrame) => boolean][] = [
   ['domain rules', (f) => f.url.includes('/libs/domain/')],
   ['use case and handlers (process-commands, commands/)', (f) => /process-commands|application\/commands\//.test(f.url)],
   ['metrics (prom-client)', (f) => f.url.includes('prom-client')],
+  // the notifier's
+  ['notifier: SendGrid request (@sendgrid/mail, axios, HTTP)', (f) => /\/@sendgrid\/|\/axios\/|\/form-data\/|notifier\/src\/email\/|^node:_?http/.test(f.url)],
+  ['notifier: delivery ledger and worker', (f) => /notifier\/src\/(persistence|application)\//.test(f.url)],
 ];
 
 /** Tried only when no frame of the stack belongs to one of the concerns above. */

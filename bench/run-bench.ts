@@ -18,16 +18,19 @@ import { runRawKafka } from './phases/raw-kafka.phase';
 import { runRawPostgres } from './phases/raw-postgres.phase';
 import { formatProfileSummary, summarizeProfile, type CpuProfile } from './profile-summary';
 import {
+  abRound,
   BASELINE_FILE,
   derive,
   ok,
   readBaseline,
   renderTable,
+  type AbComparison,
   type BenchResults,
   type PhaseOutcome,
   type SecuritySettings,
 } from './report/report';
 import { localSaslEnabled } from '../scripts/kafka-credentials';
+import { commitOf, prepareBase, type CodeUnderTest } from './support/base-code';
 import { BenchContext, effectiveTunables } from './support/context';
 import {
   buildIfStale,
@@ -121,6 +124,18 @@ async function main(): Promise<number> {
   const build =
     cfg.build === 'never' ? { built: false, ms: 0 } : await buildIfStale(ROOT, cfg.build === 'always');
   if (build.built) say(`built in ${(build.ms / 1000).toFixed(1)} s`);
+  // The base of the A/B rounds, built before anything is measured (once per commit: var/bench-base/)
+  let baseCode: CodeUnderTest | null = null;
+  let mainCode: CodeUnderTest | null = null;
+  if (cfg.base !== null) {
+    try {
+      baseCode = await prepareBase(ROOT, cfg.base);
+      mainCode = { label: 'main', root: ROOT, commit: await commitOf(ROOT, 'HEAD') };
+    } catch (e) {
+      process.stderr.write(`--base=${cfg.base}: ${e instanceof Error ? e.message : String(e)}\n(--base=none judges against ${BASELINE_FILE} instead)\n`);
+      return 2;
+    }
+  }
   const kafkaStarted = await ensureKafka(ROOT, brokers);
   const kafka = benchKafka(brokers.split(','));
   const admin = kafka.admin();
@@ -131,6 +146,7 @@ async function main(): Promise<number> {
   let pg: PostgresInfo;
   const security = await securitySettings(admin);
   let ctx: BenchContext | null = null;
+  let comparison: AbComparison | undefined;
   try {
     say(`resetting database ${new URL(databaseUrl).pathname.slice(1)} and running the migrations`);
     await resetDatabase(ROOT, databaseUrl);
@@ -152,7 +168,34 @@ async function main(): Promise<number> {
     if (cfg.phases.includes('a')) phases.rawKafka = await attempt('(a) raw Kafka', () => runRawKafka(c));
     if (cfg.phases.includes('b'))
       phases.rawPostgres = await attempt('(b) raw PostgreSQL', () => runRawPostgres(c));
-    if (cfg.phases.includes('c'))
+    /** A fresh database with `code`'s own migrations (the base's schema is not main's). */
+    const freshDatabase = async (code: CodeUnderTest) => {
+      await c.close();
+      await resetDatabase(code.root, databaseUrl);
+      await c.open();
+    };
+    if (cfg.phases.includes('c') && baseCode && mainCode) {
+      // base, main, base, main, …: the machine's drift falls on both sides alike
+      const [b, m] = [baseCode, mainCode];
+      comparison = { base: b.commit, main: m.commit, rounds: [], tolerance: readBaseline(join(ROOT, BASELINE_FILE))?.tolerance ?? { saturation: 0.1, p99: 0.25 } };
+      for (let round = 1; round <= cfg.abRounds; round++) {
+        say(`(c) A/B round ${round} of ${cfg.abRounds}: base ${b.commit.slice(0, 7)}`);
+        await freshDatabase(b);
+        const onBase = await attempt(`(c) A/B round ${round}, base`, () =>
+          runEndToEnd(c, 'c', { scope: `ab${round}-base`, code: b, plain: true }),
+        );
+        comparison.rounds.push(abRound('base', b.commit, round, onBase));
+        say(`(c) A/B round ${round} of ${cfg.abRounds}: main ${m.commit.slice(0, 7)}${round === 1 ? ' (the (c) of the table)' : ''}`);
+        await freshDatabase(m);
+        const onMain =
+          round === 1
+            ? (phases.endToEnd = await attempt('(c) end to end', () => runEndToEnd(c, 'c')))
+            : await attempt(`(c) A/B round ${round}, main`, () =>
+                runEndToEnd(c, 'c', { scope: `ab${round}-main`, code: m, plain: true }),
+              );
+        comparison.rounds.push(abRound('main', m.commit, round, onMain));
+      }
+    } else if (cfg.phases.includes('c'))
       phases.endToEnd = await attempt('(c) end to end', () => runEndToEnd(c, 'c'));
     if (cfg.phases.includes('d')) phases.notifier = await attempt('(d) notifier', () => runNotifier(c));
     if (cfg.phases.includes('e'))
@@ -198,10 +241,13 @@ async function main(): Promise<number> {
       instances: cfg.instances,
       notifier: cfg.notifier,
       cpuProfile: cfg.cpuProfile,
+      base: cfg.base,
+      abRounds: cfg.base === null ? 0 : cfg.abRounds,
     },
     build,
     phases,
-    ...derive({ phases }, { baseline: readBaseline(join(ROOT, BASELINE_FILE)), machine }),
+    ...(comparison ? { comparison } : {}),
+    ...derive({ phases }, { baseline: readBaseline(join(ROOT, BASELINE_FILE)), machine, comparison }),
     errors,
   };
   // Relative to the checkout; an absolute --out stays where it was asked for.
@@ -210,13 +256,19 @@ async function main(): Promise<number> {
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 
   process.stdout.write(`\n${renderTable(results)}\n\n`);
-  for (const e2e of [ok(phases.endToEnd), ok(phases.highCardinality)]) {
-    if (!e2e) continue;
-    for (const [label, file] of Object.entries(e2e.profiles)) {
+  const notifierRun = ok(phases.notifier);
+  const profiled: [string, Record<string, string>][] = [
+    ...[ok(phases.endToEnd), ok(phases.highCardinality)]
+      .filter((e2e) => e2e !== undefined)
+      .map((e2e): [string, Record<string, string>] => [`attempt-service CPU profile, (${e2e.phase})`, e2e.profiles]),
+    ...(notifierRun?.status === 'measured' ? [['notifier CPU profile, (d)', notifierRun.profiles] as [string, Record<string, string>]] : []),
+  ];
+  for (const [title, files] of profiled) {
+    for (const [label, file] of Object.entries(files)) {
       if (!existsSync(file)) continue;
       const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
       process.stdout.write(
-        `${formatProfileSummary(`attempt-service CPU profile, (${e2e.phase}) ${label} (${relative(ROOT, file)})`, summarizeProfile(profile, 20))}\n\n`,
+        `${formatProfileSummary(`${title} ${label} (${relative(ROOT, file)})`, summarizeProfile(profile, 20))}\n\n`,
       );
     }
   }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
 import { providerReviewTopics } from '../../libs/contracts/src/topics';
@@ -22,6 +22,7 @@ import {
 } from '../support/machine';
 import { say, sleep, waitUntil } from '../support/progress';
 import { StallWatch, type StepStalls } from '../support/stalls';
+import type { CodeUnderTest } from '../support/base-code';
 import type { ServiceProcess } from '../support/service-process';
 import { ArrivalLog, fmtInt, round, summarizeLatencies, type LatencySummary } from '../support/stats';
 import {
@@ -115,6 +116,8 @@ export interface ScalingResult {
 export interface EndToEndResult {
   /** `c`: 2,000 learners, 30 commands each; `e`: 60,000 learners, one command each per wave. */
   phase: EndToEndPhase;
+  /** The code of an A/B round (absent: this checkout's). */
+  code?: { label: CodeUnderTest['label']; commit: string };
   learners: number;
   exams: number;
   statusCycle: string[];
@@ -207,11 +210,27 @@ const BENCH_PROVIDERS = Object.keys(
   (JSON.parse(readFileSync(join(__dirname, '../../config/providers.json'), 'utf8')) as { providers?: Record<string, unknown> }).providers ?? {},
 );
 
-export async function runEndToEnd(ctx: BenchContext, phase: EndToEndPhase = 'c'): Promise<EndToEndResult> {
+/** One end-to-end run among several of a phase: the code it starts and the names of its own. */
+export interface EndToEndRunOptions {
+  /** Topics, groups, learners and logs of its own (a phase run more than once in a bench run). */
+  scope?: string;
+  /** The code whose `dist/` it starts; this checkout's by default. */
+  code?: CodeUnderTest;
+  /** Only saturation and latency: no CPU profile, no --instances runs (the A/B rounds). */
+  plain?: boolean;
+}
+
+export async function runEndToEnd(
+  ctx: BenchContext,
+  phase: EndToEndPhase = 'c',
+  opts: EndToEndRunOptions = {},
+): Promise<EndToEndResult> {
   assertCycleIsApplied();
   const cfg: EndToEndCounts = phase === 'c' ? ctx.cfg.endToEnd : ctx.cfg.highCardinality;
-  // (c) keeps the names it always had; (e) runs on topics, groups, exams and learners of its own
-  const scope = phase === 'c' ? undefined : phase;
+  // (c) keeps the names it always had; (e) and the A/B rounds run on topics, groups, exams and learners of their own
+  const scope = opts.scope ?? (phase === 'c' ? undefined : phase);
+  const codeRoot = opts.code?.root;
+  const profile = ctx.cfg.cpuProfile && !opts.plain;
   const tag = `(${phase})`;
   const processName = (role: string) => ['attempt-service', scope, role].filter(Boolean).join('-');
   const learners: LearnerSet = {
@@ -278,10 +297,13 @@ export async function runEndToEnd(ctx: BenchContext, phase: EndToEndPhase = 'c')
   try {
     // 1. set-up through commands
     // The set-up process is not measured: a short fetch wait lets it stop in well under the 5 s default.
-    service = ctx.startService(processName('setup'), SERVICE_SCRIPT, {
-      ...env,
-      CONSUMER_FETCH_MAX_WAIT_MS: '500',
-    });
+    service = ctx.startService(
+      processName('setup'),
+      SERVICE_SCRIPT,
+      { ...env, CONSUMER_FETCH_MAX_WAIT_MS: '500' },
+      false,
+      codeRoot,
+    );
     const setupStart = performance.now();
     const exams = registerExamCommands(learners);
     const attempts = createAttemptCommands(learners);
@@ -336,11 +358,11 @@ export async function runEndToEnd(ctx: BenchContext, phase: EndToEndPhase = 'c')
         arrivals.add(1, at);
       else if (e.type === 'CommandRejected') noteRejection(e);
     });
-    const svc = ctx.startService(processName(''), SERVICE_SCRIPT, env, ctx.cfg.cpuProfile);
+    const svc = ctx.startService(processName(''), SERVICE_SCRIPT, env, profile, codeRoot);
     service = svc;
     const startToReadyMs = await waitForGroupMember(ctx.admin, group, 60_000, svc);
     const readyRssMb = svc.memory()?.rssMb ?? null;
-    if (ctx.cfg.cpuProfile) svc.signal('SIGUSR2');
+    if (profile) svc.signal('SIGUSR2');
     const meter = await CpuMeter.start(ctx.meterSources({ service: svc.pid }));
     const pg0 = await ctx.postgresCounters();
     say(
@@ -358,8 +380,8 @@ export async function runEndToEnd(ctx: BenchContext, phase: EndToEndPhase = 'c')
     await sleep(1100); // PostgreSQL publishes its counters about once a second
     const pg1 = await ctx.postgresCounters();
     const profileLabel = (label: string) => (scope ? `${scope}-${label}` : label);
-    if (ctx.cfg.cpuProfile)
-      profiles.saturation = await collectProfile(ctx, svc, profileLabel('saturation'));
+    if (profile)
+      profiles.saturation = await ctx.collectProfile(svc, `attempt-service-${profileLabel('saturation')}`);
     const rate = arrivals.steadyRate(n);
     const saturation: SaturationResult = {
       commands: n,
@@ -380,12 +402,12 @@ export async function runEndToEnd(ctx: BenchContext, phase: EndToEndPhase = 'c')
     for (const offered of cfg.rates) {
       await ctx.vacuum();
       await sleep(1000);
-      if (ctx.cfg.cpuProfile) svc.signal('SIGUSR2');
+      if (profile) svc.signal('SIGUSR2');
       latency.push(
         await runAtRate(ctx, cfg, tag, producer, topics.commands, observer, svc, load, offered, noteRejection),
       );
-      if (ctx.cfg.cpuProfile)
-        profiles[`latency-${offered}`] = await collectProfile(ctx, svc, profileLabel(`latency-${offered}`));
+      if (profile)
+        profiles[`latency-${offered}`] = await ctx.collectProfile(svc, `attempt-service-${profileLabel(`latency-${offered}`)}`);
       if (rejectionCount > 0) throw new Error(`commands were rejected: ${rejections.join('; ')}`);
     }
     const memory = await stopService(svc, tag);
@@ -393,7 +415,7 @@ export async function runEndToEnd(ctx: BenchContext, phase: EndToEndPhase = 'c')
 
     // 4. scaling: 1, 2, 3 … instances in the same group, each on a fresh backlog
     const scaling: ScalingResult[] = [];
-    for (const k of ctx.cfg.instances) {
+    for (const k of opts.plain ? [] : ctx.cfg.instances) {
       await ctx.vacuum();
       scaling.push(
         await runInstances(ctx, cfg, tag, processName(`x${k}`), env, group, producer, topics.commands, observer, load, k, {
@@ -405,6 +427,7 @@ export async function runEndToEnd(ctx: BenchContext, phase: EndToEndPhase = 'c')
     }
     return {
       phase,
+      ...(opts.code ? { code: { label: opts.code.label, commit: opts.code.commit } } : {}),
       learners: cfg.learners,
       exams: cfg.exams,
       statusCycle: [...STATUS_CYCLE],
@@ -678,20 +701,3 @@ async function runInstances(
 }
 
 /** Stops the profiler in the service (SIGUSR2) and renames the profile it writes to `<label>.cpuprofile`. */
-async function collectProfile(ctx: BenchContext, svc: ServiceProcess, label: string): Promise<string> {
-  const before = new Set(existsSync(ctx.profilesDir) ? readdirSync(ctx.profilesDir) : []);
-  svc.signal('SIGUSR2');
-  const end = performance.now() + 30_000;
-  for (;;) {
-    const fresh = readdirSync(ctx.profilesDir).filter(
-      (f) => f.startsWith(`${svc.pid}-`) && f.endsWith('.cpuprofile') && !before.has(f),
-    );
-    if (fresh.length > 0) {
-      const target = join(ctx.profilesDir, `attempt-service-${label}.cpuprofile`);
-      renameSync(join(ctx.profilesDir, fresh[0]), target);
-      return target;
-    }
-    if (performance.now() > end) throw new Error(`no CPU profile from ${svc.name} within 30 s`);
-    await sleep(100);
-  }
-}

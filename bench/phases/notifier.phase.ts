@@ -47,6 +47,8 @@ export type NotifierResult =
       cpu: CpuUsage | null;
       cpuBudget: CpuBudget | null;
       peakRssMb: number | null;
+      /** `--cpu-prof`: the notifier's profile of the measured window. */
+      profiles: Record<string, string>;
     }
   | { status: 'skipped'; reason: string };
 
@@ -88,6 +90,7 @@ export async function runNotifier(ctx: BenchContext): Promise<NotifierResult> {
         SENDGRID_BASE_URL: sink.baseUrl,
         EMAIL_OUTBOX_DIR: join(ctx.logsDir, 'emails'),
       }),
+      ctx.cfg.cpuProfile,
     );
     notifier = svc;
     let startToReadyMs: number;
@@ -110,6 +113,7 @@ export async function runNotifier(ctx: BenchContext): Promise<NotifierResult> {
       say(`(d) skipped — ${reason}`);
       return { status: 'skipped', reason };
     }
+    if (ctx.cfg.cpuProfile) svc.signal('SIGUSR2');
     const meter = await CpuMeter.start(ctx.meterSources({ notifier: svc.pid }));
     const before = sink.accepted;
     await waitUntil('every email to reach the SendGrid endpoint', () => sink.accepted >= n, {
@@ -118,6 +122,8 @@ export async function runNotifier(ctx: BenchContext): Promise<NotifierResult> {
       line: () => `(d) ${fmtInt(sink.accepted)}/${fmtInt(n)} emails accepted by the endpoint`,
     });
     const cpu = await meter.stop();
+    const profiles: Record<string, string> = {};
+    if (ctx.cfg.cpuProfile) profiles.sending = await ctx.collectProfile(svc, 'notifier-sending');
     const rate = sink.arrivals.steadyRate(n);
     const memory = svc.memory();
     await svc.stop();
@@ -134,6 +140,7 @@ export async function runNotifier(ctx: BenchContext): Promise<NotifierResult> {
       cpu,
       cpuBudget: cpuBudget(cpu, n - before, machineInfo().cores),
       peakRssMb: memory?.peakRssMb ?? null,
+      profiles,
     };
   } finally {
     if (notifier) await notifier.stop();

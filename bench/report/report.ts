@@ -68,8 +68,110 @@ export interface BenchResults {
     attemptServiceE: number | null;
     notifier: number | null;
   };
+  /** (c) run alternately on the base and on this checkout, in the same run (`--base`); absent without it. */
+  comparison?: AbComparison;
   targets: TargetCheck[];
   errors: string[];
+}
+
+/** One (c) run of the A/B rounds: the figures "no worse than now" compares. */
+export interface AbRound {
+  label: 'base' | 'main';
+  commit: string;
+  /** 1-based; base and main alternate within a round, base first. */
+  round: number;
+  saturationPerSecond: number | null;
+  /** p99 in ms by offered rate; null for a step with missing commands. */
+  p99MsAt: Record<string, number | null>;
+  serviceMsPerCommand: number | null;
+  postgresMsPerCommand: number | null;
+  peakRssMb: number | null;
+  /** The run failed: no figures. */
+  error?: string;
+}
+
+export interface AbComparison {
+  base: string;
+  main: string;
+  rounds: AbRound[];
+  /** Fractions, as the baseline file's: main's saturation may be this much lower, a p99 this much higher. */
+  tolerance: { saturation: number; p99: number };
+}
+
+/** An A/B round's figures from one (c) result (or its error). */
+export function abRound(
+  label: AbRound['label'],
+  commit: string,
+  round: number,
+  result: PhaseOutcome<EndToEndResult>,
+): AbRound {
+  const c = ok(result);
+  const failed = result && 'error' in result ? result.error : c ? undefined : 'not run';
+  return {
+    label,
+    commit,
+    round,
+    saturationPerSecond: c?.saturation.perSecond ?? null,
+    p99MsAt: Object.fromEntries(
+      (c?.latency ?? []).map((l) => [String(l.offeredPerSecond), l.missing === 0 ? l.latency.p99Ms : null]),
+    ),
+    serviceMsPerCommand: c?.saturation.cpuBudget?.msPerMessage.service ?? null,
+    postgresMsPerCommand: c?.saturation.cpuBudget?.msPerMessage.postgres ?? null,
+    peakRssMb: c?.servicePeakRssMb ?? null,
+    ...(failed ? { error: failed } : {}),
+  };
+}
+
+/** The median of the finite values; null when there are none. */
+export function medianOf(values: (number | null | undefined)[]): number | null {
+  const xs = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v)).sort((a, b) => a - b);
+  if (xs.length === 0) return null;
+  const mid = Math.floor(xs.length / 2);
+  return xs.length % 2 === 1 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
+}
+
+/**
+ * (c) no worse than the base, from the A/B rounds: main's median against the base's median, for
+ * saturation and for p99 at each offered rate both sides measured. A side with no figure for a target
+ * leaves it unjudged (null), and so does a round with missing commands at that rate (its p99 is null).
+ */
+export function abChecks(ab: AbComparison, learners = 2000): TargetCheck[] {
+  const side = (label: AbRound['label']) => ab.rounds.filter((r) => r.label === label);
+  const [base, main] = [side('base'), side('main')];
+  const short = (commit: string) => commit.slice(0, 7);
+  const list = (xs: (number | null)[], digits: number) =>
+    xs.map((x) => (x === null ? 'failed' : digits === 0 ? fmtInt(x) : fmtNum(x, digits))).join(' · ');
+  const of = `(${short(ab.main)} against ${short(ab.base)}, medians of ${main.length} and ${base.length} alternating runs)`;
+  const satB = medianOf(base.map((r) => r.saturationPerSecond));
+  const satM = medianOf(main.map((r) => r.saturationPerSecond));
+  const checks: TargetCheck[] = [
+    {
+      target: `(c) ${fmtInt(learners)} learners: saturation no worse than before #23 ${of}, ≥ ${fmtNum(1 - ab.tolerance.saturation, 2)} × the base`,
+      measured:
+        satB === null || satM === null
+          ? '—'
+          : `${fmtInt(satM)}/s against ${fmtInt(satB)}/s: ${fmtNum(satM / satB, 2)} × (main ${list(main.map((r) => r.saturationPerSecond), 0)}; base ${list(base.map((r) => r.saturationPerSecond), 0)})`,
+      pass: satB === null || satM === null ? null : satM >= satB * (1 - ab.tolerance.saturation),
+    },
+  ];
+  const rates = [...new Set(ab.rounds.flatMap((r) => Object.keys(r.p99MsAt)))]
+    .map(Number)
+    .filter((x) => x >= 1000)
+    .sort((a, b) => a - b);
+  for (const offered of rates) {
+    const at = (r: AbRound) => r.p99MsAt[String(offered)] ?? null;
+    const pB = medianOf(base.map(at));
+    const pM = medianOf(main.map(at));
+    checks.push({
+      target: `(c) ${fmtInt(learners)} learners: p99 at ${fmtInt(offered)}/s no worse than before #23 ${of}, ≤ ${fmtNum(1 + ab.tolerance.p99, 2)} × the base`,
+      measured:
+        pB === null || pM === null
+          ? '—'
+          : `${fmtNum(pM, 1)} ms against ${fmtNum(pB, 1)} ms: ${fmtNum(pM / pB, 2)} × (main ${list(main.map(at), 1)}; base ${list(base.map(at), 1)})`,
+      pass: pB === null || pM === null ? null : pM <= pB * (1 + ab.tolerance.p99),
+    });
+  }
+  return checks;
 }
 
 /**
@@ -122,7 +224,12 @@ export function ok<T extends object>(p: PhaseOutcome<T>): T | undefined {
 /** Ratios, RSS and the targets (issue #23), from the phase results. */
 export function derive(
   r: Pick<BenchResults, 'phases'>,
-  context: { baseline?: EndToEndBaseline | null; machine?: Pick<MachineInfo, 'cpuModel' | 'cores'> } = {},
+  context: {
+    baseline?: EndToEndBaseline | null;
+    machine?: Pick<MachineInfo, 'cpuModel' | 'cores'>;
+    /** The A/B rounds of this run: when present they judge "no worse than now" instead of the stored baseline. */
+    comparison?: AbComparison;
+  } = {},
 ): Pick<BenchResults, 'ratios' | 'peakRssMb' | 'targets'> {
   const a = ok(r.phases.rawKafka);
   const b = ok(r.phases.rawPostgres);
@@ -172,7 +279,9 @@ export function derive(
       measured: ratios.endToEndOverRawKafka === null ? '—' : `${fmtNum(ratios.endToEndOverRawKafka, 2)} ×`,
       pass: check(ratios.endToEndOverRawKafka, (v) => v >= 0.25),
     },
-    ...baselineChecks(c, context.baseline ?? null, context.machine),
+    ...(context.comparison
+      ? abChecks(context.comparison, c?.learners)
+      : baselineChecks(c, context.baseline ?? null, context.machine)),
     {
       target: 'notifier ≥ 3,000 emails/s',
       measured: d
@@ -374,6 +483,21 @@ export function renderTable(r: BenchResults): string {
     }
   };
   endToEndRows('(c)', c);
+  for (const k of r.comparison?.rounds ?? []) {
+    const name = `(c) A/B round ${k.round}, ${k.label} ${k.commit.slice(0, 7)}`;
+    if (k.error) {
+      rows.push([name, 'failed', k.error.split('\n')[0].slice(0, 120)]);
+      continue;
+    }
+    const p99s = Object.entries(k.p99MsAt)
+      .map(([offered, v]) => `${fmtNum(v, 1)} ms at ${fmtInt(Number(offered))}/s`)
+      .join(', ');
+    rows.push([
+      name,
+      `${fmtInt(k.saturationPerSecond)} commands/s; p99 ${p99s}`,
+      `service ${fmtNum(k.serviceMsPerCommand, 3)} + PostgreSQL ${fmtNum(k.postgresMsPerCommand, 3)} ms CPU per command at saturation; peak RSS ${fmtNum(k.peakRssMb, 0)} MB${k.label === 'main' && k.round === 1 ? '; the (c) rows above' : ''}`,
+    ]);
+  }
   endToEndRows('(e)', e);
   if (d && 'error' in d) failed('(d) notifier', d);
   else if (d && d.status === 'skipped') rows.push(['(d) notifier', 'skipped', d.reason]);

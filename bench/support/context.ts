@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { Client } from 'pg';
@@ -254,8 +254,17 @@ export class BenchContext {
     };
   }
 
-  /** Starts `dist/<script>` as a child; with `profile`, under the SIGUSR2-toggled CPU profiler. */
-  startService(name: string, script: string, env: NodeJS.ProcessEnv, profile = false): ServiceProcess {
+  /**
+   * Starts `<codeRoot>/dist/<script>` as a child (this checkout's, or an A/B base's built folder); with
+   * `profile`, under the SIGUSR2-toggled CPU profiler.
+   */
+  startService(
+    name: string,
+    script: string,
+    env: NodeJS.ProcessEnv,
+    profile = false,
+    codeRoot: string = this.root,
+  ): ServiceProcess {
     // Every collection as a line in the service's log: a latency step reads its own (stalls.ts).
     const nodeArgs: string[] = ['--trace-gc'];
     if (profile) {
@@ -274,12 +283,34 @@ export class BenchContext {
     }
     return ServiceProcess.start({
       name,
-      script: join(this.root, script),
+      script: join(codeRoot, script),
       nodeArgs,
       env,
-      cwd: this.root,
+      cwd: codeRoot,
       logFile: join(this.logsDir, `${name.replace(/[^a-z0-9-]+/gi, '-')}.log`),
     });
+  }
+
+  /**
+   * Stops the profiler of a service started with `profile` (SIGUSR2, see cpu-profile.preload.ts) and
+   * names the profile it writes `<profiles>/<file>.cpuprofile`.
+   */
+  async collectProfile(svc: ServiceProcess, file: string): Promise<string> {
+    const before = new Set(existsSync(this.profilesDir) ? readdirSync(this.profilesDir) : []);
+    svc.signal('SIGUSR2');
+    const end = performance.now() + 30_000;
+    for (;;) {
+      const fresh = readdirSync(this.profilesDir).filter(
+        (f) => f.startsWith(`${svc.pid}-`) && f.endsWith('.cpuprofile') && !before.has(f),
+      );
+      if (fresh.length > 0) {
+        const target = join(this.profilesDir, `${file}.cpuprofile`);
+        renameSync(join(this.profilesDir, fresh[0]), target);
+        return target;
+      }
+      if (performance.now() > end) throw new Error(`no CPU profile from ${svc.name} within 30 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** A bench helper script (TypeScript) run as a child process through ts-node. */
