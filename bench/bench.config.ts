@@ -55,7 +55,7 @@ export interface BenchConfig {
 }
 
 /** The code issue #23 was filed against: the base of "the 2,000-learner figures no worse than now". */
-export const ISSUE_23_BASE = '51d5459';
+export const ISSUE_23_BASE = '51d5459568256723d515f24edf8bbe979d3af6b8';
 
 const FULL: Omit<BenchConfig, 'phases' | 'build' | 'cpuProfile' | 'keepTopics' | 'out' | 'base'> = {
   mode: 'full',
@@ -129,7 +129,7 @@ export const USAGE = `usage: npm run bench [-- options]        (npm run bench:sm
                           native client only when installed: npm run bench:native-setup)
   --base=REF|none         run (c) on REF and on this checkout alternately, --ab-rounds times each, and judge
                           "no worse than now" by the ratio of their medians (default for a full run:
-                          ${ISSUE_23_BASE}, the code issue #23 was filed against; REF is built once into
+                          ${ISSUE_23_BASE.slice(0, 7)}, the code issue #23 was filed against; REF is built once into
                           var/bench-base/, which needs the npm registry); none: judged against
                           bench/results/baseline-c.json on the machine it was measured on
   --ab-rounds=N           runs of (c) per side with --base (default 3)
@@ -243,7 +243,9 @@ export function parseArgs(argv: string[]): BenchConfig {
     baseArg === 'none'
       ? null
       : (baseArg ?? (base.mode === 'full' && (!customized || abAsked) ? ISSUE_23_BASE : null));
-  if (cfg.base !== null && !/^[0-9A-Za-z._/-]+$/.test(cfg.base)) throw new Error('--base must name a commit, a branch or a tag');
+  // handed to `git rev-parse` as one argument (no shell); a leading '-' would read as an option
+  if (cfg.base !== null && !/^[\w.~^/@{}-]+$/.test(cfg.base)) throw new Error('--base must name a commit, a branch or a tag');
+  if (cfg.base !== null && cfg.base.startsWith('-')) throw new Error('--base must name a commit, a branch or a tag');
   if (cfg.base !== null && !phases.includes('c')) throw new Error('--base compares (c): add c to --phases');
   if (cfg.base !== null && cfg.cpuProfile)
     throw new Error('--base with --cpu-prof would compare a profiled main with an unprofiled base: add --base=none');

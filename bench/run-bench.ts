@@ -18,7 +18,6 @@ import { runRawKafka } from './phases/raw-kafka.phase';
 import { runRawPostgres } from './phases/raw-postgres.phase';
 import { formatProfileSummary, summarizeProfile, type CpuProfile } from './profile-summary';
 import {
-  abRound,
   BASELINE_FILE,
   derive,
   ok,
@@ -30,6 +29,7 @@ import {
   type SecuritySettings,
 } from './report/report';
 import { localSaslEnabled } from '../scripts/kafka-credentials';
+import { runAbRounds } from './support/ab-rounds';
 import { commitOf, prepareBase, type CodeUnderTest } from './support/base-code';
 import { BenchContext, effectiveTunables } from './support/context';
 import {
@@ -127,6 +127,11 @@ async function main(): Promise<number> {
   // The base of the A/B rounds, built before anything is measured (once per commit: var/bench-base/)
   let baseCode: CodeUnderTest | null = null;
   let mainCode: CodeUnderTest | null = null;
+  if (cfg.base !== null && process.env.KAFKA_CLIENT === 'native') {
+    // the base has no native relay: main's would be measured on another Kafka client than the base's
+    process.stderr.write('KAFKA_CLIENT=native cannot be compared with a base: add --base=none\n');
+    return 2;
+  }
   if (cfg.base !== null) {
     try {
       baseCode = await prepareBase(ROOT, cfg.base);
@@ -168,33 +173,32 @@ async function main(): Promise<number> {
     if (cfg.phases.includes('a')) phases.rawKafka = await attempt('(a) raw Kafka', () => runRawKafka(c));
     if (cfg.phases.includes('b'))
       phases.rawPostgres = await attempt('(b) raw PostgreSQL', () => runRawPostgres(c));
-    /** A fresh database with `code`'s own migrations (the base's schema is not main's). */
-    const freshDatabase = async (code: CodeUnderTest) => {
-      await c.close();
-      await resetDatabase(code.root, databaseUrl);
-      await c.open();
-    };
     if (cfg.phases.includes('c') && baseCode && mainCode) {
-      // base, main, base, main, …: the machine's drift falls on both sides alike
-      const [b, m] = [baseCode, mainCode];
-      comparison = { base: b.commit, main: m.commit, rounds: [], tolerance: readBaseline(join(ROOT, BASELINE_FILE))?.tolerance ?? { saturation: 0.1, p99: 0.25 } };
-      for (let round = 1; round <= cfg.abRounds; round++) {
-        say(`(c) A/B round ${round} of ${cfg.abRounds}: base ${b.commit.slice(0, 7)}`);
-        await freshDatabase(b);
-        const onBase = await attempt(`(c) A/B round ${round}, base`, () =>
-          runEndToEnd(c, 'c', { scope: `ab${round}-base`, code: b, plain: true }),
-        );
-        comparison.rounds.push(abRound('base', b.commit, round, onBase));
-        say(`(c) A/B round ${round} of ${cfg.abRounds}: main ${m.commit.slice(0, 7)}${round === 1 ? ' (the (c) of the table)' : ''}`);
-        await freshDatabase(m);
-        const onMain =
-          round === 1
-            ? (phases.endToEnd = await attempt('(c) end to end', () => runEndToEnd(c, 'c')))
-            : await attempt(`(c) A/B round ${round}, main`, () =>
-                runEndToEnd(c, 'c', { scope: `ab${round}-main`, code: m, plain: true }),
-              );
-        comparison.rounds.push(abRound('main', m.commit, round, onMain));
-      }
+      const tolerance = readBaseline(join(ROOT, BASELINE_FILE))?.tolerance ?? { saturation: 0.1, p99: 0.25 };
+      const ab = await runAbRounds(baseCode, mainCode, cfg.abRounds, tolerance, (slot) => {
+        const { code, round, table } = slot;
+        const name = table ? '(c) end to end' : `(c) A/B round ${round}, ${code.label}`;
+        say(`(c) A/B round ${round} of ${cfg.abRounds}: ${code.label} ${code.commit.slice(0, 7)}${table ? ' (the (c) of the table)' : ''}`);
+        const scope = `ab${round}-${code.label}`;
+        return attempt(name, async () => {
+          try {
+            // a fresh database with this code's own migrations (the base's schema is not main's)
+            await c.close();
+            await resetDatabase(code.root, databaseUrl);
+          } finally {
+            await c.open();
+          }
+          await c.checkpoint();
+          try {
+            // both sides of a round set up the same learners and exams; topics and groups are the run's own
+            return await runEndToEnd(c, 'c', { scope, learnerScope: `ab${round}`, code, plain: !table });
+          } finally {
+            if (!cfg.keepTopics) await c.dropScope(scope);
+          }
+        });
+      });
+      comparison = ab.comparison;
+      phases.endToEnd = ab.table;
     } else if (cfg.phases.includes('c'))
       phases.endToEnd = await attempt('(c) end to end', () => runEndToEnd(c, 'c'));
     if (cfg.phases.includes('d')) phases.notifier = await attempt('(d) notifier', () => runNotifier(c));

@@ -214,6 +214,8 @@ const BENCH_PROVIDERS = Object.keys(
 export interface EndToEndRunOptions {
   /** Topics, groups, learners and logs of its own (a phase run more than once in a bench run). */
   scope?: string;
+  /** Learners, exams and courses named by this instead of `scope` (the two sides of an A/B round share them). */
+  learnerScope?: string;
   /** The code whose `dist/` it starts; this checkout's by default. */
   code?: CodeUnderTest;
   /** Only saturation and latency: no CPU profile, no --instances runs (the A/B rounds). */
@@ -236,7 +238,7 @@ export async function runEndToEnd(
   const learners: LearnerSet = {
     count: cfg.learners,
     exams: cfg.exams,
-    runId: scope ? `${ctx.runId}-${scope}` : ctx.runId,
+    runId: (opts.learnerScope ?? scope) ? `${ctx.runId}-${opts.learnerScope ?? scope}` : ctx.runId,
   };
   const topics = {
     commands: await ctx.topic('proctoring.attempt.commands.v1', { inbound: true, scope }),

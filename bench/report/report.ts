@@ -83,6 +83,8 @@ export interface AbRound {
   saturationPerSecond: number | null;
   /** p99 in ms by offered rate; null for a step with missing commands. */
   p99MsAt: Record<string, number | null>;
+  /** Commands never observed, by offered rate (only the steps that had some). */
+  missingAt?: Record<string, number>;
   serviceMsPerCommand: number | null;
   postgresMsPerCommand: number | null;
   peakRssMb: number | null;
@@ -115,6 +117,9 @@ export function abRound(
     p99MsAt: Object.fromEntries(
       (c?.latency ?? []).map((l) => [String(l.offeredPerSecond), l.missing === 0 ? l.latency.p99Ms : null]),
     ),
+    missingAt: Object.fromEntries(
+      (c?.latency ?? []).filter((l) => l.missing > 0).map((l) => [String(l.offeredPerSecond), l.missing]),
+    ),
     serviceMsPerCommand: c?.saturation.cpuBudget?.msPerMessage.service ?? null,
     postgresMsPerCommand: c?.saturation.cpuBudget?.msPerMessage.postgres ?? null,
     peakRssMb: c?.servicePeakRssMb ?? null,
@@ -130,45 +135,73 @@ export function medianOf(values: (number | null | undefined)[]): number | null {
   return xs.length % 2 === 1 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
 }
 
+/** The offered rates the target names (p99 at 1,000/s and at 2,000/s). */
+export const AB_JUDGED_RATES = [1000, 2000] as const;
+
 /**
  * (c) no worse than the base, from the A/B rounds: main's median against the base's median, for
- * saturation and for p99 at each offered rate both sides measured. A side with no figure for a target
- * leaves it unjudged (null), and so does a round with missing commands at that rate (its p99 is null).
+ * saturation and for p99 at 1,000 and 2,000/s. Main must not fail: a main run that failed is a MISS of
+ * saturation, a main step with missing commands a MISS at its rate. A base run that failed, or a base
+ * step with missing commands, is left out of the base's median (and said); a base with no figure
+ * leaves the target unjudged (null).
  */
 export function abChecks(ab: AbComparison, learners = 2000): TargetCheck[] {
   const side = (label: AbRound['label']) => ab.rounds.filter((r) => r.label === label);
   const [base, main] = [side('base'), side('main')];
   const short = (commit: string) => commit.slice(0, 7);
-  const list = (xs: (number | null)[], digits: number) =>
-    xs.map((x) => (x === null ? 'failed' : digits === 0 ? fmtInt(x) : fmtNum(x, digits))).join(' · ');
   const of = `(${short(ab.main)} against ${short(ab.base)}, medians of ${main.length} and ${base.length} alternating runs)`;
+  /** "5,319 · failed · 4,777" */
+  const list = (rounds: AbRound[], figure: (r: AbRound) => string) =>
+    rounds.map((r) => (r.error ? 'failed' : figure(r))).join(' · ');
+
   const satB = medianOf(base.map((r) => r.saturationPerSecond));
   const satM = medianOf(main.map((r) => r.saturationPerSecond));
+  const mainFailed = main.filter((r) => r.error !== undefined);
+  const satList = (rounds: AbRound[]) => list(rounds, (r) => fmtInt(r.saturationPerSecond));
   const checks: TargetCheck[] = [
     {
       target: `(c) ${fmtInt(learners)} learners: saturation no worse than before #23 ${of}, ≥ ${fmtNum(1 - ab.tolerance.saturation, 2)} × the base`,
       measured:
-        satB === null || satM === null
-          ? '—'
-          : `${fmtInt(satM)}/s against ${fmtInt(satB)}/s: ${fmtNum(satM / satB, 2)} × (main ${list(main.map((r) => r.saturationPerSecond), 0)}; base ${list(base.map((r) => r.saturationPerSecond), 0)})`,
-      pass: satB === null || satM === null ? null : satM >= satB * (1 - ab.tolerance.saturation),
+        mainFailed.length > 0
+          ? `main round ${mainFailed.map((r) => r.round).join(', ')} failed: ${(mainFailed[0].error ?? '').split('\n')[0].slice(0, 100)}`
+          : satB === null || satM === null
+            ? `— (base ${satList(base)})`
+            : `${fmtInt(satM)}/s against ${fmtInt(satB)}/s: ${fmtNum(satM / satB, 2)} × (main ${satList(main)}; base ${satList(base)})`,
+      pass:
+        main.length === 0
+          ? null
+          : mainFailed.length > 0
+            ? false
+            : satB === null || satM === null
+              ? null
+              : satM >= satB * (1 - ab.tolerance.saturation),
     },
   ];
-  const rates = [...new Set(ab.rounds.flatMap((r) => Object.keys(r.p99MsAt)))]
-    .map(Number)
-    .filter((x) => x >= 1000)
-    .sort((a, b) => a - b);
-  for (const offered of rates) {
-    const at = (r: AbRound) => r.p99MsAt[String(offered)] ?? null;
+  for (const offered of AB_JUDGED_RATES) {
+    const key = String(offered);
+    if (!ab.rounds.some((r) => key in r.p99MsAt)) continue;
+    const at = (r: AbRound) => r.p99MsAt[key] ?? null;
+    const p99List = (rounds: AbRound[]) =>
+      list(rounds, (r) => (r.missingAt?.[key] ? `${fmtInt(r.missingAt[key])} missing` : fmtNum(at(r), 1)));
     const pB = medianOf(base.map(at));
     const pM = medianOf(main.map(at));
+    const mainMissing = main.filter((r) => r.error !== undefined || (r.missingAt?.[key] ?? 0) > 0 || at(r) === null);
     checks.push({
       target: `(c) ${fmtInt(learners)} learners: p99 at ${fmtInt(offered)}/s no worse than before #23 ${of}, ≤ ${fmtNum(1 + ab.tolerance.p99, 2)} × the base`,
       measured:
-        pB === null || pM === null
-          ? '—'
-          : `${fmtNum(pM, 1)} ms against ${fmtNum(pB, 1)} ms: ${fmtNum(pM / pB, 2)} × (main ${list(main.map(at), 1)}; base ${list(base.map(at), 1)})`,
-      pass: pB === null || pM === null ? null : pM <= pB * (1 + ab.tolerance.p99),
+        mainMissing.length > 0
+          ? `main without a p99 in round ${mainMissing.map((r) => r.round).join(', ')} (main ${p99List(main)}; base ${p99List(base)})`
+          : pB === null || pM === null
+            ? `— (base ${p99List(base)})`
+            : `${fmtNum(pM, 1)} ms against ${fmtNum(pB, 1)} ms: ${fmtNum(pM / pB, 2)} × (main ${p99List(main)}; base ${p99List(base)})`,
+      pass:
+        main.length === 0
+          ? null
+          : mainMissing.length > 0
+            ? false
+            : pB === null || pM === null
+              ? null
+              : pM <= pB * (1 + ab.tolerance.p99),
     });
   }
   return checks;

@@ -49,7 +49,11 @@ export async function prepareBase(root: string, ref: string): Promise<CodeUnderT
   const t0 = performance.now();
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  await runIn(root, 'sh', ['-c', `git archive --format=tar "${commit}" | tar -x -C "${dir}"`], 'inherit');
+  // no shell: the archive to a file, then unpacked (each step's exit status checked)
+  const tarball = `${dir}.tar`;
+  await runIn(root, 'git', ['archive', '--format=tar', '-o', tarball, commit], 'inherit');
+  await runIn(root, 'tar', ['-xf', tarball, '-C', dir], 'inherit');
+  rmSync(tarball, { force: true });
   await runIn(dir, 'npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], 'inherit');
   await runIn(dir, 'npm', ['run', '--silent', 'build'], 'inherit');
   for (const f of ['dist/apps/attempt-service/src/main.js', 'dist/scripts/migrate.js'])

@@ -6,7 +6,7 @@ import type { BenchConfig } from '../bench.config';
 import { inboundTopicConfigEntries } from '../../libs/contracts/src/topics';
 import { applyAclPlan, type AclGrant } from '../../libs/platform/src/kafka/kafka-acl.plan';
 import { localSaslEnabled } from '../../scripts/kafka-credentials';
-import { createTopics } from './kafka-tools';
+import { createTopics, deleteGroups, deleteTopics } from './kafka-tools';
 import { listeningPid, type PidSource } from './machine';
 import { nativeClientDir } from './native-client';
 import { ServiceProcess } from './service-process';
@@ -129,6 +129,14 @@ export class BenchContext {
     await this.monitor?.query('VACUUM (ANALYZE)');
   }
 
+  /**
+   * A checkpoint before a measured run, so no run starts with the previous one's dirty pages still to
+   * be written (the A/B rounds). Needs the right to CHECKPOINT; without it the run goes on as it is.
+   */
+  async checkpoint(): Promise<void> {
+    await this.monitor?.query('CHECKPOINT').catch(() => undefined);
+  }
+
   /** Cumulative counters of the bench database (pg_stat_database; PostgreSQL flushes them about once a second). */
   async postgresCounters(): Promise<PostgresCounters> {
     if (!this.monitor) return { commits: 0, rowsInserted: 0, rowsUpdated: 0, rowsReturned: 0, walBytes: 0 };
@@ -216,6 +224,19 @@ export class BenchContext {
     const id = `${base}${this.suffix(scope)}`;
     this.groups.push(id);
     return id;
+  }
+
+  /**
+   * Deletes the topics and consumer groups of one scope now (an A/B run's, so later runs do not sit on
+   * a broker holding every earlier run's records), and forgets them.
+   */
+  async dropScope(scope: string): Promise<void> {
+    const mine = (name: string) => name.endsWith(this.suffix(scope));
+    const [topics, groups] = [this.topics.filter(mine), this.groups.filter(mine)];
+    await deleteGroups(this.admin, groups);
+    await deleteTopics(this.admin, topics).catch((e: unknown) => process.stderr.write(`[bench] could not delete ${topics.join(', ')}: ${String(e)}\n`));
+    this.topics.splice(0, this.topics.length, ...this.topics.filter((t) => !mine(t)));
+    this.groups.splice(0, this.groups.length, ...this.groups.filter((g) => !mine(g)));
   }
 
   get createdTopics(): string[] {
