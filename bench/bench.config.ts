@@ -47,8 +47,8 @@ export interface BenchConfig {
   phaseTimeoutMs: number;
   /**
    * The commit (c) is compared with in the same run ("no worse than now", issue #23), or null: (c) then
-   * runs `abRounds` times on each side, base first, alternating; the first of main's runs is the (c) of
-   * the table. Null: judged against bench/results/baseline-c.json, where the machine matches.
+   * runs `abRounds` times on each side, alternating B M, M B, B M, …; the first of main's runs is the (c)
+   * of the table. Null: judged against bench/results/baseline-c.json, where the machine matches.
    */
   base: string | null;
   abRounds: number;

@@ -173,6 +173,27 @@ async function main(): Promise<number> {
     if (cfg.phases.includes('a')) phases.rawKafka = await attempt('(a) raw Kafka', () => runRawKafka(c));
     if (cfg.phases.includes('b'))
       phases.rawPostgres = await attempt('(b) raw PostgreSQL', () => runRawPostgres(c));
+    /**
+     * Drops and re-creates the database with `code`'s own migrations (the base's schema is not
+     * main's), the monitor connection closed around it; a failed reset is the error reported, not
+     * the reconnection that fails after it.
+     */
+    const freshDatabase = async (code: CodeUnderTest) => {
+      await c.close();
+      let failure: Error | null = null;
+      const asError = (e: unknown) => (e instanceof Error ? e : new Error(typeof e === 'string' ? e : JSON.stringify(e)));
+      try {
+        await resetDatabase(code.root, databaseUrl);
+      } catch (e) {
+        failure = asError(e);
+      }
+      try {
+        await c.open();
+      } catch (e) {
+        failure ??= asError(e);
+      }
+      if (failure !== null) throw failure;
+    };
     if (cfg.phases.includes('c') && baseCode && mainCode) {
       const tolerance = readBaseline(join(ROOT, BASELINE_FILE))?.tolerance ?? { saturation: 0.1, p99: 0.25 };
       const ab = await runAbRounds(baseCode, mainCode, cfg.abRounds, tolerance, (slot) => {
@@ -181,13 +202,7 @@ async function main(): Promise<number> {
         say(`(c) A/B round ${round} of ${cfg.abRounds}: ${code.label} ${code.commit.slice(0, 7)}${table ? ' (the (c) of the table)' : ''}`);
         const scope = `ab${round}-${code.label}`;
         return attempt(name, async () => {
-          try {
-            // a fresh database with this code's own migrations (the base's schema is not main's)
-            await c.close();
-            await resetDatabase(code.root, databaseUrl);
-          } finally {
-            await c.open();
-          }
+          await freshDatabase(code);
           await c.checkpoint();
           try {
             // both sides of a round set up the same learners and exams; topics and groups are the run's own
@@ -199,6 +214,13 @@ async function main(): Promise<number> {
       });
       comparison = ab.comparison;
       phases.endToEnd = ab.table;
+      // (d) and (e) run on main's schema: after an even number of rounds the last run was the base's
+      const last = ab.comparison.rounds.at(-1);
+      if (last?.label === 'base' && (cfg.phases.includes('d') || cfg.phases.includes('e'))) {
+        const m = mainCode;
+        say(`the last A/B run was the base's: re-creating the database with main's migrations for (d) and (e)`);
+        await attempt('re-creating the database for (d) and (e)', () => freshDatabase(m));
+      }
     } else if (cfg.phases.includes('c'))
       phases.endToEnd = await attempt('(c) end to end', () => runEndToEnd(c, 'c'));
     if (cfg.phases.includes('d')) phases.notifier = await attempt('(d) notifier', () => runNotifier(c));

@@ -156,14 +156,15 @@ export function abChecks(ab: AbComparison, learners = 2000): TargetCheck[] {
 
   const satB = medianOf(base.map((r) => r.saturationPerSecond));
   const satM = medianOf(main.map((r) => r.saturationPerSecond));
-  const mainFailed = main.filter((r) => r.error !== undefined);
+  // a main run without a saturation figure counts as failed, like one that threw
+  const mainFailed = main.filter((r) => r.error !== undefined || r.saturationPerSecond === null);
   const satList = (rounds: AbRound[]) => list(rounds, (r) => fmtInt(r.saturationPerSecond));
   const checks: TargetCheck[] = [
     {
       target: `(c) ${fmtInt(learners)} learners: saturation no worse than before #23 ${of}, ≥ ${fmtNum(1 - ab.tolerance.saturation, 2)} × the base`,
       measured:
         mainFailed.length > 0
-          ? `main round ${mainFailed.map((r) => r.round).join(', ')} failed: ${(mainFailed[0].error ?? '').split('\n')[0].slice(0, 100)}`
+          ? `main round ${mainFailed.map((r) => r.round).join(', ')} failed: ${(mainFailed[0].error ?? 'no saturation figure').split('\n')[0].slice(0, 100)}`
           : satB === null || satM === null
             ? `— (base ${satList(base)})`
             : `${fmtInt(satM)}/s against ${fmtInt(satB)}/s: ${fmtNum(satM / satB, 2)} × (main ${satList(main)}; base ${satList(base)})`,

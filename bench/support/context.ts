@@ -100,8 +100,10 @@ export class BenchContext {
    * cluster's own setting).
    */
   async open(): Promise<void> {
-    this.monitor = new Client({ connectionString: this.databaseUrl, application_name: 'bench-monitor' });
-    await this.monitor.connect();
+    // kept only once connected: a failed open leaves no half-open client for later phases to trip on
+    const monitor = new Client({ connectionString: this.databaseUrl, application_name: 'bench-monitor' });
+    await monitor.connect();
+    this.monitor = monitor;
     this.clusterBrokers = (await this.admin.describeCluster()).brokers.length;
     this.replicationFactor = Math.min(3, this.clusterBrokers);
   }
@@ -234,9 +236,14 @@ export class BenchContext {
     const mine = (name: string) => name.endsWith(this.suffix(scope));
     const [topics, groups] = [this.topics.filter(mine), this.groups.filter(mine)];
     await deleteGroups(this.admin, groups);
-    await deleteTopics(this.admin, topics).catch((e: unknown) => process.stderr.write(`[bench] could not delete ${topics.join(', ')}: ${String(e)}\n`));
-    this.topics.splice(0, this.topics.length, ...this.topics.filter((t) => !mine(t)));
     this.groups.splice(0, this.groups.length, ...this.groups.filter((g) => !mine(g)));
+    try {
+      await deleteTopics(this.admin, topics);
+      this.topics.splice(0, this.topics.length, ...this.topics.filter((t) => !mine(t)));
+    } catch (e) {
+      // left in the list: the end of the run tries again
+      process.stderr.write(`[bench] could not delete ${topics.join(', ')} yet: ${String(e)}\n`);
+    }
   }
 
   get createdTopics(): string[] {

@@ -79,6 +79,10 @@ describe('"no worse than now" from A/B rounds in the same run (issue #23)', () =
     expect(at1000.measured).toContain('main without a p99 in round 2');
     expect(at1000.measured).toContain('2 missing');
 
+    // a main run without a saturation figure is as good as failed
+    const noFigure = comparison([abRound('base', BASE, 1, result(30, 0)), round('main', 1, null, { '1000': 20 })]);
+    expect(abChecks(noFigure)[0]).toMatchObject({ pass: false, measured: expect.stringContaining('main round 1 failed: no saturation figure') });
+
     // a main run that failed is a MISS of saturation
     const crashed = comparison([abRound('base', BASE, 1, result(30, 0)), abRound('main', MAIN, 1, { error: 'service exited' })]);
     expect(abChecks(crashed)[0]).toMatchObject({ pass: false, measured: expect.stringContaining('main round 1 failed: service exited') });
