@@ -244,8 +244,7 @@ export function parseArgs(argv: string[]): BenchConfig {
       ? null
       : (baseArg ?? (base.mode === 'full' && (!customized || abAsked) ? ISSUE_23_BASE : null));
   // handed to `git rev-parse` as one argument (no shell); a leading '-' would read as an option
-  if (cfg.base !== null && !/^[\w.~^/@{}-]+$/.test(cfg.base)) throw new Error('--base must name a commit, a branch or a tag');
-  if (cfg.base !== null && cfg.base.startsWith('-')) throw new Error('--base must name a commit, a branch or a tag');
+  if (cfg.base !== null && !/^(?!-)[\w.~^/@{}-]+$/.test(cfg.base)) throw new Error('--base must name a commit, a branch or a tag');
   if (cfg.base !== null && !phases.includes('c')) throw new Error('--base compares (c): add c to --phases');
   if (cfg.base !== null && cfg.cpuProfile)
     throw new Error('--base with --cpu-prof would compare a profiled main with an unprofiled base: add --base=none');

@@ -180,19 +180,13 @@ async function main(): Promise<number> {
      */
     const freshDatabase = async (code: CodeUnderTest) => {
       await c.close();
-      let failure: Error | null = null;
-      const asError = (e: unknown) => (e instanceof Error ? e : new Error(typeof e === 'string' ? e : JSON.stringify(e)));
       try {
         await resetDatabase(code.root, databaseUrl);
       } catch (e) {
-        failure = asError(e);
+        await c.open().catch(() => undefined);
+        throw e;
       }
-      try {
-        await c.open();
-      } catch (e) {
-        failure ??= asError(e);
-      }
-      if (failure !== null) throw failure;
+      await c.open();
     };
     if (cfg.phases.includes('c') && baseCode && mainCode) {
       const tolerance = readBaseline(join(ROOT, BASELINE_FILE))?.tolerance ?? { saturation: 0.1, p99: 0.25 };

@@ -701,5 +701,3 @@ async function runInstances(
     await Promise.all(instances.map((p) => p.stop()));
   }
 }
-
-/** Stops the profiler in the service (SIGUSR2) and renames the profile it writes to `<label>.cpuprofile`. */

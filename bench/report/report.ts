@@ -78,7 +78,7 @@ export interface BenchResults {
 export interface AbRound {
   label: 'base' | 'main';
   commit: string;
-  /** 1-based; base and main alternate within a round, base first. */
+  /** 1-based; each round runs both sides (the order: ab-rounds.ts). */
   round: number;
   saturationPerSecond: number | null;
   /** p99 in ms by offered rate; null for a step with missing commands. */

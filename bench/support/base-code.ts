@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { run } from './infra';
 import { say } from './progress';
 
 /**
@@ -19,20 +19,8 @@ export interface CodeUnderTest {
 export const BASE_DIR = 'var/bench-base';
 const READY = '.bench-base-ready';
 
-function runIn(cwd: string, command: string, args: string[], output: 'inherit' | 'capture'): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', output === 'capture' ? 'pipe' : 'inherit', 'inherit'] });
-    let out = '';
-    child.stdout?.on('data', (b: Buffer) => (out += b.toString('utf8')));
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(' ')} failed in ${cwd} (exit ${String(code)})`)),
-    );
-  });
-}
-
 export async function commitOf(root: string, ref: string): Promise<string> {
-  return (await runIn(root, 'git', ['rev-parse', '--verify', `${ref}^{commit}`], 'capture')).trim();
+  return (await run('git', ['rev-parse', '--verify', `${ref}^{commit}`], { cwd: root })).stdout.trim();
 }
 
 /**
@@ -51,11 +39,11 @@ export async function prepareBase(root: string, ref: string): Promise<CodeUnderT
   mkdirSync(dir, { recursive: true });
   // no shell: the archive to a file, then unpacked (each step's exit status checked)
   const tarball = `${dir}.tar`;
-  await runIn(root, 'git', ['archive', '--format=tar', '-o', tarball, commit], 'inherit');
-  await runIn(root, 'tar', ['-xf', tarball, '-C', dir], 'inherit');
+  await run('git', ['archive', '--format=tar', '-o', tarball, commit], { cwd: root });
+  await run('tar', ['-xf', tarball, '-C', dir]);
   rmSync(tarball, { force: true });
-  await runIn(dir, 'npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], 'inherit');
-  await runIn(dir, 'npm', ['run', '--silent', 'build'], 'inherit');
+  await run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, maxBuffer: 64 * 1024 * 1024 });
+  await run('npm', ['run', '--silent', 'build'], { cwd: dir, maxBuffer: 64 * 1024 * 1024 });
   for (const f of ['dist/apps/attempt-service/src/main.js', 'dist/scripts/migrate.js'])
     if (!existsSync(join(dir, f))) throw new Error(`the base ${commit.slice(0, 7)} built no ${f}: it cannot be run by this bench`);
   writeFileSync(marker, `${commit}\n`);

@@ -6,7 +6,8 @@ import { Client } from 'pg';
 import { dropDatabase } from '../../libs/platform/src/database/ensure-database';
 import { say } from './progress';
 
-const run = promisify(execFile);
+/** A command to its end, its output captured; rejects with its stderr when it fails. */
+export const run = promisify(execFile);
 
 // ---- build ---------------------------------------------------------------------------------------
 
